@@ -1,0 +1,81 @@
+/* ak_cfg.h — asakai's configuration: one YAML file in, one immutable struct out.
+ *
+ * Every key is a row of the option table in src/cfg/cfg_schema.c (type, default, range, help).
+ * The loader rejects unknown keys (naming the nearest known one), range-checks values, expands
+ * ${ENV_VAR} references in string values (an unset variable is an error), and reports errors as
+ * "FILE:LINE:COL: KEY: what is wrong". With no file, ak_cfg_defaults() gives embedded defaults.
+ * A loaded struct ak_cfg is never modified afterwards; it may be read from any thread.
+ */
+#ifndef AK_CFG_H
+#define AK_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ak_buf;
+
+struct ak_cfg_strlist {
+    char **v;
+    size_t n;
+};
+
+struct ak_cfg {
+    char *source;           /* file the config came from, or "(defaults)" */
+
+    /* server */
+    char *listen;           /* server.listen, default "127.0.0.1:9780" */
+    char *data_dir;         /* server.data_dir, default "./asakai-data" */
+    uint64_t max_body;      /* server.max_body_bytes, default 256 KiB (1 KiB .. 64 MiB) */
+    int64_t request_timeout_ms; /* server.request_timeout, default 15s (1s .. 300s) */
+    uint64_t threads;       /* server.threads, default 8 (1 .. 256) */
+    uint64_t max_connections; /* server.max_connections, default 512 (1 .. 65536) */
+    char *log_level;        /* server.log_level: debug|info|warn|error, default info */
+    char *api_token;        /* server.api_token: if set, /api/v1 needs "Authorization: Bearer T" */
+
+    /* intake.sns */
+    struct ak_cfg_strlist sns_topics;  /* intake.sns.topics: TopicArn glob patterns ('*' '?');
+                                          default: empty = every topic refused */
+    char *sns_cert_url_pattern; /* intake.sns.cert_url_pattern: POSIX ERE; "{region}" is replaced by
+                                   the TopicArn's region (escaped). Default:
+                                   ^https://sns\.{region}\.amazonaws\.com(\.cn)?/SimpleNotificationService-[0-9a-f]+\.pem$ */
+    char *sns_subscribe_url_pattern; /* intake.sns.subscribe_url_pattern, same rules. Default:
+                                   ^https://sns\.{region}\.amazonaws\.com(\.cn)?/\?Action=ConfirmSubscription& */
+    char *sns_ca_file;      /* intake.sns.ca_file: PEM bundle trusted for fetching over TLS and for
+                               the signing certificate's chain; NULL = system store */
+    bool sns_verify_cert_chain; /* intake.sns.verify_cert_chain, default true */
+    struct ak_cfg_strlist sns_cert_names; /* intake.sns.cert_names: names the signing cert must hold
+                               (SAN/CN); "{region}" expands. Default: [sns.amazonaws.com,
+                               sns-signing.{region}.amazonaws.com, sns.{region}.amazonaws.com.cn,
+                               sns-{region}.amazonaws.com.cn] */
+    uint64_t sns_cert_max_bytes; /* intake.sns.cert_max_bytes, default 16 KiB */
+    int64_t sns_fetch_timeout_ms; /* intake.sns.fetch_timeout, default 5s */
+    bool sns_auto_confirm;  /* intake.sns.auto_confirm, default true: visit SubscribeURL of a verified
+                               SubscriptionConfirmation from an allowed topic */
+
+    /* intake.eventbridge */
+    char *eb_api_key_header; /* intake.eventbridge.api_key_header, default "X-Asakai-Key" */
+    char *eb_api_key;        /* intake.eventbridge.api_key; NULL = endpoint disabled (401) */
+
+    /* maintenance */
+    int64_t recurrence_window_ms; /* maintenance.recurrence_window, default 30d */
+    int64_t important_within_ms;  /* maintenance.important_within, default 14d */
+};
+
+/* Fills c with the embedded defaults (all strings owned by c). */
+void ak_cfg_defaults(struct ak_cfg *c);
+
+/* Loads and validates a YAML file on top of the defaults. On failure returns AK_ECONFIG (or
+ * AK_EIO when the file cannot be read) and appends one line per problem found (up to 20) to err,
+ * each "FILE:LINE:COL: KEY: reason"; *c is then released. */
+int ak_cfg_load(const char *path, struct ak_cfg *c, struct ak_buf *err);
+/* Same, from a string (name is used in messages). */
+int ak_cfg_load_string(const char *name, const char *yaml, size_t len, struct ak_cfg *c,
+                       struct ak_buf *err);
+
+void ak_cfg_release(struct ak_cfg *c);
+
+/* Writes a commented YAML listing of every key, its default and help (for `config defaults`). */
+int ak_cfg_dump_defaults(struct ak_buf *out);
+
+#endif

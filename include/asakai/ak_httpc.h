@@ -1,0 +1,48 @@
+/* ak_httpc.h — outgoing HTTP(S) (the only door to libcurl; src/httpc/).
+ *
+ * Every request has a total timeout, a response-size cap, no redirects unless asked, NOSIGNAL,
+ * and (for https) peer and host verification against ca_file or the system store.
+ * Call ak_httpc_global_init() once in main before threads start.
+ */
+#ifndef AK_HTTPC_H
+#define AK_HTTPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ak_buf.h"
+
+struct ak_httpc_req {
+    const char *method;      /* "GET" (default when NULL), "POST", ... */
+    const char *url;
+    const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
+    const void *body;        /* request body for POST/PUT; may be NULL */
+    size_t body_len;
+    int64_t timeout_ms;      /* total; 0 = 10 s */
+    size_t max_response;     /* cap on the response body; 0 = 1 MiB */
+    const char *ca_file;     /* NULL = system store */
+    bool https_only;         /* refuse anything but https:// */
+    bool follow_redirects;   /* default false: a 3xx is returned as is */
+};
+
+struct ak_httpc_resp {
+    long status;             /* HTTP status, 0 when no response */
+    struct ak_buf body;      /* response body (capped) */
+    char *content_type;      /* may be NULL */
+};
+
+void ak_httpc_global_init(void);
+void ak_httpc_global_cleanup(void);
+
+/* Performs the request. AK_OK when a response arrived (any status; check resp->status),
+ * AK_ETOOBIG when the body passed max_response, AK_ETIMEDOUT, AK_EFORBIDDEN (scheme refused),
+ * AK_EIO otherwise, with the reason in err. resp must be ak_httpc_resp_release()d in every case. */
+int ak_httpc_do(const struct ak_httpc_req *req, struct ak_httpc_resp *resp, struct ak_buf *err);
+void ak_httpc_resp_init(struct ak_httpc_resp *resp);
+void ak_httpc_resp_release(struct ak_httpc_resp *resp);
+
+/* Percent-decodes / -encodes for URLs (RFC 3986 unreserved kept). Result malloc'ed. */
+char *ak_url_escape(const char *s);
+
+#endif

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the Debian packages asakai needs to build, test, fuzz and benchmark.
+# Idempotent: checks each package with dpkg and runs apt-get only when one is missing.
+set -eu
+
+PKGS="gcc clang llvm libclang-rt-14-dev pkg-config meson ninja-build make
+libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev libsqlite3-dev
+openssl curl ca-certificates python3 python3-cryptography python3-aiosmtpd python3-boto3 sqlite3 wrk"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    echo "deps: all packages present"
+    exit 0
+fi
+
+echo "deps: installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+else
+    SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

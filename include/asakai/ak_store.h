@@ -33,6 +33,11 @@ int ak_store_begin(struct ak_store *st);    /* BEGIN IMMEDIATE */
 int ak_store_commit(struct ak_store *st);
 int ak_store_rollback(struct ak_store *st); /* NULL-safe, no-op outside a transaction */
 
+/* Durability of the following commits: full (synchronous=FULL, the default: durable when commit
+ * returns) or not (synchronous=NORMAL: atomic, but the last commits may be lost on power failure —
+ * only for data that can be recomputed from what is durable, like normalisation of the archive). */
+int ak_store_set_durable(struct ak_store *st, bool full);
+
 /* Wall time of the last store operation, for the store-latency metric (microseconds). */
 int64_t ak_store_last_op_us(const struct ak_store *st);
 

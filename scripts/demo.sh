@@ -1,0 +1,41 @@
+#!/bin/sh
+# make demo: starts the daemon on embedded defaults (data in ./asakai-data, 127.0.0.1:9780),
+# feeds it the clearly labelled demo stream (scripts/demo-feed.py, dated relative to now), prints
+# where to look, and stays in the foreground until Ctrl-C (which stops the daemon cleanly).
+set -eu
+cd "$(dirname "$0")/.."
+BIN=build/src/cli/asakai
+SERVER=http://127.0.0.1:9780
+LOG=asakai-data/demo-daemon.log
+mkdir -p asakai-data
+if curl -fsS "$SERVER/healthz" >/dev/null 2>&1; then
+    echo "demo: something already listens on $SERVER; stop it first (or use it: open $SERVER/)" >&2
+    exit 1
+fi
+"$BIN" serve > "$LOG" 2>&1 &
+PID=$!
+trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; exit 0' INT TERM
+i=0
+until curl -fsS "$SERVER/readyz" >/dev/null 2>&1; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 $PID 2>/dev/null; then
+        echo "demo: the daemon did not start; its log:" >&2
+        cat "$LOG" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+echo "demo: feeding the demo stream (account 123456789012, topic asakai-demo, resources demo-*)"
+/usr/bin/python3 scripts/demo-feed.py | "$BIN" --server "$SERVER" events import --channel demo -o table - || true
+echo
+"$BIN" --server "$SERVER" maint list --all -o table
+cat <<EOT
+
+asakai demo is running (pid $PID, log $LOG).
+  Dashboard:       $SERVER/
+  Maintenance API: $SERVER/api/v1/maintenance?all=1
+  Metrics:         $SERVER/metrics
+  CLI:             $BIN maint list    |   $BIN maint show 4
+Press Ctrl-C to stop.
+EOT
+wait $PID

@@ -1,0 +1,88 @@
+/* cfg_int.h — private to src/cfg: the YAML node tree and the option table. */
+#ifndef AK_CFG_INT_H
+#define AK_CFG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "asakai/ak_cfg.h"
+
+#define AK_CFG_MAX_ERRORS 20
+#define AK_CFG_MAX_DEPTH 16            /* nesting levels of mappings/lists we accept */
+#define AK_CFG_MAX_FILE (1024 * 1024)  /* config files are small; refuse anything larger */
+#define AK_CFG_MAX_VALUE (64 * 1024)   /* one value after ${ENV} expansion */
+#define AK_CFG_MAX_LIST 1024           /* items in one list option */
+
+enum ak_cfg_node_kind { AK_CFG_NODE_SCALAR, AK_CFG_NODE_MAP, AK_CFG_NODE_SEQ };
+
+/* One YAML node with its start mark (1-based). A MAP holds key, value, key, value... in kids. */
+struct ak_cfg_node {
+    enum ak_cfg_node_kind kind;
+    size_t line, col;
+    char *value; /* SCALAR: the bytes, NUL-terminated; may hold NULs before len */
+    size_t len;
+    bool plain;  /* SCALAR: written without quotes */
+    struct ak_cfg_node **kids;
+    size_t n, alloc;
+};
+
+/* A YAML problem that stops parsing (syntax error, alias, second document, too deep). */
+struct ak_cfg_yaml_error {
+    size_t line, col;
+    char msg[320];
+};
+
+/* Parses yaml[0..len) into a tree. *ret_root is NULL for an empty stream (or comments only).
+ * AK_ECONFIG with e filled on a YAML problem. */
+int ak_cfg_yaml_parse(const char *yaml, size_t len, struct ak_cfg_node **ret_root,
+                      struct ak_cfg_yaml_error *e);
+void ak_cfg_node_free(struct ak_cfg_node *n);
+/* true for an absent value: a plain "", "~", "null", "Null" or "NULL". */
+bool ak_cfg_node_is_null(const struct ak_cfg_node *n);
+
+enum ak_cfg_type {
+    AK_CFG_STR,      /* char *, validated by check */
+    AK_CFG_ENUM,     /* char *, one of choices */
+    AK_CFG_BOOL,     /* bool */
+    AK_CFG_U64,      /* uint64_t in [min,max] */
+    AK_CFG_SIZE,     /* uint64_t bytes via ak_parse_size, in [min,max] */
+    AK_CFG_DURATION, /* int64_t ms via ak_parse_duration_ms, in [min,max] */
+    AK_CFG_STRLIST,  /* struct ak_cfg_strlist, each item validated by check */
+};
+
+struct ak_cfg_option {
+    const char *key;      /* dotted: "intake.sns.topics" */
+    enum ak_cfg_type type;
+    size_t offset;        /* into struct ak_cfg */
+    const char *def;      /* default as text; NULL = unset; STRLIST: items separated by ',' */
+    uint64_t min, max;    /* U64/SIZE: bounds; DURATION: bounds in ms */
+    bool nullable;        /* may be left unset (NULL) */
+    /* Extra validation of a STR value or STRLIST item: on failure writes a reason (never the
+     * value itself: values may be secrets) to why and returns false. */
+    bool (*check)(const char *v, char *why, size_t n);
+    const char *choices;  /* ENUM: "debug|info|warn|error" */
+    const char *help;
+};
+
+extern const struct ak_cfg_option ak_cfg_options[];
+extern const size_t ak_cfg_noptions;
+
+const struct ak_cfg_option *ak_cfg_option_find(const char *key);
+/* true if key is a proper prefix section of some option ("intake", "intake.sns"). */
+bool ak_cfg_is_section(const char *key);
+/* Writes the known key or section nearest to key into buf; false when nothing is close. */
+bool ak_cfg_suggest(const char *key, char *buf, size_t n);
+/* Parses v for o and stores it into c (freeing what was there). false with why on error. */
+bool ak_cfg_option_set(const struct ak_cfg_option *o, struct ak_cfg *c, const char *v, char *why,
+                       size_t n);
+/* Replaces o's list in c by list (taking ownership of its items). */
+void ak_cfg_option_set_list(const struct ak_cfg_option *o, struct ak_cfg *c,
+                            struct ak_cfg_strlist *list);
+void ak_cfg_strlist_release(struct ak_cfg_strlist *l);
+
+/* Expands ${NAME} from the environment and $${ to a literal ${. *ret is malloc'ed.
+ * false with why (naming the variable, never its value) on error. */
+bool ak_cfg_expand_env(const char *in, size_t len, char **ret, char *why, size_t n);
+
+#endif

@@ -1,0 +1,53 @@
+/* cli.h — private to src/cli: the command table and the client of the daemon's API. */
+#ifndef AK_CLI_H
+#define AK_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "asakai/ak_buf.h"
+
+struct ak_json;
+
+/* Exit codes (documented in docs/CLI.md). */
+enum { AK_EXIT_OK = 0, AK_EXIT_FAIL = 1, AK_EXIT_USAGE = 2 };
+
+struct ak_cli {
+    const char *server; /* --server, $ASAKAI_SERVER, or http://127.0.0.1:9780 */
+    const char *token;  /* $ASAKAI_TOKEN */
+};
+
+struct ak_cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv, struct ak_cli *cli);
+    const char *summary;
+    const char *usage; /* full --help text */
+};
+
+extern const struct ak_cmd ak_cli_cmds[];
+extern const size_t ak_cli_n_cmds;
+
+/* Prints the help of a command ("maint") to f. */
+void ak_cli_print_help(const struct ak_cmd *c, int to_stderr);
+const struct ak_cmd *ak_cli_find(const char *name);
+
+/* Calls the daemon: method, path (with query), optional body. On success *ret_json is the parsed
+ * JSON answer (a 2xx or an error document) and *ret_status the HTTP status. Prints a clear error
+ * and returns AK_EXIT_FAIL when the daemon cannot be reached. */
+int ak_cli_call(struct ak_cli *cli, const char *method, const char *path, const void *body,
+                size_t body_len, long *ret_status, struct ak_json **ret_json);
+
+/* -o parsing: "table" | "json"; default table on a TTY, json otherwise. */
+enum ak_out { AK_OUT_TABLE, AK_OUT_JSON };
+int ak_cli_parse_output(const char *s, enum ak_out *ret);
+enum ak_out ak_cli_default_output(void);
+void ak_cli_print_json(const struct ak_json *j);
+
+/* commands */
+int ak_cmd_serve(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_config(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_events(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_maint(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_status(int argc, char **argv, struct ak_cli *cli);
+
+#endif

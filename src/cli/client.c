@@ -1,0 +1,81 @@
+/* client.c — the CLI's calls to the daemon's HTTP API, and output helpers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "asakai/ak_err.h"
+#include "asakai/ak_httpc.h"
+#include "asakai/ak_json.h"
+#include "asakai/ak_util.h"
+#include "cli.h"
+#include "../core/ak_banned.h"
+
+int ak_cli_call(struct ak_cli *cli, const char *method, const char *path, const void *body,
+                size_t body_len, long *ret_status, struct ak_json **ret_json)
+{
+    struct ak_buf err = AK_BUF_INIT(1024);
+    struct ak_httpc_resp resp;
+    char *url = ak_xasprintf("%s%s", cli->server, path);
+    char *auth = cli->token ? ak_xasprintf("Authorization: Bearer %s", cli->token) : NULL;
+    const char *headers[3] = {"Content-Type: application/json", auth, NULL};
+    struct ak_httpc_req req = {
+        .method = method,
+        .url = url,
+        .headers = headers,
+        .body = body,
+        .body_len = body_len,
+        .timeout_ms = 120000,
+        .max_response = 256 * 1024 * 1024,
+    };
+    int rc = AK_EXIT_FAIL;
+
+    ak_httpc_resp_init(&resp);
+    int r = ak_httpc_do(&req, &resp, &err);
+    if (r < 0) {
+        fprintf(stderr, "asakai: cannot reach the daemon at %s: %s\n"
+                        "  (start it with 'asakai serve', or point --server / ASAKAI_SERVER at it)\n",
+                cli->server, err.buf);
+        goto out;
+    }
+    struct ak_json *j = ak_json_parse(resp.body.buf, resp.body.len, NULL);
+    if (!j) {
+        fprintf(stderr, "asakai: the daemon answered HTTP %ld with a body that is not JSON: %.200s\n",
+                resp.status, resp.body.buf);
+        goto out;
+    }
+    *ret_status = resp.status;
+    *ret_json = j;
+    rc = AK_EXIT_OK;
+out:
+    ak_httpc_resp_release(&resp);
+    ak_buf_release(&err);
+    free(url);
+    free(auth);
+    return rc;
+}
+
+int ak_cli_parse_output(const char *s, enum ak_out *ret)
+{
+    if (strcmp(s, "table") == 0)
+        *ret = AK_OUT_TABLE;
+    else if (strcmp(s, "json") == 0)
+        *ret = AK_OUT_JSON;
+    else {
+        fprintf(stderr, "asakai: -o takes 'table' or 'json', not '%s'\n", s);
+        return AK_EXIT_USAGE;
+    }
+    return AK_EXIT_OK;
+}
+
+enum ak_out ak_cli_default_output(void)
+{
+    return isatty(1) ? AK_OUT_TABLE : AK_OUT_JSON;
+}
+
+void ak_cli_print_json(const struct ak_json *j)
+{
+    char *s = ak_json_dump(j, AK_JSON_PRETTY);
+    printf("%s\n", s);
+    free(s);
+}

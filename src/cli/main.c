@@ -1,0 +1,157 @@
+/* main.c — `asakai <command> [<sub>] [options]`: global options, the command table, help. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ak_config.h"
+#include "asakai/ak_httpc.h"
+#include "asakai/ak_util.h"
+#include "cli.h"
+#include "../core/ak_banned.h"
+
+static int cmd_help(int argc, char **argv, struct ak_cli *cli);
+
+const struct ak_cmd ak_cli_cmds[] = {
+    {"serve", ak_cmd_serve, "Run the daemon (HTTP API, intake endpoints, store writer)",
+     "usage: asakai serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
+     "\n"
+     "Runs the daemon in the foreground until SIGTERM or SIGINT, then drains requests in\n"
+     "flight, commits what was accepted and exits 0. Logs are logfmt on stderr.\n"
+     "With no --config, runs on embedded defaults: data in ./asakai-data, listening on\n"
+     "127.0.0.1:9780. --listen and --data override the configuration.\n"},
+    {"config", ak_cmd_config, "Validate a configuration file or print the defaults",
+     "usage: asakai config check FILE\n"
+     "       asakai config defaults\n"
+     "\n"
+     "check     validates FILE without starting; errors are FILE:LINE:COL: KEY: reason.\n"
+     "          Exit 0 when valid, 2 when not.\n"
+     "defaults  prints every key with its default value and help, as YAML.\n"},
+    {"events", ak_cmd_events, "Import AWS maintenance messages from files; list the archive",
+     "usage: asakai events import [--channel import|demo] [-o table|json] FILE...\n"
+     "       asakai events list [--state pending|parsed|ignored|unparsed|control] [--limit N]\n"
+     "                          [-o table|json]\n"
+     "\n"
+     "import  sends each FILE ('-' = stdin) to the daemon, which archives every document and\n"
+     "        normalises it with the same parsers as the intake endpoints. A file may hold an\n"
+     "        SNS envelope, an EventBridge event, a JSON array of them, or NDJSON. Prints what\n"
+     "        was accepted, what was a duplicate, what was skipped and why. Imported SNS\n"
+     "        envelopes are trusted as the operator's own files: signatures are not checked.\n"
+     "        Exit 1 when any document was skipped or kept unparsed.\n"
+     "list    the archive of received messages, newest first (without bodies).\n"},
+    {"maint", ak_cmd_maint, "List and show maintenance records",
+     "usage: asakai maint list [--upcoming | --all] [--service S] [-o table|json]\n"
+     "       asakai maint show ID [--raw] [-o table|json]\n"
+     "\n"
+     "list  open records (default), soonest deadline first; --all includes completed and\n"
+     "      canceled ones; --upcoming only those whose deadline or window is ahead.\n"
+     "      -o json prints an array of records: id, source, service, kind, status, resources,\n"
+     "      account, region, window_start, window_end, deadline, title, description,\n"
+     "      first_seen, last_seen, recurrence_of (times RFC 3339 UTC).\n"
+     "show  one record and the timeline of every delivery that touched it; --raw adds the\n"
+     "      verbatim payloads.\n"},
+    {"status", ak_cmd_status, "Show whether the daemon is up and what its archive holds",
+     "usage: asakai status [-o table|json]\n"},
+    {"help", cmd_help, "Show help for asakai or one command", "usage: asakai help [COMMAND]\n"},
+};
+const size_t ak_cli_n_cmds = AK_ARRAY_SIZE(ak_cli_cmds);
+
+static const char global_usage[] =
+    "usage: asakai [--server URL] [--version] [--help] <command> [<args>]\n"
+    "\n"
+    "asakai gives a small SRE team on AWS its daily operations in one place.\n"
+    "\n"
+    "Global options:\n"
+    "  --server URL   the daemon to talk to (env ASAKAI_SERVER; default http://127.0.0.1:9780)\n"
+    "                 env ASAKAI_TOKEN is sent as the API bearer token when set\n"
+    "  --version      print the version\n"
+    "  --help         this help; 'asakai help COMMAND' or 'asakai COMMAND --help' for a command\n"
+    "\n"
+    "Exit codes: 0 ok, 1 failure or findings, 2 usage or configuration error.\n"
+    "\n"
+    "Commands:\n";
+
+const struct ak_cmd *ak_cli_find(const char *name)
+{
+    for (size_t i = 0; i < ak_cli_n_cmds; i++)
+        if (strcmp(ak_cli_cmds[i].name, name) == 0)
+            return &ak_cli_cmds[i];
+    return NULL;
+}
+
+void ak_cli_print_help(const struct ak_cmd *c, int to_stderr)
+{
+    FILE *f = to_stderr ? stderr : stdout;
+    if (c) {
+        fprintf(f, "%s", c->usage);
+        return;
+    }
+    fprintf(f, "%s", global_usage);
+    for (size_t i = 0; i < ak_cli_n_cmds; i++)
+        fprintf(f, "  %-8s %s\n", ak_cli_cmds[i].name, ak_cli_cmds[i].summary);
+}
+
+static int cmd_help(int argc, char **argv, struct ak_cli *cli)
+{
+    (void)cli;
+    if (argc < 2) {
+        ak_cli_print_help(NULL, 0);
+        return AK_EXIT_OK;
+    }
+    const struct ak_cmd *c = ak_cli_find(argv[1]);
+    if (!c) {
+        fprintf(stderr, "asakai: no such command '%s' (see 'asakai help')\n", argv[1]);
+        return AK_EXIT_USAGE;
+    }
+    ak_cli_print_help(c, 0);
+    return AK_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    struct ak_cli cli = {0};
+    int i;
+
+    signal(SIGPIPE, SIG_IGN);
+    cli.server = getenv("ASAKAI_SERVER");
+    cli.token = getenv("ASAKAI_TOKEN");
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("asakai %s\n", AK_VERSION);
+            return AK_EXIT_OK;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            ak_cli_print_help(NULL, 0);
+            return AK_EXIT_OK;
+        } else if (strcmp(argv[i], "--server") == 0 && i + 1 < argc) {
+            cli.server = argv[++i];
+        } else if (strncmp(argv[i], "--server=", 9) == 0) {
+            cli.server = argv[i] + 9;
+        } else {
+            fprintf(stderr, "asakai: unknown option '%s' (see 'asakai --help')\n", argv[i]);
+            return AK_EXIT_USAGE;
+        }
+    }
+    if (!cli.server || !*cli.server)
+        cli.server = "http://127.0.0.1:9780";
+    if (i >= argc) {
+        ak_cli_print_help(NULL, 1);
+        return AK_EXIT_USAGE;
+    }
+    const struct ak_cmd *c = ak_cli_find(argv[i]);
+    if (!c) {
+        fprintf(stderr, "asakai: no such command '%s' (see 'asakai help')\n", argv[i]);
+        return AK_EXIT_USAGE;
+    }
+    for (int k = i + 1; k < argc; k++) {
+        if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+            ak_cli_print_help(c, 0);
+            return AK_EXIT_OK;
+        }
+    }
+    if (c->fn != ak_cmd_serve)
+        ak_httpc_global_init();
+    int rc = c->fn(argc - i, argv + i, &cli);
+    return rc;
+}

@@ -1,0 +1,108 @@
+/* serve.c — the daemon's lifecycle.
+ *
+ * Signals are blocked in every thread before any starts, and the main thread waits for them with
+ * sigwait(): no code runs in a signal handler. Shutdown order is the reverse of start: stop
+ * accepting and drain HTTP requests in flight (their messages are committed by the writer), then
+ * stop the writer (it commits what is queued) and close the store. */
+#include "asakai/ak_daemon.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ak_config.h"
+#include "asakai/ak_buf.h"
+#include "asakai/ak_cfg.h"
+#include "asakai/ak_crypto.h"
+#include "asakai/ak_err.h"
+#include "asakai/ak_http.h"
+#include "asakai/ak_httpc.h"
+#include "asakai/ak_intake.h"
+#include "asakai/ak_log.h"
+#include "asakai/ak_util.h"
+#include "../core/ak_banned.h"
+
+static void replace(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = ak_xstrdup(v);
+}
+
+int ak_daemon_serve(const char *config_path, const char *listen, const char *data_dir)
+{
+    struct ak_cfg cfg;
+    struct ak_buf err = AK_BUF_INIT(8192);
+    struct ak_intake *in = NULL;
+    struct ak_http *http = NULL;
+    enum ak_log_level lvl;
+    sigset_t set;
+    int sig = 0, rc = 1, r;
+    char port[16];
+
+    if (config_path)
+        r = ak_cfg_load(config_path, &cfg, &err);
+    else {
+        ak_cfg_defaults(&cfg);
+        r = AK_OK;
+    }
+    if (r < 0) {
+        fprintf(stderr, "asakai: invalid configuration:\n%s%s", err.buf,
+                ak_endswith(err.buf, "\n") ? "" : "\n");
+        ak_buf_release(&err);
+        return 2;
+    }
+    if (listen)
+        replace(&cfg.listen, listen);
+    if (data_dir)
+        replace(&cfg.data_dir, data_dir);
+    if (ak_log_parse_level(cfg.log_level, &lvl) == AK_OK)
+        ak_log_set_level(lvl);
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    ak_crypto_global_init();
+    ak_httpc_global_init();
+
+    r = ak_intake_start(&cfg, &in, &err);
+    if (r < 0) {
+        ak_log(AK_LOG_ERR, "daemon", "cannot open the store", "data", cfg.data_dir, "error",
+               err.buf, NULL);
+        goto out;
+    }
+    r = ak_http_start(&cfg, in, &http, &err);
+    if (r < 0) {
+        ak_log(AK_LOG_ERR, "daemon", "cannot start the HTTP server", "error", err.buf, NULL);
+        rc = r == AK_ECONFIG ? 2 : 1;
+        goto out;
+    }
+    snprintf(port, sizeof(port), "%u", ak_http_port(http));
+    ak_log(AK_LOG_INFO, "daemon", "asakai started", "version", AK_VERSION, "listen", cfg.listen,
+           "port", port, "data", cfg.data_dir, "config", cfg.source, NULL);
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            ak_log(AK_LOG_INFO, "daemon", "SIGHUP: configuration reload is not supported yet; "
+                                          "restart to apply changes", NULL);
+            continue;
+        }
+        break;
+    }
+    ak_log(AK_LOG_INFO, "daemon", "shutting down", "signal", sig == SIGINT ? "INT" : "TERM", NULL);
+    rc = 0;
+out:
+    ak_http_stop(http);
+    ak_intake_stop(in);
+    if (rc == 0)
+        ak_log(AK_LOG_INFO, "daemon", "stopped cleanly", NULL);
+    ak_httpc_global_cleanup();
+    ak_cfg_release(&cfg);
+    ak_buf_release(&err);
+    return rc;
+}

@@ -1,0 +1,113 @@
+/* dashboard.c — GET /: a server-rendered overview of the maintenance inbox (no JavaScript).
+ * The full dashboard of the monitoring module will grow from here. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "asakai/ak_cfg.h"
+#include "asakai/ak_json.h"
+#include "asakai/ak_maint.h"
+#include "asakai/ak_store.h"
+#include "asakai/ak_time.h"
+#include "asakai/ak_util.h"
+#include "http_int.h"
+#include "../core/ak_banned.h"
+
+static void esc(struct ak_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': ak_buf_add(b, "&lt;"); break;
+        case '>': ak_buf_add(b, "&gt;"); break;
+        case '&': ak_buf_add(b, "&amp;"); break;
+        case '"': ak_buf_add(b, "&quot;"); break;
+        case '\'': ak_buf_add(b, "&#39;"); break;
+        default: ak_buf_addc(b, *s);
+        }
+    }
+}
+
+static void cell_time(struct ak_buf *b, int64_t ms, int64_t now)
+{
+    char iso[AK_TIME_RFC3339_LEN], rel[48];
+    if (!ms) {
+        ak_buf_add(b, "<td class=muted>not announced</td>");
+        return;
+    }
+    ak_time_fmt_rfc3339(ms, iso, sizeof(iso));
+    ak_time_fmt_relative(ms, now, rel, sizeof(rel));
+    ak_buf_addf(b, "<td><time datetime=\"%s\">%s</time><br><small>%s</small></td>", iso, iso, rel);
+}
+
+static void row(struct ak_buf *b, const struct ak_maint_cfg *mc, const struct ak_maint_rec *r,
+                int64_t now)
+{
+    struct ak_buf why = AK_BUF_INIT(512);
+    bool imp = ak_maint_is_important(mc, r, now, &why);
+    ak_buf_addf(b, "<tr class=\"%s %s\"><td><a href=\"/api/v1/maintenance/%lld\">#%lld</a></td><td>",
+                imp ? "important" : "", r->status ? r->status : "", (long long)r->id,
+                (long long)r->id);
+    esc(b, r->service);
+    ak_buf_add(b, "</td><td>");
+    esc(b, r->kind);
+    ak_buf_add(b, "</td><td>");
+    esc(b, r->status);
+    ak_buf_add(b, "</td>");
+    cell_time(b, r->deadline ? r->deadline : r->window_start, now);
+    ak_buf_add(b, "<td>");
+    for (size_t i = 0; i < r->n_resources && i < 5; i++) {
+        esc(b, r->resources[i]);
+        ak_buf_add(b, "<br>");
+    }
+    ak_buf_add(b, "</td><td>");
+    esc(b, r->title);
+    if (r->recurrence_of)
+        ak_buf_addf(b, " <b>recurrence of #%lld</b>", (long long)r->recurrence_of);
+    ak_buf_add(b, "</td><td>");
+    if (imp)
+        esc(b, why.buf);
+    ak_buf_add(b, "</td></tr>\n");
+    ak_buf_release(&why);
+}
+
+void ak__http_dashboard(struct ak_http_req *rq, struct ak_store *st)
+{
+    struct ak_maint_rec *recs = NULL;
+    size_t n = 0;
+    int64_t now = ak_now_wall_ms();
+    struct ak_maint_cfg mc = {rq->cfg->recurrence_window_ms, rq->cfg->important_within_ms};
+    struct ak_rec_filter f = {.all = true, .now_ms = now, .limit = 500};
+    struct ak_buf *b = &rq->out;
+
+    ak_buf_reset(b);
+    ak_buf_add(b,
+               "<!doctype html><html lang=en><head><meta charset=utf-8>"
+               "<meta http-equiv=refresh content=60><title>asakai</title><style>"
+               "body{font:14px system-ui,sans-serif;margin:2em;color:#222}"
+               "table{border-collapse:collapse;width:100%}td,th{padding:.4em .6em;"
+               "border-bottom:1px solid #ddd;text-align:left;vertical-align:top}"
+               "tr.important td{background:#fff4e5}tr.completed td,tr.canceled td{color:#888}"
+               ".muted{color:#999}small{color:#666}</style></head><body>"
+               "<h1>asakai &mdash; maintenance inbox</h1>"
+               "<p>Every AWS maintenance notice received, soonest deadline first. "
+               "JSON: <a href=\"/api/v1/maintenance?all=1\">/api/v1/maintenance</a> &middot; "
+               "<a href=\"/api/v1/raw\">archive</a> &middot; <a href=\"/metrics\">metrics</a></p>"
+               "<table><tr><th>id</th><th>service</th><th>kind</th><th>status</th>"
+               "<th>deadline</th><th>resources</th><th>title</th><th>why important</th></tr>\n");
+    if (st && ak_store_rec_list(st, &f, &recs, &n) == 0) {
+        /* open ones first, then closed */
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < n; i++) {
+                bool closed = recs[i].closed_at != 0;
+                if ((pass == 0) != closed)
+                    row(b, &mc, &recs[i], now);
+            }
+    }
+    if (!n)
+        ak_buf_add(b, "<tr><td colspan=8 class=muted>No maintenance records yet.</td></tr>");
+    ak_buf_add(b, "</table></body></html>\n");
+    for (size_t i = 0; i < n; i++)
+        ak_maint_rec_release(&recs[i]);
+    free(recs);
+    rq->status = 200;
+    rq->content_type = "text/html; charset=utf-8";
+}

@@ -1,0 +1,60 @@
+/* http_int.h — private to src/http: request context and the route table. */
+#ifndef AK_HTTP_INT_H
+#define AK_HTTP_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "asakai/ak_buf.h"
+
+struct MHD_Connection;
+struct ak_cfg;
+struct ak_intake;
+
+struct ak_http_req {
+    struct MHD_Connection *conn;
+    const struct ak_cfg *cfg;
+    struct ak_intake *in;
+    const char *method;
+    const char *path;
+    const char *route;   /* route pattern, for metrics */
+    char remote[64];
+    struct ak_buf body;
+    bool too_big;
+    /* response */
+    int status;
+    const char *content_type;
+    struct ak_buf out;
+    char allow[32];      /* for 405 */
+};
+
+/* Query parameter or header (NULL when absent). */
+const char *ak__http_arg(struct ak_http_req *rq, const char *name);
+const char *ak__http_header(struct ak_http_req *rq, const char *name);
+
+typedef void (*ak_http_handler)(struct ak_http_req *rq, const char *tail);
+
+struct ak_http_route {
+    const char *method;
+    const char *path;     /* exact, or a prefix ending in '/' when prefix is true */
+    bool prefix;
+    bool api;             /* needs the API token when one is configured */
+    ak_http_handler fn;
+    const char *summary;
+};
+
+extern const struct ak_http_route ak__http_routes[];
+extern const size_t ak__http_n_routes;
+
+/* Sets a JSON response from a JSON value (consumed). */
+struct ak_json;
+void ak__http_json(struct ak_http_req *rq, int status, struct ak_json *j);
+/* Sets a {"error": "..."} response. */
+void ak__http_error(struct ak_http_req *rq, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* GET / (dashboard.c): renders the overview page from a reader connection. */
+struct ak_store;
+void ak__http_dashboard(struct ak_http_req *rq, struct ak_store *st);
+
+#endif

@@ -1,0 +1,301 @@
+/* server.c — libmicrohttpd glue: body accumulation under a cap, routing, responses, metrics. */
+#include "asakai/ak_http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "asakai/ak_cfg.h"
+#include "asakai/ak_crypto.h"
+#include "asakai/ak_err.h"
+#include "asakai/ak_json.h"
+#include "asakai/ak_log.h"
+#include "asakai/ak_metrics.h"
+#include "asakai/ak_util.h"
+#include "http_int.h"
+#include "../core/ak_banned.h"
+
+struct ak_http {
+    struct MHD_Daemon *d;
+    const struct ak_cfg *cfg;
+    struct ak_intake *in;
+    unsigned port;
+};
+
+const char *ak__http_arg(struct ak_http_req *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *ak__http_header(struct ak_http_req *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+void ak__http_json(struct ak_http_req *rq, int status, struct ak_json *j)
+{
+    char *s = ak_json_dump(j, AK_JSON_PRETTY);
+    ak_json_free(j);
+    ak_buf_reset(&rq->out);
+    ak_buf_add(&rq->out, s);
+    ak_buf_addc(&rq->out, '\n');
+    free(s);
+    rq->status = status;
+    rq->content_type = "application/json";
+}
+
+void ak__http_error(struct ak_http_req *rq, int status, const char *fmt, ...)
+{
+    struct ak_buf msg = AK_BUF_INIT(1024);
+    va_list ap;
+    va_start(ap, fmt);
+    ak_buf_vaddf(&msg, fmt, ap);
+    va_end(ap);
+    struct ak_json *o = ak_json_new_obj();
+    ak_json_set_str(o, "error", msg.buf);
+    ak__http_json(rq, status, o);
+    ak_buf_release(&msg);
+}
+
+static void remote_addr(struct MHD_Connection *c, char *buf, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(buf, n, "-");
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                  (socklen_t)n);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
+                  (socklen_t)n);
+}
+
+static bool token_ok(struct ak_http_req *rq)
+{
+    const char *want = rq->cfg->api_token;
+    if (!want || !*want)
+        return true;
+    const char *h = ak__http_header(rq, "Authorization");
+    if (!h || strncmp(h, "Bearer ", 7) != 0)
+        return false;
+    return ak_ct_equal(h + 7, strlen(h + 7), want, strlen(want));
+}
+
+static void dispatch(struct ak_http_req *rq)
+{
+    bool path_matched = false;
+    for (size_t i = 0; i < ak__http_n_routes; i++) {
+        const struct ak_http_route *r = &ak__http_routes[i];
+        const char *tail = NULL;
+        if (r->prefix) {
+            if (!ak_startswith(rq->path, r->path) || !rq->path[strlen(r->path)])
+                continue;
+            tail = rq->path + strlen(r->path);
+        } else if (strcmp(rq->path, r->path) != 0)
+            continue;
+        path_matched = true;
+        if (strcmp(rq->method, r->method) != 0) {
+            snprintf(rq->allow, sizeof(rq->allow), "%s", r->method);
+            continue;
+        }
+        rq->route = r->path;
+        if (r->api && !token_ok(rq)) {
+            ak__http_error(rq, 401, "missing or wrong API token (Authorization: Bearer ...)");
+            return;
+        }
+        r->fn(rq, tail);
+        return;
+    }
+    if (path_matched)
+        ak__http_error(rq, 405, "method %s not allowed here", rq->method);
+    else
+        ak__http_error(rq, 404, "no such endpoint: %s", rq->path);
+}
+
+static enum MHD_Result respond(struct ak_http_req *rq)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(rq->out.len, rq->out.buf, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+    char labels[160];
+
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type",
+                            rq->content_type ? rq->content_type : "text/plain; charset=utf-8");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (rq->status == 405 && rq->allow[0])
+        MHD_add_response_header(resp, "Allow", rq->allow);
+    ret = MHD_queue_response(rq->conn, (unsigned)rq->status, resp);
+    MHD_destroy_response(resp);
+    snprintf(labels, sizeof(labels), "route=\"%s\",code=\"%d\"", rq->route ? rq->route : "other",
+             rq->status);
+    ak_metrics_inc("asakai_http_requests_total", labels);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    struct ak_http *h = cls;
+    struct ak_http_req *rq = *con_cls;
+    (void)version;
+
+    if (!rq) {
+        rq = ak_xcalloc(1, sizeof(*rq));
+        rq->conn = conn;
+        rq->cfg = h->cfg;
+        rq->in = h->in;
+        rq->method = method;
+        rq->path = url;
+        ak_buf_init(&rq->body, h->cfg->max_body);
+        ak_buf_init(&rq->out, 64 * 1024 * 1024);
+        remote_addr(conn, rq->remote, sizeof(rq->remote));
+        *con_cls = rq;
+        /* refuse an announced oversize body before reading it */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        uint64_t n;
+        if (cl && ak_parse_u64(cl, 0, UINT64_MAX, &n) == AK_OK && n > h->cfg->max_body)
+            rq->too_big = true;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!rq->too_big && ak_buf_addn(&rq->body, upload, *upload_size) < 0)
+            rq->too_big = true;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (rq->too_big) {
+        ak__http_error(rq, 413, "request body is over server.max_body_bytes (%llu bytes)",
+                       (unsigned long long)h->cfg->max_body);
+        ak_log(AK_LOG_WARN, "http", "request too large", "path", rq->path, "remote", rq->remote,
+               NULL);
+    } else
+        dispatch(rq);
+    return respond(rq);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct ak_http_req *rq = *con_cls;
+    (void)cls;
+    (void)conn;
+    if (!rq)
+        return;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && toe != MHD_REQUEST_TERMINATED_CLIENT_ABORT)
+        ak_metrics_inc("asakai_http_requests_aborted_total", "");
+    ak_buf_release(&rq->body);
+    ak_buf_release(&rq->out);
+    free(rq);
+    *con_cls = NULL;
+}
+
+/* "127.0.0.1:9780", "[::1]:9780", ":9780" (= 127.0.0.1). */
+static int parse_listen(const char *s, struct sockaddr_storage *ss, struct ak_buf *err)
+{
+    char host[128];
+    const char *colon;
+    uint64_t port;
+
+    memset(ss, 0, sizeof(*ss));
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+        if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof(host))
+            return ak_err(err, AK_ECONFIG, "listen address '%s' is not [HOST]:PORT", s);
+        memcpy(host, s + 1, (size_t)(end - s - 1));
+        host[end - s - 1] = 0;
+        colon = end + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || (size_t)(colon - s) >= sizeof(host))
+            return ak_err(err, AK_ECONFIG, "listen address '%s' is not HOST:PORT", s);
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = 0;
+    }
+    if (ak_parse_u64(colon + 1, 0, 65535, &port) < 0)
+        return ak_err(err, AK_ECONFIG, "listen address '%s': bad port", s);
+    if (!host[0])
+        snprintf(host, sizeof(host), "127.0.0.1");
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+    } else
+        return ak_err(err, AK_ECONFIG, "listen address '%s': host must be an IP address", s);
+    return AK_OK;
+}
+
+static void describe(void)
+{
+    ak_metrics_describe("asakai_http_requests_total", "counter", "HTTP requests by route and code.");
+    ak_metrics_describe("asakai_http_requests_aborted_total", "counter",
+                        "HTTP requests ended by error or timeout.");
+}
+
+int ak_http_start(const struct ak_cfg *cfg, struct ak_intake *in, struct ak_http **ret,
+                  struct ak_buf *err)
+{
+    struct sockaddr_storage ss;
+    struct ak_http *h;
+    int r = parse_listen(cfg->listen, &ss, err);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+
+    if (r < 0)
+        return r;
+    describe();
+    h = ak_xcalloc(1, sizeof(*h));
+    h->cfg = cfg;
+    h->in = in;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    h->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)((cfg->request_timeout_ms + 999) / 1000), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)64 * 1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_END);
+    if (!h->d) {
+        free(h);
+        return ak_err(err, AK_EIO, "cannot listen on %s (address in use or not permitted)",
+                      cfg->listen);
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = di ? di->port : 0;
+    *ret = h;
+    return AK_OK;
+}
+
+unsigned ak_http_port(const struct ak_http *h)
+{
+    return h->port;
+}
+
+void ak_http_stop(struct ak_http *h)
+{
+    if (!h)
+        return;
+    /* stop accepting; MHD_stop_daemon then waits for the requests in flight (the drain) */
+    MHD_socket s = MHD_quiesce_daemon(h->d);
+    MHD_stop_daemon(h->d);
+    if (s != MHD_INVALID_SOCKET)
+        close(s);
+    free(h);
+}

@@ -1,0 +1,684 @@
+/* intake.c — what a delivery must pass before it is archived, and the archive hand-off.
+ *
+ * Order of checks for SNS (cheapest and least trusting first): envelope shape, topic allow-list,
+ * SignatureVersion, certificate URL policy, certificate (cached by URL; fetched over https with no
+ * redirects and a size cap; chain, names and dates checked), signature over the exact
+ * string-to-sign. Nothing is stored and nothing is fetched for a message that fails a check
+ * before that point. */
+#include "asakai/ak_intake.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asakai/ak_buf.h"
+#include "asakai/ak_cfg.h"
+#include "asakai/ak_crypto.h"
+#include "asakai/ak_err.h"
+#include "asakai/ak_events.h"
+#include "asakai/ak_httpc.h"
+#include "asakai/ak_json.h"
+#include "asakai/ak_log.h"
+#include "asakai/ak_metrics.h"
+#include "asakai/ak_time.h"
+#include "asakai/ak_util.h"
+#include "intake_int.h"
+#include "../core/ak_banned.h"
+
+#define IMPORT_MAX_DOCS 10000
+
+static void describe_metrics(void)
+{
+    ak_metrics_describe("asakai_intake_messages_total", "counter",
+                        "Messages received at intake, by source and result.");
+    ak_metrics_describe("asakai_intake_normalised_total", "counter",
+                        "Archived messages normalised, by resulting state.");
+    ak_metrics_describe("asakai_intake_commit_batch_messages", "summary",
+                        "Messages per group commit.");
+    ak_metrics_describe("asakai_intake_commit_seconds", "summary",
+                        "Time of one group commit (insert + fsync).");
+    ak_metrics_describe("asakai_store_op_seconds", "summary", "Store operation latency.");
+    ak_metrics_describe("asakai_sns_cert_fetches_total", "counter",
+                        "Signing certificate fetches, by result.");
+    ak_metrics_describe("asakai_sns_subscription_confirmations_total", "counter",
+                        "SubscribeURL visits, by result.");
+}
+
+int ak_intake_start(const struct ak_cfg *cfg, struct ak_intake **ret, struct ak_buf *err)
+{
+    struct ak_intake *in = ak_xcalloc(1, sizeof(*in));
+    int r;
+
+    describe_metrics();
+    in->cfg = cfg;
+    in->mcfg.recurrence_window_ms = cfg->recurrence_window_ms;
+    in->mcfg.important_within_ms = cfg->important_within_ms;
+    pthread_mutex_init(&in->mu, NULL);
+    pthread_cond_init(&in->cv_work, NULL);
+    pthread_cond_init(&in->cv_done, NULL);
+    pthread_mutex_init(&in->cache_mu, NULL);
+    r = ak_store_open(cfg->data_dir, AK_STORE_WRITE, &in->st, err);
+    if (r < 0)
+        goto fail;
+    if (pthread_create(&in->thread, NULL, ak__intake_writer_main, in) != 0) {
+        r = ak_err(err, AK_EINTERNAL, "cannot start the intake writer thread");
+        goto fail;
+    }
+    in->thread_started = true;
+    *ret = in;
+    return AK_OK;
+fail:
+    ak_intake_stop(in);
+    return r;
+}
+
+void ak_intake_stop(struct ak_intake *in)
+{
+    if (!in)
+        return;
+    if (in->thread_started) {
+        pthread_mutex_lock(&in->mu);
+        in->stopping = true;
+        pthread_cond_signal(&in->cv_work);
+        pthread_mutex_unlock(&in->mu);
+        pthread_join(in->thread, NULL);
+    }
+    ak_store_close(in->st);
+    for (size_t i = 0; i < in->n_certs; i++) {
+        free(in->certs[i].url);
+        ak_cert_free(in->certs[i].cert);
+    }
+    for (size_t i = 0; i < in->n_res; i++) {
+        if (in->res[i].ok) {
+            regfree(&in->res[i].cert_re);
+            regfree(&in->res[i].sub_re);
+        }
+    }
+    pthread_mutex_destroy(&in->mu);
+    pthread_cond_destroy(&in->cv_work);
+    pthread_cond_destroy(&in->cv_done);
+    pthread_mutex_destroy(&in->cache_mu);
+    free(in);
+}
+
+bool ak_intake_ready(struct ak_intake *in)
+{
+    pthread_mutex_lock(&in->mu);
+    bool r = in->ready && !in->stopping;
+    pthread_mutex_unlock(&in->mu);
+    return r;
+}
+
+/* ---- results ------------------------------------------------------------------------- */
+
+static void result_set(struct ak_intake_result *ret, int status, const char *result,
+                       const char *reason)
+{
+    ret->status = status;
+    snprintf(ret->result, sizeof(ret->result), "%s", result);
+    snprintf(ret->reason, sizeof(ret->reason), "%s", reason ? reason : "");
+}
+
+static void count(const char *source, const char *result)
+{
+    char labels[96];
+    snprintf(labels, sizeof(labels), "source=\"%s\",result=\"%s\"", source, result);
+    ak_metrics_inc("asakai_intake_messages_total", labels);
+}
+
+static void reject(struct ak_intake_result *ret, const char *source, int status, const char *why,
+                   const char *remote)
+{
+    result_set(ret, status, "rejected", why);
+    count(source, "rejected");
+    ak_log(AK_LOG_WARN, "intake", "rejected", "source", source, "status",
+           status == 403 ? "403" : status == 401 ? "401" : status == 413 ? "413" : "400",
+           "reason", why, "remote", remote, NULL);
+}
+
+/* ---- SNS policy ---------------------------------------------------------------------- */
+
+static bool topic_allowed(const struct ak_cfg *cfg, const char *topic)
+{
+    for (size_t i = 0; i < cfg->sns_topics.n; i++)
+        if (fnmatch(cfg->sns_topics.v[i], topic, 0) == 0)
+            return true;
+    return false;
+}
+
+/* pattern with "{region}" replaced by the escaped region */
+static char *expand_region(const char *pattern, const char *region, bool regex_escape)
+{
+    struct ak_buf b = AK_BUF_INIT(4096);
+    for (const char *p = pattern; *p;) {
+        if (strncmp(p, "{region}", 8) == 0) {
+            for (const char *q = region; *q; q++) {
+                if (regex_escape && strchr(".[]{}()\\*+?^$|", *q))
+                    ak_buf_addc(&b, '\\');
+                ak_buf_addc(&b, *q);
+            }
+            p += 8;
+        } else
+            ak_buf_addc(&b, *p++);
+    }
+    return ak_buf_detach(&b, NULL);
+}
+
+/* Compiled URL patterns for one region (cached; regexec on a shared regex_t is thread-safe). */
+static struct region_re *region_patterns(struct ak_intake *in, const char *region)
+{
+    struct region_re *res = NULL;
+
+    if (strlen(region) >= sizeof(in->res[0].region))
+        return NULL;
+    pthread_mutex_lock(&in->cache_mu);
+    for (size_t i = 0; i < in->n_res; i++)
+        if (strcmp(in->res[i].region, region) == 0) {
+            res = &in->res[i];
+            goto out;
+        }
+    if (in->n_res >= REGION_RE_MAX)
+        goto out;
+    res = &in->res[in->n_res];
+    snprintf(res->region, sizeof(res->region), "%s", region);
+    char *a = expand_region(in->cfg->sns_cert_url_pattern, region, true);
+    char *b = expand_region(in->cfg->sns_subscribe_url_pattern, region, true);
+    res->ok = regcomp(&res->cert_re, a, REG_EXTENDED | REG_NOSUB) == 0;
+    if (res->ok && regcomp(&res->sub_re, b, REG_EXTENDED | REG_NOSUB) != 0) {
+        regfree(&res->cert_re);
+        res->ok = false;
+    }
+    free(a);
+    free(b);
+    in->n_res++;
+out:
+    pthread_mutex_unlock(&in->cache_mu);
+    return res && res->ok ? res : NULL;
+}
+
+static bool region_ok(const char *region)
+{
+    if (!region || !*region)
+        return false;
+    for (const char *p = region; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+            return false;
+    return true;
+}
+
+/* Returns the certificate for url (cached, or fetched and checked). The cache owns it. */
+static int get_cert(struct ak_intake *in, const char *url, const char *region,
+                    const struct ak_cert **ret, struct ak_buf *why)
+{
+    const struct ak_cfg *cfg = in->cfg;
+    struct ak_httpc_req req = {0};
+    struct ak_httpc_resp resp;
+    struct ak_cert *cert = NULL;
+    char *names[16];
+    size_t n_names = 0;
+    int64_t now = ak_now_wall_ms();
+    int r;
+
+    pthread_mutex_lock(&in->cache_mu);
+    for (size_t i = 0; i < in->n_certs; i++) {
+        if (strcmp(in->certs[i].url, url) == 0 && in->certs[i].expires_ms > now) {
+            *ret = in->certs[i].cert;
+            pthread_mutex_unlock(&in->cache_mu);
+            return AK_OK;
+        }
+    }
+    pthread_mutex_unlock(&in->cache_mu);
+
+    ak_httpc_resp_init(&resp);
+    req.url = url;
+    req.timeout_ms = cfg->sns_fetch_timeout_ms;
+    req.max_response = cfg->sns_cert_max_bytes;
+    req.ca_file = cfg->sns_ca_file;
+    req.https_only = true;
+    req.follow_redirects = false;
+    r = ak_httpc_do(&req, &resp, why);
+    if (r == AK_OK && resp.status != 200)
+        r = ak_err(why, AK_EFORBIDDEN, "signing certificate fetch answered HTTP %ld%s", resp.status,
+                   resp.status >= 300 && resp.status < 400 ? " (redirects are refused)" : "");
+    if (r == AK_ETOOBIG)
+        ak_buf_reset(why), r = ak_err(why, AK_EFORBIDDEN, "signing certificate is over %llu bytes",
+                                      (unsigned long long)cfg->sns_cert_max_bytes);
+    if (r < 0) {
+        ak_metrics_inc("asakai_sns_cert_fetches_total", "result=\"error\"");
+        goto out;
+    }
+    r = ak_cert_parse_pem(resp.body.buf, resp.body.len, &cert, why);
+    if (r < 0) {
+        r = AK_EFORBIDDEN;
+        goto out;
+    }
+    for (size_t i = 0; i < cfg->sns_cert_names.n && n_names < AK_ARRAY_SIZE(names); i++)
+        names[n_names++] = expand_region(cfg->sns_cert_names.v[i], region, false);
+    struct ak_cert_check chk = {
+        .ca_file = cfg->sns_ca_file,
+        .verify_chain = cfg->sns_verify_cert_chain,
+        .now_ms = now,
+        .names = (const char *const *)names,
+        .n_names = n_names,
+    };
+    r = ak_cert_check(cert, &chk, why);
+    for (size_t i = 0; i < n_names; i++)
+        free(names[i]);
+    if (r < 0) {
+        ak_metrics_inc("asakai_sns_cert_fetches_total", "result=\"untrusted\"");
+        r = AK_EFORBIDDEN;
+        goto out;
+    }
+    ak_metrics_inc("asakai_sns_cert_fetches_total", "result=\"ok\"");
+    pthread_mutex_lock(&in->cache_mu);
+    for (size_t i = 0; i < in->n_certs; i++) { /* another thread fetched it meanwhile */
+        if (strcmp(in->certs[i].url, url) == 0 && in->certs[i].expires_ms > now) {
+            *ret = in->certs[i].cert;
+            pthread_mutex_unlock(&in->cache_mu);
+            goto out; /* frees ours */
+        }
+    }
+    if (in->n_certs < CERT_CACHE_MAX) {
+        struct cert_entry *e = &in->certs[in->n_certs++];
+        e->url = ak_xstrdup(url);
+        e->cert = cert;
+        e->expires_ms = ak_cert_not_after(cert);
+        *ret = cert;
+        cert = NULL;
+        pthread_mutex_unlock(&in->cache_mu);
+        goto out;
+    }
+    pthread_mutex_unlock(&in->cache_mu);
+    r = ak_err(why, AK_EBUSY, "signing certificate cache is full");
+out:
+    ak_cert_free(cert);
+    ak_httpc_resp_release(&resp);
+    return r;
+}
+
+static int verify_signature(const struct ak_cert *cert, const struct ak_sns_msg *m,
+                            struct ak_buf *why)
+{
+    struct ak_buf sts = AK_BUF_INIT(2 * 1024 * 1024);
+    unsigned char *sig = NULL;
+    size_t siglen = 0;
+    int r = ak_sns_string_to_sign(m, &sts);
+    if (r < 0) {
+        r = ak_err(why, AK_ESIG, "cannot build the string to sign");
+        goto out;
+    }
+    if (ak_base64_decode(m->signature, strlen(m->signature), &sig, &siglen) < 0) {
+        r = ak_err(why, AK_ESIG, "Signature is not valid base64");
+        goto out;
+    }
+    r = ak_cert_verify(cert, ak_streq(m->signature_version, "2") ? AK_SIG_RSA_SHA256
+                                                                  : AK_SIG_RSA_SHA1,
+                       sts.buf, sts.len, sig, siglen, why);
+    if (r < 0)
+        r = AK_ESIG;
+out:
+    free(sig);
+    ak_buf_release(&sts);
+    return r;
+}
+
+static char *sns_meta(const struct ak_sns_msg *m, const char *remote)
+{
+    struct ak_json *o = ak_json_new_obj();
+    ak_json_set_str(o, "type", m->type_str);
+    ak_json_set_str(o, "topic_arn", m->topic_arn);
+    ak_json_set_str(o, "message_id", m->message_id);
+    ak_json_set_str(o, "signature_version", m->signature_version);
+    ak_json_set_str(o, "signing_cert_url", m->signing_cert_url);
+    ak_json_set_str(o, "remote", remote);
+    char *s = ak_json_dump(o, AK_JSON_COMPACT);
+    ak_json_free(o);
+    return s;
+}
+
+/* Archives one message through the writer; fills ret with the outcome. */
+static void archive_one(struct ak_intake *in, const char *source, struct ak_raw *raw,
+                        struct ak_intake_result *ret)
+{
+    int64_t id = 0;
+    bool dup = false;
+    int rc = AK_EINTERNAL;
+    struct job j = {.kind = JOB_ARCHIVE, .raws = raw, .ids = &id, .dups = &dup, .rcs = &rc, .n = 1};
+    int r = ak__intake_submit(in, &j);
+
+    if (r == AK_OK)
+        r = rc;
+    if (r < 0) {
+        /* not stored: a 5xx makes SNS (and any sane sender) retry */
+        result_set(ret, 503, "error", "could not store the message; retry");
+        count(source, "error");
+        return;
+    }
+    ret->raw_id = id;
+    ret->duplicate = dup;
+    result_set(ret, 200, dup ? "duplicate" : "accepted", NULL);
+    count(source, dup ? "duplicate" : "accepted");
+}
+
+static void confirm_subscription(struct ak_intake *in, const struct ak_sns_msg *m)
+{
+    struct ak_httpc_req req = {0};
+    struct ak_httpc_resp resp;
+    struct ak_buf why = AK_BUF_INIT(512);
+
+    ak_httpc_resp_init(&resp);
+    req.url = m->subscribe_url;
+    req.timeout_ms = in->cfg->sns_fetch_timeout_ms;
+    req.max_response = 64 * 1024;
+    req.ca_file = in->cfg->sns_ca_file;
+    req.https_only = true;
+    int r = ak_httpc_do(&req, &resp, &why);
+    if (r == AK_OK && resp.status == 200) {
+        ak_metrics_inc("asakai_sns_subscription_confirmations_total", "result=\"ok\"");
+        ak_log(AK_LOG_INFO, "intake", "subscription confirmed", "topic", m->topic_arn, NULL);
+    } else {
+        char st[16];
+        snprintf(st, sizeof(st), "%ld", resp.status);
+        ak_metrics_inc("asakai_sns_subscription_confirmations_total", "result=\"error\"");
+        ak_log(AK_LOG_ERR, "intake", "subscription confirmation failed", "topic", m->topic_arn,
+               "status", st, "error", why.buf, NULL);
+    }
+    ak_httpc_resp_release(&resp);
+    ak_buf_release(&why);
+}
+
+void ak_intake_sns(struct ak_intake *in, const char *body, size_t len, const char *remote,
+                   struct ak_intake_result *ret)
+{
+    const struct ak_cfg *cfg = in->cfg;
+    struct ak_sns_msg m;
+    struct ak_buf why = AK_BUF_INIT(512);
+    const struct ak_cert *cert = NULL;
+    struct region_re *res;
+    struct ak_raw raw = {0};
+    char *dedupe = NULL, *meta = NULL;
+    int r;
+
+    memset(&m, 0, sizeof(m));
+    memset(ret, 0, sizeof(*ret));
+    r = ak_sns_parse(body, len, &m, &why);
+    if (r < 0) {
+        reject(ret, "sns", 400, why.len ? why.buf : "not an SNS message", remote);
+        goto out;
+    }
+    if (!topic_allowed(cfg, m.topic_arn)) {
+        ak_buf_reset(&why);
+        ak_buf_addf(&why, "topic %s is not in intake.sns.topics", m.topic_arn);
+        reject(ret, "sns", 403, why.buf, remote);
+        goto out;
+    }
+    if (!ak_streq(m.signature_version, "1") && !ak_streq(m.signature_version, "2")) {
+        reject(ret, "sns", 403, "unknown SignatureVersion (only 1 and 2 are accepted)", remote);
+        goto out;
+    }
+    if (!region_ok(m.region) || !(res = region_patterns(in, m.region))) {
+        reject(ret, "sns", 403, "TopicArn region is not valid", remote);
+        goto out;
+    }
+    if (!ak_startswith(m.signing_cert_url, "https://") ||
+        regexec(&res->cert_re, m.signing_cert_url, 0, NULL, 0) != 0) {
+        reject(ret, "sns", 403, "SigningCertURL is not an allowed SNS certificate URL", remote);
+        goto out;
+    }
+    if (m.type == AK_SNS_SUBSCRIPTION_CONFIRMATION &&
+        (!ak_startswith(m.subscribe_url, "https://") ||
+         regexec(&res->sub_re, m.subscribe_url, 0, NULL, 0) != 0)) {
+        reject(ret, "sns", 403, "SubscribeURL is not an SNS endpoint of the topic's region", remote);
+        goto out;
+    }
+    ak_buf_reset(&why);
+    r = get_cert(in, m.signing_cert_url, m.region, &cert, &why);
+    if (r < 0) {
+        if (r == AK_ETIMEDOUT || r == AK_EIO || r == AK_EBUSY) {
+            /* transient: let SNS retry rather than refuse a genuine message */
+            result_set(ret, 503, "error", why.buf);
+            count("sns", "error");
+            ak_log(AK_LOG_WARN, "intake", "certificate unavailable", "reason", why.buf, NULL);
+        } else
+            reject(ret, "sns", 403, why.buf, remote);
+        goto out;
+    }
+    ak_buf_reset(&why);
+    if (verify_signature(cert, &m, &why) < 0) {
+        reject(ret, "sns", 403, why.len ? why.buf : "signature does not verify", remote);
+        goto out;
+    }
+    dedupe = ak_xasprintf("sns:%s", m.message_id);
+    meta = sns_meta(&m, remote);
+    raw.channel = (char *)"sns";
+    raw.dedupe_id = dedupe;
+    raw.received_at = ak_now_wall_ms();
+    raw.remote = (char *)remote;
+    raw.meta = meta;
+    raw.body = (char *)body;
+    raw.body_len = len;
+    archive_one(in, "sns", &raw, ret);
+    if (ret->status != 200)
+        goto out;
+    if (m.type == AK_SNS_SUBSCRIPTION_CONFIRMATION && !ret->duplicate && cfg->sns_auto_confirm)
+        confirm_subscription(in, &m);
+    else if (m.type == AK_SNS_UNSUBSCRIBE_CONFIRMATION && !ret->duplicate)
+        ak_log(AK_LOG_WARN, "intake", "asakai was unsubscribed from a topic (not re-subscribing)",
+               "topic", m.topic_arn, NULL);
+out:
+    free(dedupe);
+    free(meta);
+    ak_sns_msg_release(&m);
+    ak_buf_release(&why);
+}
+
+/* "eb:<id>" when the event has a string id, else the body's SHA-256. */
+static char *event_dedupe_id(const char *body, size_t len)
+{
+    struct ak_json *j = ak_json_parse(body, len, NULL);
+    const char *id = ak_json_get_str(j, "id");
+    char *s;
+    if (id && *id && strlen(id) < 200)
+        s = ak_xasprintf("eb:%s", id);
+    else {
+        char hex[65];
+        ak_sha256_hex(body, len, hex);
+        s = ak_xasprintf("sha256:%s", hex);
+    }
+    ak_json_free(j);
+    return s;
+}
+
+void ak_intake_eventbridge(struct ak_intake *in, const char *body, size_t len, const char *remote,
+                           const char *api_key_value, struct ak_intake_result *ret)
+{
+    const char *key = in->cfg->eb_api_key;
+    struct ak_buf why = AK_BUF_INIT(512);
+    struct ak_json *j = NULL;
+    struct ak_raw raw = {0};
+    char *dedupe = NULL;
+
+    memset(ret, 0, sizeof(*ret));
+    if (!key || !*key) {
+        reject(ret, "eventbridge", 401, "endpoint disabled: intake.eventbridge.api_key is not set",
+               remote);
+        goto out;
+    }
+    if (!api_key_value || !ak_ct_equal(api_key_value, strlen(api_key_value), key, strlen(key))) {
+        reject(ret, "eventbridge", 401, "missing or wrong API key", remote);
+        goto out;
+    }
+    j = ak_json_parse(body, len, &why);
+    if (!j || !ak_json_is_obj(j)) {
+        reject(ret, "eventbridge", 400, j ? "body is not a JSON object" : why.buf, remote);
+        goto out;
+    }
+    dedupe = event_dedupe_id(body, len);
+    raw.channel = (char *)"eventbridge";
+    raw.dedupe_id = dedupe;
+    raw.received_at = ak_now_wall_ms();
+    raw.remote = (char *)remote;
+    raw.body = (char *)body;
+    raw.body_len = len;
+    archive_one(in, "eventbridge", &raw, ret);
+out:
+    ak_json_free(j);
+    free(dedupe);
+    ak_buf_release(&why);
+}
+
+/* ---- import -------------------------------------------------------------------------- */
+
+struct import_docs {
+    char **docs;
+    size_t *lens;
+    size_t n, alloc;
+};
+
+static int collect_doc(const char *doc, size_t len, size_t index, void *arg)
+{
+    struct import_docs *d = arg;
+    (void)index;
+    if (d->n >= IMPORT_MAX_DOCS)
+        return AK_ETOOBIG;
+    if (d->n == d->alloc) {
+        d->alloc = d->alloc ? d->alloc * 2 : 16;
+        d->docs = ak_xrealloc(d->docs, d->alloc * sizeof(*d->docs));
+        d->lens = ak_xrealloc(d->lens, d->alloc * sizeof(*d->lens));
+    }
+    d->docs[d->n] = ak_xstrndup(doc, len);
+    d->lens[d->n] = len;
+    d->n++;
+    return AK_OK;
+}
+
+static char *doc_dedupe_id(const char *doc, size_t len)
+{
+    if (ak_sns_looks_like(doc, len)) {
+        struct ak_sns_msg m;
+        memset(&m, 0, sizeof(m));
+        if (ak_sns_parse(doc, len, &m, NULL) == AK_OK) {
+            char *s = ak_xasprintf("sns:%s", m.message_id);
+            ak_sns_msg_release(&m);
+            return s;
+        }
+        ak_sns_msg_release(&m);
+    }
+    return event_dedupe_id(doc, len);
+}
+
+int ak_intake_import(struct ak_intake *in, const char *channel, const char *name,
+                     const char *body, size_t len, struct ak_json **ret_report, struct ak_buf *err)
+{
+    struct import_docs d = {0};
+    struct ak_buf split_err = AK_BUF_INIT(512);
+    struct ak_raw *raws = NULL;
+    int64_t *ids = NULL;
+    bool *dups = NULL;
+    int *rcs = NULL;
+    char *meta = NULL;
+    int64_t now = ak_now_wall_ms();
+    size_t accepted = 0, duplicate = 0, skipped = 0, unparsed = 0;
+    int split_rc, r;
+
+    split_rc = ak_events_split(body, len, collect_doc, &d, &split_err);
+    raws = ak_xcalloc(d.n ? d.n : 1, sizeof(*raws));
+    ids = ak_xcalloc(d.n ? d.n : 1, sizeof(*ids));
+    dups = ak_xcalloc(d.n ? d.n : 1, sizeof(*dups));
+    rcs = ak_xcalloc(d.n ? d.n : 1, sizeof(*rcs));
+    struct ak_json *mo = ak_json_new_obj();
+    ak_json_set_str(mo, "file", name);
+    meta = ak_json_dump(mo, AK_JSON_COMPACT);
+    ak_json_free(mo);
+    for (size_t i = 0; i < d.n; i++) {
+        raws[i].channel = (char *)channel;
+        raws[i].dedupe_id = doc_dedupe_id(d.docs[i], d.lens[i]);
+        raws[i].received_at = now;
+        raws[i].remote = (char *)"cli";
+        raws[i].meta = meta;
+        raws[i].body = d.docs[i];
+        raws[i].body_len = d.lens[i];
+    }
+    r = AK_OK;
+    if (d.n) {
+        struct job j = {.kind = JOB_ARCHIVE, .raws = raws, .ids = ids, .dups = dups, .rcs = rcs,
+                        .n = d.n};
+        r = ak__intake_submit(in, &j);
+        if (r < 0) {
+            ak_err(err, r, "could not store the imported messages: %s", ak_strerror(r));
+            goto out;
+        }
+    }
+    struct job p = {.kind = JOB_PROCESS, .ids = ids, .n = d.n};
+    if (d.n && (r = ak__intake_submit(in, &p)) < 0) {
+        ak_err(err, r, "stored, but normalisation is pending: %s", ak_strerror(r));
+        goto out;
+    }
+    struct ak_json *docs = ak_json_new_arr();
+    for (size_t i = 0; i < d.n; i++) {
+        struct ak_json *o = ak_json_new_obj();
+        const char *st = p.states && p.states[i] ? p.states[i] : "pending";
+        const char *result;
+        if (rcs[i] < 0) {
+            result = "error";
+            skipped++;
+        } else if (dups[i]) {
+            result = "duplicate";
+            duplicate++;
+        } else if (ak_streq(st, "parsed") || ak_streq(st, "control")) {
+            result = "accepted";
+            accepted++;
+        } else if (ak_streq(st, "unparsed")) {
+            result = "unparsed";
+            unparsed++;
+        } else {
+            result = "skipped";
+            skipped++;
+        }
+        ak_json_set_int(o, "index", (int64_t)i);
+        ak_json_set_str(o, "result", result);
+        ak_json_set_int(o, "raw_id", ids[i]);
+        ak_json_set_str(o, "state", st);
+        ak_json_set_str(o, "note", p.notes && p.notes[i] ? p.notes[i] : NULL);
+        ak_json_append(docs, o);
+        count("import", result);
+    }
+    if (split_rc < 0) {
+        struct ak_json *o = ak_json_new_obj();
+        ak_json_set_int(o, "index", (int64_t)d.n);
+        ak_json_set_str(o, "result", "skipped");
+        ak_json_set_str(o, "note", split_err.buf);
+        ak_json_append(docs, o);
+        skipped++;
+    }
+    struct ak_json *rep = ak_json_new_obj();
+    ak_json_set_str(rep, "file", name);
+    ak_json_set_int(rep, "accepted", (int64_t)accepted);
+    ak_json_set_int(rep, "duplicate", (int64_t)duplicate);
+    ak_json_set_int(rep, "unparsed", (int64_t)unparsed);
+    ak_json_set_int(rep, "skipped", (int64_t)skipped);
+    ak_json_set(rep, "documents", docs);
+    *ret_report = rep;
+    for (size_t i = 0; p.states && i < d.n; i++) {
+        free(p.states[i]);
+        free(p.notes[i]);
+    }
+    free(p.states);
+    free(p.notes);
+    r = AK_OK;
+out:
+    for (size_t i = 0; i < d.n; i++) {
+        free(d.docs[i]);
+        free(raws[i].dedupe_id);
+    }
+    free(d.docs);
+    free(d.lens);
+    free(raws);
+    free(ids);
+    free(dups);
+    free(rcs);
+    free(meta);
+    ak_buf_release(&split_err);
+    return r;
+}

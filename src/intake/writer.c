@@ -1,0 +1,203 @@
+/* writer.c — the single writer thread: group commit of archived messages, then normalisation.
+ *
+ * Why one writer: SQLite allows one writer at a time anyway, and batching every message that
+ * arrived while the previous fsync ran into one transaction turns N fsyncs into one (group
+ * commit), which is what lets durable intake keep up with signature verification. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "asakai/ak_buf.h"
+#include "asakai/ak_err.h"
+#include "asakai/ak_log.h"
+#include "asakai/ak_metrics.h"
+#include "asakai/ak_time.h"
+#include "asakai/ak_util.h"
+#include "intake_int.h"
+#include "../core/ak_banned.h"
+
+#define PENDING_BATCH 32
+
+int ak__intake_submit(struct ak_intake *in, struct job *j)
+{
+    pthread_mutex_lock(&in->mu);
+    if (in->stopping) {
+        pthread_mutex_unlock(&in->mu);
+        return AK_EBUSY;
+    }
+    j->next = NULL;
+    j->done = false;
+    if (in->tail)
+        in->tail->next = j;
+    else
+        in->head = j;
+    in->tail = j;
+    pthread_cond_signal(&in->cv_work);
+    while (!j->done)
+        pthread_cond_wait(&in->cv_done, &in->mu);
+    pthread_mutex_unlock(&in->mu);
+    return j->rc;
+}
+
+static void observe_store(struct ak_intake *in, const char *op)
+{
+    char labels[64];
+    snprintf(labels, sizeof(labels), "op=\"%s\"", op);
+    ak_metrics_observe("asakai_store_op_seconds", labels, ak_store_last_op_us(in->st) / 1e6);
+}
+
+/* Archives every raw message of every archive job in one transaction. */
+static void run_archive_batch(struct ak_intake *in, struct job **jobs, size_t n)
+{
+    int64_t t0 = ak_now_mono_ms();
+    size_t msgs = 0;
+    int r = ak_store_begin(in->st);
+
+    for (size_t i = 0; r == AK_OK && i < n; i++) {
+        struct job *j = jobs[i];
+        for (size_t k = 0; k < j->n; k++) {
+            j->rcs[k] = ak_store_raw_put(in->st, &j->raws[k], &j->ids[k], &j->dups[k]);
+            msgs++;
+        }
+    }
+    if (r == AK_OK)
+        r = ak_store_commit(in->st);
+    if (r != AK_OK) {
+        ak_store_rollback(in->st);
+        ak_log(AK_LOG_ERR, "intake", "archive commit failed", "error", ak_strerror(r), NULL);
+    } else
+        observe_store(in, "commit");
+    for (size_t i = 0; i < n; i++)
+        jobs[i]->rc = r;
+    ak_metrics_observe("asakai_intake_commit_batch_messages", "", (double)msgs);
+    ak_metrics_observe("asakai_intake_commit_seconds", "", (ak_now_mono_ms() - t0) / 1e3);
+}
+
+static void process_one(struct ak_intake *in, int64_t id, char **ret_state, char **ret_note)
+{
+    struct ak_buf err = AK_BUF_INIT(1024);
+    struct ak_raw raw = {0};
+    char idbuf[24];
+    int r = ak_maint_process_raw(in->st, &in->mcfg, id, ak_now_wall_ms(), NULL, &err);
+
+    snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+    if (r != AK_OK)
+        ak_log(AK_LOG_ERR, "intake", "normalise failed", "raw_id", idbuf, "error", err.buf, NULL);
+    if (ak_store_raw_get(in->st, id, &raw) == AK_OK) {
+        char labels[64];
+        snprintf(labels, sizeof(labels), "state=\"%s\"", raw.state);
+        ak_metrics_inc("asakai_intake_normalised_total", labels);
+        if (ak_streq(raw.state, "unparsed"))
+            ak_log(AK_LOG_WARN, "intake", "kept unparsed message", "raw_id", idbuf, "channel",
+                   raw.channel, "why", raw.note, NULL);
+        if (ret_state) {
+            *ret_state = ak_xstrdup(raw.state);
+            *ret_note = ak_xstrdup(raw.note);
+        }
+    } else if (ret_state) {
+        *ret_state = ak_xstrdup("error");
+        *ret_note = ak_xstrdup(err.buf);
+    }
+    ak_raw_release(&raw);
+    ak_buf_release(&err);
+}
+
+static bool jobs_waiting(struct ak_intake *in)
+{
+    pthread_mutex_lock(&in->mu);
+    bool w = in->head != NULL;
+    pthread_mutex_unlock(&in->mu);
+    return w;
+}
+
+/* Normalises up to PENDING_BATCH archived messages, stopping early when deliveries wait to be
+ * archived (acknowledging senders comes first); returns how many it looked at.
+ * Normalisation commits are not fsynced: the raw message is durable and stays "pending" until
+ * its normalisation commits, so a crash only means it is normalised again at the next start. */
+static size_t process_pending(struct ak_intake *in)
+{
+    int64_t *ids = NULL;
+    size_t n = 0, i;
+    if (ak_store_raw_pending(in->st, PENDING_BATCH, &ids, &n) != AK_OK)
+        return 0;
+    ak_store_set_durable(in->st, false);
+    for (i = 0; i < n; i++) {
+        process_one(in, ids[i], NULL, NULL);
+        if (jobs_waiting(in)) {
+            i++;
+            break;
+        }
+    }
+    ak_store_set_durable(in->st, true);
+    free(ids);
+    return i;
+}
+
+static void run_process_job(struct ak_intake *in, struct job *j)
+{
+    /* import: the caller waits for these, so they are durable like everything it is told */
+    j->states = ak_xcalloc(j->n, sizeof(char *));
+    j->notes = ak_xcalloc(j->n, sizeof(char *));
+    for (size_t i = 0; i < j->n; i++)
+        process_one(in, j->ids[i], &j->states[i], &j->notes[i]);
+    j->rc = AK_OK;
+}
+
+void *ak__intake_writer_main(void *arg)
+{
+    struct ak_intake *in = arg;
+    struct job *batch[1024];
+
+    /* messages acknowledged before a crash but not yet normalised */
+    while (process_pending(in) > 0) {
+    }
+    pthread_mutex_lock(&in->mu);
+    in->ready = true;
+    for (;;) {
+        if (!in->head) {
+            if (in->stopping)
+                break;
+            pthread_mutex_unlock(&in->mu);
+            size_t did = process_pending(in);
+            pthread_mutex_lock(&in->mu);
+            if (!did && !in->head && !in->stopping) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_sec += 1;
+                pthread_cond_timedwait(&in->cv_work, &in->mu, &ts);
+            }
+            continue;
+        }
+        size_t n = 0;
+        struct job *proc = NULL;
+        while (in->head && n < AK_ARRAY_SIZE(batch)) {
+            struct job *j = in->head;
+            if (j->kind == JOB_PROCESS) {
+                if (n == 0) { /* run process jobs alone, in arrival order */
+                    in->head = j->next;
+                    proc = j;
+                }
+                break;
+            }
+            in->head = j->next;
+            batch[n++] = j;
+        }
+        if (!in->head)
+            in->tail = NULL;
+        pthread_mutex_unlock(&in->mu);
+        if (n)
+            run_archive_batch(in, batch, n);
+        if (proc)
+            run_process_job(in, proc);
+        pthread_mutex_lock(&in->mu);
+        for (size_t i = 0; i < n; i++)
+            batch[i]->done = true;
+        if (proc)
+            proc->done = true;
+        pthread_cond_broadcast(&in->cv_done);
+    }
+    in->ready = false;
+    pthread_mutex_unlock(&in->mu);
+    return NULL;
+}

@@ -1,0 +1,420 @@
+/* maint.c — observation -> maintenance record: dedupe, lifecycle, page merge, recurrence.
+ *
+ * The rules (docs/internals/maint.md has the long form):
+ *   - no record with the key: create one;
+ *   - an open record: merge the observation into it (resources, window, status, text);
+ *   - a closed record: a stale copy (a completion/cancel again, the same window, or a message
+ *     older than the completion) is attached to it unchanged; anything else is a new
+ *     maintenance with the same key, a recurrence when the closed one completed recently.
+ */
+#include "asakai/ak_maint.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asakai/ak_buf.h"
+#include "asakai/ak_err.h"
+#include "asakai/ak_events.h"
+#include "asakai/ak_store.h"
+#include "asakai/ak_time.h"
+#include "asakai/ak_util.h"
+#include "maint_int.h"
+#include "src/core/ak_banned.h"
+
+#define WHAT_MAX 159
+
+/* What one observation did to its record. */
+struct outcome {
+    enum ak_maint_change change;
+    int64_t recurrence_of;
+    struct ak_buf what;
+};
+
+struct ak_maint_cfg ak_maint_cfg_or_default(const struct ak_maint_cfg *cfg)
+{
+    struct ak_maint_cfg c = {0};
+
+    if (cfg)
+        c = *cfg;
+    if (c.recurrence_window_ms <= 0)
+        c.recurrence_window_ms = AK_MAINT_DEFAULT_RECURRENCE_MS;
+    if (c.important_within_ms <= 0)
+        c.important_within_ms = AK_MAINT_DEFAULT_IMPORTANT_MS;
+    return c;
+}
+
+bool ak_maint_status_closed(const char *status)
+{
+    return ak_streq(status, "completed") || ak_streq(status, "canceled");
+}
+
+bool ak_maint_list_add(char **list, const char *item)
+{
+    if (!item || !*item)
+        return false;
+    if (*list) {
+        size_t n = strlen(item);
+        for (const char *p = *list; p;) {
+            const char *end = strchr(p, ',');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            if (len == n && memcmp(p, item, n) == 0)
+                return false;
+            p = end ? end + 1 : NULL;
+        }
+    }
+    char *s = *list ? ak_xasprintf("%s,%s", *list, item) : ak_xstrdup(item);
+    free(*list);
+    *list = s;
+    return true;
+}
+
+/* Lifecycle order: scheduled/rescheduled < in-progress < completed/canceled. */
+static int status_rank(const char *status)
+{
+    if (ak_streq(status, "in-progress"))
+        return 1;
+    return ak_maint_status_closed(status) ? 2 : 0;
+}
+
+static bool has_resource(const struct ak_maint_rec *r, const char *res)
+{
+    for (size_t i = 0; i < r->n_resources; i++)
+        if (strcmp(r->resources[i], res) == 0)
+            return true;
+    return false;
+}
+
+/* Adds the observation's resources the record lacks; returns how many were added. */
+static size_t union_resources(struct ak_maint_rec *r, const struct ak_obs *o)
+{
+    size_t added = 0;
+
+    for (size_t i = 0; i < o->n_resources; i++) {
+        const char *res = o->resources[i];
+        if (!res || !*res || has_resource(r, res))
+            continue;
+        r->resources = ak_xrealloc(r->resources, (r->n_resources + 1) * sizeof(*r->resources));
+        r->resources[r->n_resources++] = ak_xstrdup(res);
+        added++;
+    }
+    return added;
+}
+
+static void set_str(char **dst, const char *s)
+{
+    if (!s || !*s || ak_streq(*dst, s))
+        return;
+    free(*dst);
+    *dst = ak_xstrdup(s);
+}
+
+static void what_add(struct outcome *oc, const char *fmt, const char *a, const char *b)
+{
+    if (oc->what.len)
+        ak_buf_add(&oc->what, "; ");
+    ak_buf_addf(&oc->what, fmt, a, b);
+}
+
+/* Sticky importance the observation itself carries: a mandatory maintenance. */
+static void mark_mandatory(struct ak_maint_rec *r, const struct ak_obs *o)
+{
+    if (o->required || ak_streq(o->kind, "instance-retirement") ||
+        ak_streq(o->kind, "instance-stop")) {
+        r->important = true;
+        ak_maint_list_add(&r->important_why, "mandatory");
+    }
+}
+
+static void rec_from_obs(struct ak_maint_rec *r, const struct ak_obs *o, int64_t now_ms)
+{
+    memset(r, 0, sizeof(*r));
+    r->key = ak_xstrdup(o->key);
+    r->source = ak_xstrdup(o->source);
+    r->service = ak_xstrdup(o->service);
+    r->kind = ak_xstrdup(o->kind);
+    r->family = ak_xstrdup(ak_kind_family(o->service, o->kind));
+    r->status = ak_xstrdup(o->status);
+    r->event_code = ak_xstrdup(o->event_code);
+    r->account = ak_xstrdup(o->account);
+    r->region = ak_xstrdup(o->region);
+    union_resources(r, o);
+    r->window_start = o->window_start;
+    r->window_end = o->window_end;
+    r->deadline = o->deadline;
+    r->title = ak_xstrdup(o->title);
+    r->description = ak_xstrdup(o->description);
+    r->first_seen = r->last_seen = now_ms;
+    r->closed_at = ak_maint_status_closed(o->status) ? now_ms : 0;
+    r->required = o->required;
+    ak_maint_list_add(&r->sources, o->source);
+    mark_mandatory(r, o);
+}
+
+/* The most recent completion of the same family sharing one of r's resources, closed at or
+ * after since_ms; 0 when none. */
+static int find_recurrence(struct ak_store *st, const struct ak_maint_rec *r, int64_t since_ms,
+                           int64_t *ret_id)
+{
+    int64_t best_id = 0, best_at = 0;
+
+    if (!r->service)
+        goto out;
+    for (size_t i = 0; i < r->n_resources; i++) {
+        struct ak_maint_rec prev = {0};
+        int ret = ak_store_rec_find_completed(st, r->service, r->family, r->resources[i],
+                                              since_ms, &prev);
+        if (ret == AK_ENOTFOUND)
+            continue;
+        if (ret < 0)
+            return ret;
+        if (prev.closed_at > best_at || (prev.closed_at == best_at && prev.id > best_id)) {
+            best_id = prev.id;
+            best_at = prev.closed_at;
+        }
+        ak_maint_rec_release(&prev);
+    }
+out:
+    *ret_id = best_id;
+    return AK_OK;
+}
+
+/* Creates the record for o. prev is the closed record with the same key, or NULL. */
+static int create_rec(struct ak_store *st, const struct ak_maint_cfg *cfg, const struct ak_obs *o,
+                      const struct ak_maint_rec *prev, int64_t now_ms, struct ak_maint_rec *r,
+                      struct outcome *oc)
+{
+    int64_t since = now_ms - cfg->recurrence_window_ms, rec_of = 0;
+    int ret = AK_OK;
+
+    rec_from_obs(r, o, now_ms);
+    if (prev && ak_streq(prev->status, "completed") && prev->closed_at >= since)
+        rec_of = prev->id;
+    else if (o->required && !ak_maint_status_closed(o->status))
+        ret = find_recurrence(st, r, since, &rec_of);
+    if (ret < 0)
+        return ret;
+    if (rec_of) {
+        char why[48];
+        r->recurrence_of = rec_of;
+        r->important = true;
+        snprintf(why, sizeof(why), "recurrence of #%lld", (long long)rec_of);
+        ak_maint_list_add(&r->important_why, why);
+    }
+    ret = ak_store_rec_insert(st, r, &r->id);
+    if (ret < 0)
+        return ret;
+    oc->change = AK_MAINT_CREATED;
+    oc->recurrence_of = rec_of;
+    if (rec_of)
+        ak_buf_addf(&oc->what, "created (recurrence of #%lld)", (long long)rec_of);
+    else
+        ak_buf_add(&oc->what, "created");
+    return AK_OK;
+}
+
+static void fmt_when(int64_t ms, char *buf, size_t n)
+{
+    if (ms)
+        ak_time_fmt_rfc3339(ms, buf, n);
+    else
+        snprintf(buf, n, "unknown");
+}
+
+/* Window and deadline: returns true when one of them moved. */
+static bool merge_dates(struct ak_maint_rec *r, const struct ak_obs *o, struct outcome *oc)
+{
+    char a[AK_TIME_RFC3339_LEN], b[AK_TIME_RFC3339_LEN];
+    bool moved = false;
+    int64_t old_start = r->window_start, old_deadline = r->deadline;
+
+    if (o->window_start && o->window_start != r->window_start) {
+        r->window_start = o->window_start;
+        moved = true;
+    }
+    if (o->window_end && o->window_end != r->window_end) {
+        r->window_end = o->window_end;
+        moved = true;
+    }
+    if (o->deadline && o->deadline != r->deadline) {
+        r->deadline = o->deadline;
+        moved = true;
+    }
+    if (!moved)
+        return false;
+    bool by_window = old_start != r->window_start;
+    fmt_when(by_window ? old_start : old_deadline, a, sizeof(a));
+    fmt_when(by_window ? r->window_start : r->deadline, b, sizeof(b));
+    if (ak_streq(o->status, "scheduled") || ak_streq(o->status, "rescheduled")) {
+        set_str(&r->status, "rescheduled");
+        r->important = true;
+        ak_maint_list_add(&r->important_why, "rescheduled");
+        what_add(oc, "rescheduled %s -> %s", a, b);
+    } else
+        what_add(oc, "dates %s -> %s", a, b);
+    return true;
+}
+
+/* Status moves forward only; returns true when it changed. */
+static bool merge_status(struct ak_maint_rec *r, const struct ak_obs *o, int64_t now_ms,
+                         struct outcome *oc)
+{
+    int have = status_rank(r->status), got = status_rank(o->status);
+    char *old = ak_xstrdup(r->status);
+    bool changed = false;
+
+    if (got > have || (got == 0 && have == 0 && ak_streq(o->status, "rescheduled") &&
+                       !ak_streq(r->status, "rescheduled"))) {
+        set_str(&r->status, o->status);
+        what_add(oc, "status %s -> %s", old, r->status);
+        changed = true;
+        if (got == 2) {
+            r->closed_at = now_ms;
+            oc->change = AK_MAINT_CLOSED;
+        } else if (ak_streq(r->status, "rescheduled")) {
+            r->important = true;
+            ak_maint_list_add(&r->important_why, "rescheduled");
+        }
+    }
+    free(old);
+    return changed;
+}
+
+/* Merges o into the open record r. */
+static int merge_rec(struct ak_store *st, struct ak_maint_rec *r, const struct ak_obs *o,
+                     int64_t now_ms, struct outcome *oc)
+{
+    bool material = false, was_important = r->important;
+    size_t added = union_resources(r, o);
+
+    oc->change = AK_MAINT_UPDATED;
+    if (added) {
+        char n[24];
+        snprintf(n, sizeof(n), "%zu", added);
+        if (o->page > 0) {
+            char p[48];
+            snprintf(p, sizeof(p), "page %d/%d", o->page, o->total_pages);
+            what_add(oc, "%s (+%s resources)", p, n);
+        } else
+            what_add(oc, "resources +%s%s", n, "");
+        material = true;
+    }
+    material |= merge_dates(r, o, oc);
+    material |= merge_status(r, o, now_ms, oc);
+    if (o->required && !r->required) {
+        r->required = true;
+        material = true;
+        what_add(oc, "now %s%s", "mandatory", "");
+    }
+    mark_mandatory(r, o);
+    material |= r->important != was_important;
+    set_str(&r->title, o->title);
+    set_str(&r->description, o->description);
+    set_str(&r->event_code, o->event_code);
+    if (!r->account)
+        set_str(&r->account, o->account);
+    if (!r->region)
+        set_str(&r->region, o->region);
+    ak_maint_list_add(&r->sources, o->source);
+    r->last_seen = now_ms;
+    if (!material) {
+        oc->change = AK_MAINT_UNCHANGED;
+        ak_buf_reset(&oc->what);
+        ak_buf_add(&oc->what, "duplicate");
+    }
+    return ak_store_rec_update(st, r);
+}
+
+/* A message about the closed record r that is no news: a completion/cancel again, the same
+ * window, a window that ended before the completion, or a message older than the completion
+ * (ElastiCache keeps sending scheduled notices after a manual replacement, ref. §4.4). */
+static bool stale_after_close(const struct ak_maint_rec *r, const struct ak_obs *o)
+{
+    if (ak_maint_status_closed(o->status))
+        return true;
+    if (o->window_start && o->window_start == r->window_start)
+        return true;
+    if (o->window_end && o->window_end <= r->closed_at)
+        return true;
+    return o->event_time && o->event_time <= r->closed_at;
+}
+
+static int attach_stale(struct ak_store *st, struct ak_maint_rec *r, const struct ak_obs *o,
+                        int64_t now_ms, struct outcome *oc)
+{
+    r->last_seen = now_ms;
+    ak_maint_list_add(&r->sources, o->source);
+    oc->change = AK_MAINT_UNCHANGED;
+    ak_buf_add(&oc->what, ak_maint_status_closed(o->status) ? "duplicate"
+                                                             : "stale notice after completion");
+    return ak_store_rec_update(st, r);
+}
+
+static int check_obs(const struct ak_obs *o, struct ak_buf *err)
+{
+    if (!o || !o->key || !*o->key)
+        return ak_err(err, AK_EINVAL, "The observation has no dedupe key.");
+    if (!ak_streq(o->status, "scheduled") && !ak_streq(o->status, "rescheduled") &&
+        !ak_streq(o->status, "in-progress") && !ak_maint_status_closed(o->status))
+        return ak_err(err, AK_EINVAL, "The observation %s has an unknown status \"%s\".", o->key,
+                      o->status ? o->status : "(none)");
+    for (size_t i = 0; i < o->n_resources; i++)
+        if (!o->resources || !o->resources[i])
+            return ak_err(err, AK_EINVAL, "The observation %s has a NULL resource.", o->key);
+    return AK_OK;
+}
+
+static int add_delivery(struct ak_store *st, int64_t rec_id, int64_t raw_id, const char *channel,
+                        const char *message_id, int64_t now_ms, const char *what)
+{
+    struct ak_delivery d = {0};
+
+    d.rec_id = rec_id;
+    d.raw_id = raw_id;
+    d.channel = (char *)channel;
+    d.message_id = (char *)message_id;
+    d.at = now_ms;
+    d.change = (char *)what;
+    return ak_store_delivery_add(st, &d, NULL);
+}
+
+int ak_maint_apply(struct ak_store *st, const struct ak_maint_cfg *cfg, const struct ak_obs *o,
+                   int64_t raw_id, const char *channel, const char *message_id, int64_t now_ms,
+                   struct ak_maint_result *ret, struct ak_buf *err)
+{
+    struct ak_maint_cfg c = ak_maint_cfg_or_default(cfg);
+    struct ak_maint_rec cur = {0}, fresh = {0};
+    struct outcome oc = {.what = AK_BUF_INIT(WHAT_MAX)};
+    int64_t rec_id;
+    int r = check_obs(o, err);
+
+    if (r < 0)
+        return r;
+    r = ak_store_rec_latest_by_key(st, o->key, &cur);
+    if (r == AK_ENOTFOUND)
+        r = create_rec(st, &c, o, NULL, now_ms, &fresh, &oc);
+    else if (r == AK_OK && !ak_maint_status_closed(cur.status))
+        r = merge_rec(st, &cur, o, now_ms, &oc);
+    else if (r == AK_OK && stale_after_close(&cur, o))
+        r = attach_stale(st, &cur, o, now_ms, &oc);
+    else if (r == AK_OK)
+        r = create_rec(st, &c, o, &cur, now_ms, &fresh, &oc);
+    if (r < 0)
+        goto out;
+    rec_id = fresh.id ? fresh.id : cur.id;
+    r = add_delivery(st, rec_id, raw_id, channel, message_id, now_ms, oc.what.buf);
+    if (r < 0)
+        goto out;
+    memset(ret, 0, sizeof(*ret));
+    ret->rec_id = rec_id;
+    ret->change = oc.change;
+    ret->recurrence_of = oc.recurrence_of;
+    snprintf(ret->what, sizeof(ret->what), "%s", oc.what.buf);
+out:
+    if (r < 0)
+        ak_err(err, r, "Cannot apply observation %s to the store: %s.", o->key, ak_strerror(r));
+    ak_maint_rec_release(&cur);
+    ak_maint_rec_release(&fresh);
+    ak_buf_release(&oc.what);
+    return r;
+}

@@ -1,0 +1,505 @@
+/* store.c — opening the database, migrations, transactions, the statement cache.
+ *
+ * One struct ak_store is one SQLite connection opened with SQLITE_OPEN_NOMUTEX: the caller
+ * guarantees single-thread use, so SQLite's own mutexes would only cost time on the hot path.
+ */
+#include "asakai/ak_store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "asakai/ak_buf.h"
+#include "asakai/ak_err.h"
+#include "asakai/ak_util.h"
+#include "store_int.h"
+#include "src/core/ak_banned.h"
+
+/* "akai" in ASCII: marks the file as ours (PRAGMA application_id). */
+#define AK_STORE_APP_ID 0x616B6169
+
+#define REC_COLS                                                                                   \
+    "id, key, source, service, kind, family, status, event_code, account, region, "                \
+    "window_start, window_end, deadline, title, description, first_seen, last_seen, closed_at, "   \
+    "recurrence_of, required, important, important_why, sources, resources"
+
+#define REC_VALUES_23 "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, " \
+                      "?17, ?18, ?19, ?20, ?21, ?22, ?23"
+
+#define REC_DATE "COALESCE(NULLIF(deadline, 0), NULLIF(window_start, 0))"
+
+static const char *const sql_text[AK_SQL__MAX] = {
+    [AK_SQL_BEGIN] = "BEGIN IMMEDIATE",
+    [AK_SQL_COMMIT] = "COMMIT",
+    [AK_SQL_ROLLBACK] = "ROLLBACK",
+    [AK_SQL_SAVEPOINT] = "SAVEPOINT ak_op",
+    [AK_SQL_RELEASE] = "RELEASE ak_op",
+    [AK_SQL_ROLLBACK_TO] = "ROLLBACK TO ak_op",
+    [AK_SQL_RAW_INSERT] =
+        "INSERT INTO raw (channel, dedupe_id, received_at, remote, meta, body, state) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending') ON CONFLICT (dedupe_id) DO NOTHING",
+    [AK_SQL_RAW_ID_BY_DEDUPE] = "SELECT id FROM raw WHERE dedupe_id = ?1",
+    [AK_SQL_RAW_GET] = "SELECT id, channel, dedupe_id, received_at, remote, meta, state, note, "
+                       "body FROM raw WHERE id = ?1",
+    [AK_SQL_RAW_PENDING] = "SELECT id FROM raw WHERE state = 'pending' ORDER BY id LIMIT ?1",
+    [AK_SQL_RAW_SET_STATE] = "UPDATE raw SET state = ?2, note = ?3 WHERE id = ?1",
+    [AK_SQL_RAW_COUNT_ALL] = "SELECT count(*) FROM raw",
+    [AK_SQL_RAW_COUNT_STATE] = "SELECT count(*) FROM raw WHERE state = ?1",
+    [AK_SQL_RAW_LIST] = "SELECT id, channel, dedupe_id, received_at, remote, meta, state, note "
+                        "FROM raw WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2",
+    [AK_SQL_REC_GET] = "SELECT " REC_COLS " FROM records WHERE id = ?1",
+    [AK_SQL_REC_LATEST_BY_KEY] =
+        "SELECT " REC_COLS " FROM records WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+    [AK_SQL_REC_INSERT] =
+        "INSERT INTO records (key, source, service, kind, family, status, event_code, account, "
+        "region, window_start, window_end, deadline, title, description, first_seen, last_seen, "
+        "closed_at, recurrence_of, required, important, important_why, sources, resources) "
+        "VALUES (" REC_VALUES_23 ")",
+    [AK_SQL_REC_UPDATE] =
+        "UPDATE records SET key = ?1, source = ?2, service = ?3, kind = ?4, family = ?5, "
+        "status = ?6, event_code = ?7, account = ?8, region = ?9, window_start = ?10, "
+        "window_end = ?11, deadline = ?12, title = ?13, description = ?14, first_seen = ?15, "
+        "last_seen = ?16, closed_at = ?17, recurrence_of = ?18, required = ?19, important = ?20, "
+        "important_why = ?21, sources = ?22, resources = ?23 WHERE id = ?24",
+    [AK_SQL_REC_RES_DELETE] = "DELETE FROM record_resources WHERE rec_id = ?1",
+    [AK_SQL_REC_RES_INSERT] =
+        "INSERT INTO record_resources (rec_id, pos, resource) VALUES (?1, ?2, ?3)",
+    [AK_SQL_REC_RES_GET] =
+        "SELECT resource FROM record_resources WHERE rec_id = ?1 ORDER BY pos",
+    [AK_SQL_REC_FIND_COMPLETED] =
+        "SELECT " REC_COLS " FROM records r WHERE r.status = 'completed' AND r.service = ?1 "
+        "AND COALESCE(r.family, r.kind) = ?2 AND r.closed_at >= ?4 AND EXISTS (SELECT 1 FROM "
+        "record_resources rr WHERE rr.rec_id = r.id AND rr.resource = ?3) "
+        "ORDER BY r.closed_at DESC, r.id DESC LIMIT 1",
+    [AK_SQL_REC_LIST] =
+        "SELECT " REC_COLS " FROM records WHERE (?1 OR status NOT IN ('completed', 'canceled')) "
+        "AND (NOT ?2 OR deadline > ?3 OR window_start > ?3) AND (?4 IS NULL OR service = ?4) "
+        "ORDER BY " REC_DATE " IS NULL, " REC_DATE ", id LIMIT ?5",
+    [AK_SQL_DELIVERY_INSERT] =
+        "INSERT INTO deliveries (rec_id, raw_id, channel, message_id, at, change) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [AK_SQL_DELIVERY_LIST] = "SELECT id, rec_id, raw_id, channel, message_id, at, change "
+                             "FROM deliveries WHERE rec_id = ?1 ORDER BY id",
+};
+
+/* Schema migrations: step i brings the database to user_version i + 1. Never edit a released
+ * step; append a new one. Each runs in its own transaction with the version bump. */
+static const char *const migrations[] = {
+    "PRAGMA application_id = 1634427241;" /* AK_STORE_APP_ID */
+    "CREATE TABLE raw ("
+    "  id INTEGER PRIMARY KEY,"
+    "  channel TEXT NOT NULL,"
+    "  dedupe_id TEXT NOT NULL UNIQUE,"
+    "  received_at INTEGER NOT NULL,"
+    "  remote TEXT,"
+    "  meta TEXT,"
+    "  body BLOB NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending',"
+    "  note TEXT);"
+    "CREATE INDEX raw_state ON raw (state, id);"
+    "CREATE TABLE records ("
+    "  id INTEGER PRIMARY KEY,"
+    "  key TEXT NOT NULL,"
+    "  source TEXT, service TEXT, kind TEXT, family TEXT, status TEXT NOT NULL,"
+    "  event_code TEXT, account TEXT, region TEXT,"
+    "  window_start INTEGER NOT NULL DEFAULT 0, window_end INTEGER NOT NULL DEFAULT 0,"
+    "  deadline INTEGER NOT NULL DEFAULT 0,"
+    "  title TEXT, description TEXT,"
+    "  first_seen INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0,"
+    "  closed_at INTEGER NOT NULL DEFAULT 0,"
+    "  recurrence_of INTEGER REFERENCES records (id),"
+    "  required INTEGER NOT NULL DEFAULT 0, important INTEGER NOT NULL DEFAULT 0,"
+    "  important_why TEXT, sources TEXT,"
+    "  resources TEXT NOT NULL DEFAULT '[]');"
+    "CREATE INDEX records_key ON records (key, id);"
+    "CREATE INDEX records_status ON records (status);"
+    "CREATE INDEX records_deadline ON records (deadline);"
+    "CREATE TABLE record_resources ("
+    "  rec_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL,"
+    "  resource TEXT NOT NULL,"
+    "  PRIMARY KEY (rec_id, pos));"
+    "CREATE INDEX record_resources_resource ON record_resources (resource);"
+    "CREATE TABLE deliveries ("
+    "  id INTEGER PRIMARY KEY,"
+    "  rec_id INTEGER NOT NULL REFERENCES records (id),"
+    "  raw_id INTEGER REFERENCES raw (id),"
+    "  channel TEXT, message_id TEXT,"
+    "  at INTEGER NOT NULL,"
+    "  change TEXT);"
+    "CREATE INDEX deliveries_rec ON deliveries (rec_id, id);",
+};
+
+#define AK_STORE_VERSION ((int)AK_ARRAY_SIZE(migrations))
+
+int64_t ak_store_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void ak_store_op_done(struct ak_store *st, int64_t t0)
+{
+    st->last_op_us = ak_store_mono_us() - t0;
+}
+
+int64_t ak_store_last_op_us(const struct ak_store *st)
+{
+    return st ? st->last_op_us : 0;
+}
+
+int ak_store_map_rc(int rc)
+{
+    switch (rc) {
+    case SQLITE_CONSTRAINT_FOREIGNKEY: return AK_ENOTFOUND;
+    case SQLITE_CONSTRAINT_NOTNULL:
+    case SQLITE_CONSTRAINT_CHECK: return AK_EINVAL;
+    }
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE: return AK_OK;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return AK_EBUSY;
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM: return AK_EIO;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return AK_ECORRUPT;
+    case SQLITE_CONSTRAINT: return AK_EEXIST;
+    case SQLITE_TOOBIG: return AK_ETOOBIG;
+    }
+    return AK_EINTERNAL;
+}
+
+int ak_store_stmt(struct ak_store *st, enum ak_store_stmt_id id, sqlite3_stmt **ret)
+{
+    sqlite3_stmt *s = st->stmt[id];
+
+    if (!s) {
+        int rc = sqlite3_prepare_v3(st->db, sql_text[id], -1, SQLITE_PREPARE_PERSISTENT, &s,
+                                    NULL);
+        if (rc != SQLITE_OK)
+            return ak_store_map_rc(rc);
+        st->stmt[id] = s;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    *ret = s;
+    return AK_OK;
+}
+
+int ak_store_step_done(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    /* sqlite3_reset() repeats the step's error code; the step's own code is the one we map. */
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? AK_OK : ak_store_map_rc(rc);
+}
+
+int ak_store_bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+    int rc;
+
+    if (!v)
+        rc = sqlite3_bind_null(s, i);
+    else {
+        size_t n = strlen(v);
+        if (n > INT_MAX)
+            return AK_ETOOBIG;
+        rc = sqlite3_bind_text(s, i, v, (int)n, SQLITE_STATIC);
+    }
+    return ak_store_map_rc(rc);
+}
+
+int ak_store_bind_i64(sqlite3_stmt *s, int i, int64_t v)
+{
+    return ak_store_map_rc(sqlite3_bind_int64(s, i, v));
+}
+
+int ak_store_bind_i64_opt(sqlite3_stmt *s, int i, int64_t v)
+{
+    return ak_store_map_rc(v ? sqlite3_bind_int64(s, i, v) : sqlite3_bind_null(s, i));
+}
+
+char *ak_store_col_str(sqlite3_stmt *s, int i)
+{
+    if (sqlite3_column_type(s, i) == SQLITE_NULL)
+        return NULL;
+    const unsigned char *t = sqlite3_column_text(s, i);
+    int n = sqlite3_column_bytes(s, i);
+    return ak_xstrndup(t ? (const char *)t : "", t ? (size_t)n : 0);
+}
+
+int64_t ak_store_col_i64(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_int64(s, i);
+}
+
+static int run_fixed(struct ak_store *st, enum ak_store_stmt_id id)
+{
+    sqlite3_stmt *s;
+    int r = ak_store_stmt(st, id, &s);
+    return r < 0 ? r : ak_store_step_done(s);
+}
+
+int ak_store_sp_begin(struct ak_store *st)
+{
+    return run_fixed(st, AK_SQL_SAVEPOINT);
+}
+
+int ak_store_sp_end(struct ak_store *st, int r)
+{
+    if (r == AK_OK) {
+        r = run_fixed(st, AK_SQL_RELEASE);
+        if (r == AK_OK)
+            return AK_OK;
+    }
+    /* ROLLBACK TO keeps the savepoint open; RELEASE then closes it (and the implicit
+     * transaction it began when the caller had none). */
+    run_fixed(st, AK_SQL_ROLLBACK_TO);
+    run_fixed(st, AK_SQL_RELEASE);
+    return r;
+}
+
+int ak_store_begin(struct ak_store *st)
+{
+    int64_t t0 = ak_store_mono_us();
+    int r = run_fixed(st, AK_SQL_BEGIN);
+    ak_store_op_done(st, t0);
+    return r;
+}
+
+int ak_store_commit(struct ak_store *st)
+{
+    int64_t t0 = ak_store_mono_us();
+    int r = run_fixed(st, AK_SQL_COMMIT);
+    ak_store_op_done(st, t0);
+    return r;
+}
+
+int ak_store_rollback(struct ak_store *st)
+{
+    if (!st || sqlite3_get_autocommit(st->db))
+        return AK_OK;
+    return run_fixed(st, AK_SQL_ROLLBACK);
+}
+
+int ak_store_set_durable(struct ak_store *st, bool full)
+{
+    char *msg = NULL;
+    /* a PRAGMA, not a statement we cache: it only runs when the writer switches modes */
+    int rc = sqlite3_exec(st->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                          NULL, NULL, &msg);
+    sqlite3_free(msg);
+    return rc == SQLITE_OK ? AK_OK : AK_EIO;
+}
+
+int ak_store_schema_version(struct ak_store *st)
+{
+    return st ? st->version : 0;
+}
+
+/* mkdir -p with mode 0700 for the directories it creates. */
+static int mkdir_p(const char *dir, struct ak_buf *err)
+{
+    char *p = ak_xstrdup(dir);
+    int r = AK_OK;
+
+    for (char *c = p + 1;; c++) {
+        if (*c != '/' && *c != 0)
+            continue;
+        char save = *c;
+        *c = 0;
+        if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+            r = ak_err(err, AK_EIO, "cannot create data directory %s: %s.", p, strerror(errno));
+            goto out;
+        }
+        *c = save;
+        if (!save)
+            break;
+    }
+out:
+    free(p);
+    return r;
+}
+
+/* Reads a one-integer PRAGMA (uncached: only used while opening). */
+static int pragma_int(sqlite3 *db, const char *sql, int64_t *ret)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            *ret = sqlite3_column_int64(s, 0);
+            rc = SQLITE_OK;
+        } else if (rc == SQLITE_DONE) {
+            *ret = 0;
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int exec_sql(struct ak_store *st, const char *sql, struct ak_buf *err)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+
+    if (rc != SQLITE_OK) {
+        int r = ak_err(err, ak_store_map_rc(rc), "%s: %s.", st->path,
+                       msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return r;
+    }
+    return AK_OK;
+}
+
+static int migrate_step(struct ak_store *st, int to, struct ak_buf *err)
+{
+    int64_t v = 0;
+    char bump[64];
+    int r = exec_sql(st, "BEGIN IMMEDIATE", err);
+
+    if (r < 0)
+        return r;
+    /* Another process may have migrated between our check and BEGIN IMMEDIATE. */
+    int rc = pragma_int(st->db, "PRAGMA user_version", &v);
+    if (rc != SQLITE_OK) {
+        r = ak_err(err, ak_store_map_rc(rc), "%s: %s.", st->path, sqlite3_errmsg(st->db));
+        goto out;
+    }
+    if (v >= to)
+        goto out;
+    r = exec_sql(st, migrations[to - 1], err);
+    if (r < 0)
+        goto out;
+    snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", to);
+    r = exec_sql(st, bump, err);
+out:
+    if (r < 0) {
+        exec_sql(st, "ROLLBACK", NULL);
+        return r;
+    }
+    return exec_sql(st, "COMMIT", err);
+}
+
+/* Checks that the file is ours and at a version we know; writes the version to *ret_ver. */
+static int check_header(struct ak_store *st, int64_t *ret_ver, struct ak_buf *err)
+{
+    int64_t app = 0, ver = 0, ntables = 0;
+    int rc = pragma_int(st->db, "PRAGMA application_id", &app);
+
+    if (rc == SQLITE_OK)
+        rc = pragma_int(st->db, "PRAGMA user_version", &ver);
+    if (rc == SQLITE_OK)
+        rc = pragma_int(st->db, "SELECT count(*) FROM sqlite_master", &ntables);
+    if (rc != SQLITE_OK)
+        return ak_err(err, ak_store_map_rc(rc), "%s is not an asakai database (%s).", st->path,
+                      sqlite3_errmsg(st->db));
+    if (app != AK_STORE_APP_ID && (app != 0 || ntables > 0 || ver != 0))
+        return ak_err(err, AK_ECORRUPT,
+                      "%s is not an asakai database (application_id %#llx, %lld tables).",
+                      st->path, (unsigned long long)app, (long long)ntables);
+    if (ver > AK_STORE_VERSION)
+        return ak_err(err, AK_EUNSUPPORTED,
+                      "%s has schema version %lld, newer than this asakai knows (%d); "
+                      "upgrade asakai.", st->path, (long long)ver, AK_STORE_VERSION);
+    *ret_ver = ver;
+    return AK_OK;
+}
+
+static int migrate(struct ak_store *st, int64_t ver, struct ak_buf *err)
+{
+    if (st->mode == AK_STORE_READ) {
+        if (ver < AK_STORE_VERSION)
+            return ak_err(err, ver == 0 ? AK_ENOTFOUND : AK_EUNSUPPORTED,
+                          "%s has schema version %lld, not %d; start the daemon (or open it "
+                          "for writing) once to create or migrate it.", st->path,
+                          (long long)ver, AK_STORE_VERSION);
+        st->version = (int)ver;
+        return AK_OK;
+    }
+    for (int to = (int)ver + 1; to <= AK_STORE_VERSION; to++) {
+        int r = migrate_step(st, to, err);
+        if (r < 0)
+            return r;
+    }
+    st->version = AK_STORE_VERSION;
+    return AK_OK;
+}
+
+static int configure(struct ak_store *st, struct ak_buf *err)
+{
+    int r = exec_sql(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", err);
+
+    if (r < 0 || st->mode == AK_STORE_READ)
+        return r;
+    /* WAL lets the API's reader connections run beside the writer. */
+    return exec_sql(st, "PRAGMA journal_mode = WAL", err);
+}
+
+int ak_store_open(const char *data_dir, int mode, struct ak_store **ret, struct ak_buf *err)
+{
+    struct ak_store *st = NULL;
+    int flags = SQLITE_OPEN_NOMUTEX;
+    int64_t ver = 0;
+    int r, rc;
+
+    if (!data_dir || !*data_dir)
+        return ak_err(err, AK_EINVAL, "The data directory is not set.");
+    if (mode == AK_STORE_WRITE) {
+        r = mkdir_p(data_dir, err);
+        if (r < 0)
+            return r;
+        flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    } else
+        flags |= SQLITE_OPEN_READONLY;
+    st = ak_xcalloc(1, sizeof(*st));
+    st->mode = mode == AK_STORE_WRITE ? AK_STORE_WRITE : AK_STORE_READ;
+    st->path = ak_xasprintf("%s/asakai.db", data_dir);
+    rc = sqlite3_open_v2(st->path, &st->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        r = ak_err(err, rc == SQLITE_CANTOPEN && mode != AK_STORE_WRITE ? AK_ENOTFOUND
+                                                                        : ak_store_map_rc(rc),
+                   "cannot open %s: %s.", st->path,
+                   st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        goto out;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, 5000);
+    /* The first read of the header is what tells a foreign file apart: check before WAL. */
+    r = check_header(st, &ver, err);
+    if (r == AK_OK)
+        r = configure(st, err);
+    if (r == AK_OK)
+        r = migrate(st, ver, err);
+out:
+    if (r < 0) {
+        ak_store_close(st);
+        return r;
+    }
+    *ret = st;
+    return AK_OK;
+}
+
+void ak_store_close(struct ak_store *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < AK_SQL__MAX; i++)
+        sqlite3_finalize(st->stmt[i]);
+    sqlite3_close_v2(st->db);
+    free(st->path);
+    free(st);
+}

@@ -1,0 +1,76 @@
+/* store_int.h — private to src/store: the connection, its statement cache and SQLite helpers. */
+#ifndef AK_STORE_INT_H
+#define AK_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Every statement the store runs, prepared once per connection (SQLITE_PREPARE_PERSISTENT). */
+enum ak_store_stmt_id {
+    AK_SQL_BEGIN,
+    AK_SQL_COMMIT,
+    AK_SQL_ROLLBACK,
+    AK_SQL_SAVEPOINT,
+    AK_SQL_RELEASE,
+    AK_SQL_ROLLBACK_TO,
+    AK_SQL_RAW_INSERT,
+    AK_SQL_RAW_ID_BY_DEDUPE,
+    AK_SQL_RAW_GET,
+    AK_SQL_RAW_PENDING,
+    AK_SQL_RAW_SET_STATE,
+    AK_SQL_RAW_COUNT_ALL,
+    AK_SQL_RAW_COUNT_STATE,
+    AK_SQL_RAW_LIST,
+    AK_SQL_REC_GET,
+    AK_SQL_REC_LATEST_BY_KEY,
+    AK_SQL_REC_INSERT,
+    AK_SQL_REC_UPDATE,
+    AK_SQL_REC_RES_DELETE,
+    AK_SQL_REC_RES_INSERT,
+    AK_SQL_REC_RES_GET,
+    AK_SQL_REC_FIND_COMPLETED,
+    AK_SQL_REC_LIST,
+    AK_SQL_DELIVERY_INSERT,
+    AK_SQL_DELIVERY_LIST,
+    AK_SQL__MAX
+};
+
+struct ak_store {
+    sqlite3 *db;
+    char *path;
+    int mode;
+    int version;
+    int64_t last_op_us;
+    sqlite3_stmt *stmt[AK_SQL__MAX];
+};
+
+/* Microseconds of the monotonic clock. */
+int64_t ak_store_mono_us(void);
+/* Records the duration of the operation that started at t0 (ak_store_mono_us()). */
+void ak_store_op_done(struct ak_store *st, int64_t t0);
+
+/* Maps an SQLite result code (extended codes understood) to AK_*. */
+int ak_store_map_rc(int rc);
+
+/* The cached statement id, reset and unbound, ready for binding. */
+int ak_store_stmt(struct ak_store *st, enum ak_store_stmt_id id, sqlite3_stmt **ret);
+/* Runs a statement that returns no rows; resets it. */
+int ak_store_step_done(sqlite3_stmt *s);
+
+/* Binding helpers: NULL string -> SQL NULL; 0 for the *_opt variants -> SQL NULL. */
+int ak_store_bind_str(sqlite3_stmt *s, int i, const char *v);
+int ak_store_bind_i64(sqlite3_stmt *s, int i, int64_t v);
+int ak_store_bind_i64_opt(sqlite3_stmt *s, int i, int64_t v);
+
+/* Column readers: NULL column -> NULL / 0. Strings are malloc'ed copies. */
+char *ak_store_col_str(sqlite3_stmt *s, int i);
+int64_t ak_store_col_i64(sqlite3_stmt *s, int i);
+
+/* A savepoint around a multi-statement write, so that it is atomic inside or outside a
+ * caller's transaction. end(st, r) releases on r == AK_OK, else rolls back to it. */
+int ak_store_sp_begin(struct ak_store *st);
+int ak_store_sp_end(struct ak_store *st, int r);
+
+#endif

@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""run.py — asakai's integration test runner (TAP output).
+
+usage: ASAKAI_BIN=<builddir>/src/cli/asakai tests/integration/run.py [-k SUBSTRING] [-v]
+
+Discovers tests/integration/test_*.py, runs every function named test_* in source order (each
+starts its own daemon when it needs one), prints "ok N - name" / "not ok N - name" with
+"# " diagnostics, and exits 1 when any test failed. A failed test's work dir (configs, data,
+daemon stderr) is kept and named in the diagnostics.
+"""
+import argparse
+import glob
+import importlib.util
+import inspect
+import os
+import signal
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import aklib  # noqa: E402
+
+TEST_TIMEOUT = 120
+
+
+class TestTimeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise TestTimeout("test took longer than %ds" % TEST_TIMEOUT)
+
+
+def discover(pattern):
+    tests = []
+    for path in sorted(glob.glob(os.path.join(HERE, "test_*.py"))):
+        mod_name = os.path.splitext(os.path.basename(path))[0]
+        spec = importlib.util.spec_from_file_location(mod_name, path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        fns = [(inspect.getsourcelines(f)[1], n, f) for n, f in vars(mod).items()
+               if n.startswith("test_") and inspect.isfunction(f) and f.__module__ == mod_name]
+        for _, n, f in sorted(fns):
+            full = "%s.%s" % (mod_name, n)
+            if not pattern or any(p in full for p in pattern):
+                tests.append((full, f))
+    return tests
+
+
+def diag(text):
+    for line in str(text).rstrip("\n").splitlines():
+        print("# " + line)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-k", action="append", help="run only tests whose name contains this")
+    ap.add_argument("-v", action="store_true", help="print timing per test")
+    args = ap.parse_args()
+
+    try:
+        aklib.asakai_bin()
+    except aklib.TestFailure as e:
+        print("Bail out! %s" % e)
+        return 2
+    tests = discover(args.k)
+    print("1..%d" % len(tests))
+    sys.stdout.flush()
+    signal.signal(signal.SIGALRM, _alarm)
+    failed = []
+    t_all = time.monotonic()
+    for i, (name, fn) in enumerate(tests, 1):
+        t0 = time.monotonic()
+        aklib.workdir()
+        err = None
+        signal.alarm(TEST_TIMEOUT)
+        try:
+            fn()
+        except BaseException as e:  # noqa: B902 - a test may fail any way it likes
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            err = e
+            tb = traceback.format_exc()
+        finally:
+            signal.alarm(0)
+        # a test that failed may leave daemons running: stop them hard
+        for d in list(aklib.LIVE):
+            if d.proc is not None:
+                try:
+                    d.proc.kill()
+                    d.proc.wait()
+                except OSError:
+                    pass
+                d.proc = None
+        dt = time.monotonic() - t0
+        if err is None:
+            print("ok %d - %s%s" % (i, name, " # %.1fs" % dt if args.v else ""))
+            aklib.cleanup_workdir()
+        else:
+            failed.append(name)
+            print("not ok %d - %s" % (i, name))
+            if isinstance(err, (aklib.TestFailure, TestTimeout)):
+                diag("%s: %s" % (type(err).__name__, err))
+                frames = [ln for ln in tb.splitlines() if "test_" in ln and "File" in ln]
+                if frames:
+                    diag("at" + frames[-1].split(",", 1)[1])
+            else:
+                diag(tb)
+            for d in aklib.LIVE:
+                if d.logs:
+                    diag("daemon %s stderr (last lines):" % d.url)
+                    diag(d.log_tail(12))
+            kept = aklib.cleanup_workdir(keep=True)
+            diag("work dir kept: %s" % kept)
+        sys.stdout.flush()
+    diag("%d/%d passed in %.1fs" % (len(tests) - len(failed), len(tests),
+                                    time.monotonic() - t_all))
+    if failed:
+        diag("failed: " + ", ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

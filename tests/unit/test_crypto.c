@@ -1,0 +1,529 @@
+/* test_crypto.c — digests, base64, certificates and the four real signed SNS messages. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asakai/ak_buf.h"
+#include "asakai/ak_crypto.h"
+#include "asakai/ak_err.h"
+#include "asakai/ak_time.h"
+#include "asakai/ak_util.h"
+#include "ak_test.h"
+
+#define D "tests/data/crypto/"
+
+static const char *const sns_names[] = {"sns.amazonaws.com"};
+static const char *const evil_names[] = {"evil.example.com"};
+
+/* ---- digests and comparisons ---- */
+
+AK_TEST(sha256_vectors)
+{
+    char hex[65];
+    size_t n;
+    char *sts = ak_test_read_file(D "sv2-notification.txt", &n);
+
+    ak_sha256_hex("", 0, hex);
+    AK_ASSERT_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    ak_sha256_hex("abc", 3, hex);
+    AK_ASSERT_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    AK_ASSERT(sts != NULL);
+    AK_ASSERT_EQ_INT(n, 213);
+    ak_sha256_hex(sts, n, hex);
+    free(sts);
+    /* §2.5 of the maintenance-events reference pins this digest of the string-to-sign. */
+    AK_ASSERT_STR(hex, "cd81a9ac552ce5a7cd17fe67fc06d3088509064ee268cfd9c62e9160826a1cdb");
+}
+
+AK_TEST(ct_equal_cases)
+{
+    AK_ASSERT(ak_ct_equal("abc", 3, "abc", 3));
+    AK_ASSERT(ak_ct_equal("", 0, "", 0));
+    AK_ASSERT(ak_ct_equal(NULL, 0, NULL, 0));
+    AK_ASSERT(!ak_ct_equal("abc", 3, "abd", 3));
+    AK_ASSERT(!ak_ct_equal("abc", 3, "abcd", 4));
+    AK_ASSERT(!ak_ct_equal("abcd", 4, "abc", 3));
+    AK_ASSERT(!ak_ct_equal("", 0, "a", 1));
+    AK_ASSERT(!ak_ct_equal("\0a", 2, "\0b", 2));
+    AK_ASSERT(!ak_ct_equal("xbc", 3, "abc", 3));
+}
+
+/* ---- base64 ---- */
+
+AK_TEST(base64_rfc4648_vectors)
+{
+    static const char *const vec[][2] = {
+        {"", ""},         {"Zg==", "f"},         {"Zm8=", "fo"},         {"Zm9v", "foo"},
+        {"Zm9vYg==", "foob"}, {"Zm9vYmE=", "fooba"}, {"Zm9vYmFy", "foobar"},
+    };
+
+    for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+        unsigned char *out = NULL;
+        size_t n = 99;
+        int r = ak_base64_decode(vec[i][0], strlen(vec[i][0]), &out, &n);
+
+        AK_ASSERT_OK(r);
+        AK_ASSERT_EQ_INT(n, strlen(vec[i][1]));
+        AK_ASSERT(memcmp(out, vec[i][1], n) == 0);
+        AK_ASSERT_EQ_INT(out[n], 0);
+        free(out);
+    }
+}
+
+AK_TEST(base64_binary_and_signature_length)
+{
+    unsigned char *out = NULL;
+    size_t n = 0;
+    char *b64 = ak_test_read_file(D "sv2-notification.sig.b64", NULL);
+
+    AK_ASSERT_OK(ak_base64_decode("AP8A", 4, &out, &n));
+    AK_ASSERT_EQ_INT(n, 3);
+    AK_ASSERT(out[0] == 0x00 && out[1] == 0xff && out[2] == 0x00);
+    free(out);
+    AK_ASSERT(b64 != NULL);
+    AK_ASSERT_OK(ak_base64_decode(b64, strcspn(b64, "\n"), &out, &n));
+    free(b64);
+    AK_ASSERT_EQ_INT(n, 256); /* RSA-2048 */
+    free(out);
+}
+
+AK_TEST(base64_rejects_invalid)
+{
+    static const char *const bad[] = {
+        "Zg=",      "Zg",       "Z",       "Zm9v!A==", "Zg==Zg==", "Z===", "====",
+        " Zm9v",    "Zm9v ",    "Zm9v\n",  "Zm9vYg=a", "Zm-_",     "Zm9v\tA==",
+        "Zm9vYg=\x80",
+    };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        unsigned char *out = (unsigned char *)"untouched";
+        size_t n = 77;
+        int r = ak_base64_decode(bad[i], strlen(bad[i]), &out, &n);
+
+        if (r != AK_EINVAL)
+            printf("# input %zu \"%s\"\n", i, bad[i]);
+        AK_ASSERT_EQ_INT(r, AK_EINVAL);
+        AK_ASSERT_STR((const char *)out, "untouched");
+        AK_ASSERT_EQ_INT(n, 77);
+    }
+    {
+        unsigned char *out = NULL;
+        size_t n = 0;
+        /* an embedded NUL is a bad character, not an end of string */
+        AK_ASSERT_EQ_INT(ak_base64_decode("Zm\0v", 4, &out, &n), AK_EINVAL);
+        AK_ASSERT_EQ_INT(ak_base64_decode(NULL, 4, &out, &n), AK_EINVAL);
+    }
+}
+
+/* ---- PEM parsing ---- */
+
+static struct ak_cert *load_cert(const char *path)
+{
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_cert *c = NULL;
+    size_t n = 0;
+    char *pem = ak_test_read_file(path, &n);
+
+    ak_crypto_global_init();
+    if (pem && ak_cert_parse_pem(pem, n, &c, &err) != AK_OK)
+        printf("# %s: %s\n", path, err.buf);
+    free(pem);
+    ak_buf_release(&err);
+    return c;
+}
+
+AK_TEST(pem_parses_real_sns_cert)
+{
+    struct ak_cert *c = load_cert(D "sns-7506a1e3.pem");
+    int64_t ms = 0;
+
+    AK_ASSERT(c != NULL);
+    AK_ASSERT_EQ_INT(ak_cert_not_before(c), 1762732800000LL); /* 2025-11-10T00:00:00Z */
+    AK_ASSERT_EQ_INT(ak_cert_not_after(c), 1792022399000LL);  /* 2026-10-14T23:59:59Z */
+    AK_ASSERT_OK(ak_time_parse("2026-10-14T23:59:59Z", &ms));
+    AK_ASSERT_EQ_INT(ak_cert_not_after(c), ms);
+    ak_cert_free(c);
+    ak_cert_free(NULL);
+}
+
+static int parse_str(const char *s, size_t n, struct ak_buf *err)
+{
+    struct ak_cert *c = (struct ak_cert *)&err; /* must stay untouched on failure */
+    struct ak_cert *const sentinel = c;
+    int r = ak_cert_parse_pem(s, n, &c, err);
+
+    if (r == AK_OK)
+        ak_cert_free(c);
+    else if (c != sentinel)
+        return 1000; /* ret written on failure: a contract violation */
+    return r;
+}
+
+AK_TEST(pem_rejects_everything_but_one_cert)
+{
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    size_t n = 0, m = 0;
+    char *pem = ak_test_read_file(D "sns-7506a1e3.pem", &n);
+    char *other = ak_test_read_file(D "test-ca.pem", &m);
+    char *buf = NULL;
+
+    AK_ASSERT(pem && other);
+    buf = malloc(n + m + 70000);
+    AK_ASSERT(buf);
+
+    /* the cert itself, with surrounding blank lines, parses */
+    memcpy(buf, "\n\r\n", 3);
+    memcpy(buf + 3, pem, n);
+    memcpy(buf + 3 + n, "\r\n\n", 3);
+    AK_ASSERT_OK(parse_str(buf, n + 6, &err));
+
+    AK_ASSERT_EQ_INT(parse_str("", 0, &err), AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, "BEGIN CERTIFICATE");
+    ak_buf_reset(&err);
+    AK_ASSERT_EQ_INT(parse_str("hello", 5, &err), AK_EINVAL);
+    AK_ASSERT(err.len > 0);
+    ak_buf_reset(&err);
+
+    /* two certificates */
+    memcpy(buf, pem, n);
+    memcpy(buf + n, other, m);
+    AK_ASSERT_EQ_INT(parse_str(buf, n + m, &err), AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, "after the certificate");
+    ak_buf_reset(&err);
+
+    /* trailing junk, leading junk */
+    memcpy(buf, pem, n);
+    memcpy(buf + n, "x", 1);
+    AK_ASSERT_EQ_INT(parse_str(buf, n + 1, &err), AK_EINVAL);
+    ak_buf_reset(&err);
+    memcpy(buf, "x", 1);
+    memcpy(buf + 1, pem, n);
+    AK_ASSERT_EQ_INT(parse_str(buf, n + 1, &err), AK_EINVAL);
+    ak_buf_reset(&err);
+
+    /* truncated, and one base64 character replaced by a non-base64 one */
+    AK_ASSERT_EQ_INT(parse_str(pem, n / 2, &err), AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, "does not parse");
+    ak_buf_reset(&err);
+    memcpy(buf, pem, n);
+    buf[200] = '!';
+    AK_ASSERT_EQ_INT(parse_str(buf, n, &err), AK_EINVAL);
+    ak_buf_reset(&err);
+
+    /* over the 64 KiB cap, even though it starts with a valid certificate */
+    memcpy(buf, pem, n);
+    memset(buf + n, '\n', 65536);
+    AK_ASSERT_EQ_INT(parse_str(buf, n + 65536, &err), AK_ETOOBIG);
+    ak_buf_reset(&err);
+
+    /* a private key / other PEM type is not a certificate */
+    {
+        static const char key[] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+        AK_ASSERT_EQ_INT(parse_str(key, strlen(key), &err), AK_EINVAL);
+    }
+
+    free(buf);
+    free(pem);
+    free(other);
+    ak_buf_release(&err);
+}
+
+/* ---- signatures: the four real SNS messages (§2.5 of the reference) ---- */
+
+struct vec {
+    const char *name;
+    enum ak_sig_alg alg;
+};
+
+static const struct vec vectors[] = {
+    {"sv2-notification", AK_SIG_RSA_SHA256},
+    {"sv1-notification-subject", AK_SIG_RSA_SHA1},
+    {"sv1-subscription-confirmation", AK_SIG_RSA_SHA1},
+    {"sv2-unsubscribe-confirmation", AK_SIG_RSA_SHA256},
+};
+
+struct loaded {
+    char *msg;
+    size_t msglen;
+    unsigned char *sig;
+    size_t siglen;
+};
+
+static int load_vec(const struct vec *v, struct loaded *l)
+{
+    char path[256];
+    char *b64;
+    int r;
+
+    snprintf(path, sizeof(path), D "%s.txt", v->name);
+    l->msg = ak_test_read_file(path, &l->msglen);
+    snprintf(path, sizeof(path), D "%s.sig.b64", v->name);
+    b64 = ak_test_read_file(path, NULL);
+    if (!l->msg || !b64) {
+        free(b64);
+        return -1;
+    }
+    r = ak_base64_decode(b64, strcspn(b64, "\n"), &l->sig, &l->siglen);
+    free(b64);
+    return r;
+}
+
+static void free_vec(struct loaded *l)
+{
+    free(l->msg);
+    free(l->sig);
+}
+
+AK_TEST(sns_vectors_verify)
+{
+    struct ak_cert *c = load_cert(D "sns-7506a1e3.pem");
+
+    AK_ASSERT(c != NULL);
+    for (size_t i = 0; i < AK_ARRAY_SIZE(vectors); i++) {
+        struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+        struct loaded l = {0};
+        int r = load_vec(&vectors[i], &l);
+
+        if (r == AK_OK)
+            r = ak_cert_verify(c, vectors[i].alg, l.msg, l.msglen, l.sig, l.siglen, &err);
+        if (r != AK_OK)
+            printf("# %s: %s\n", vectors[i].name, err.buf);
+        free_vec(&l);
+        ak_buf_release(&err);
+        AK_ASSERT_OK(r);
+    }
+    ak_cert_free(c);
+}
+
+static int verify_one(const struct ak_cert *c, enum ak_sig_alg alg, const struct loaded *l,
+                      size_t siglen, struct ak_buf *err)
+{
+    ak_buf_reset(err);
+    return ak_cert_verify(c, alg, l->msg, l->msglen, l->sig, siglen, err);
+}
+
+AK_TEST(sns_vectors_tampered_fail)
+{
+    struct ak_cert *c = load_cert(D "sns-7506a1e3.pem");
+    struct ak_cert *leaf = load_cert(D "test-leaf.pem");
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    AK_ASSERT(c != NULL && leaf != NULL);
+    for (size_t i = 0; i < AK_ARRAY_SIZE(vectors); i++) {
+        const struct vec *v = &vectors[i];
+        enum ak_sig_alg wrong = v->alg == AK_SIG_RSA_SHA1 ? AK_SIG_RSA_SHA256 : AK_SIG_RSA_SHA1;
+        struct loaded l = {0};
+
+        AK_ASSERT_OK(load_vec(v, &l));
+        AK_ASSERT_OK(verify_one(c, v->alg, &l, l.siglen, &err));
+
+        l.msg[l.msglen / 2] ^= 0x01; /* one message byte */
+        AK_ASSERT_EQ_INT(verify_one(c, v->alg, &l, l.siglen, &err), AK_ESIG);
+        AK_ASSERT_CONTAINS(err.buf, "does not verify");
+        l.msg[l.msglen / 2] ^= 0x01;
+        l.msg[l.msglen - 1] = 'X'; /* the final LF */
+        AK_ASSERT_EQ_INT(verify_one(c, v->alg, &l, l.siglen, &err), AK_ESIG);
+        l.msg[l.msglen - 1] = '\n';
+
+        l.sig[17] ^= 0x80; /* one signature byte */
+        AK_ASSERT_EQ_INT(verify_one(c, v->alg, &l, l.siglen, &err), AK_ESIG);
+        l.sig[17] ^= 0x80;
+
+        AK_ASSERT_EQ_INT(verify_one(c, wrong, &l, l.siglen, &err), AK_ESIG);
+        AK_ASSERT_EQ_INT(verify_one(c, v->alg, &l, l.siglen - 1, &err), AK_ESIG);
+        AK_ASSERT_CONTAINS(err.buf, "255 bytes");
+        AK_ASSERT_EQ_INT(verify_one(c, v->alg, &l, 0, &err), AK_ESIG);
+        /* right message and signature, wrong certificate */
+        AK_ASSERT_EQ_INT(verify_one(leaf, v->alg, &l, l.siglen, &err), AK_ESIG);
+
+        /* and the original still verifies: nothing above left state behind */
+        AK_ASSERT_OK(verify_one(c, v->alg, &l, l.siglen, &err));
+        free_vec(&l);
+    }
+    AK_ASSERT_EQ_INT(ak_cert_verify(c, (enum ak_sig_alg)7, "x", 1, (const unsigned char *)"x", 1,
+                                    &err),
+                     AK_EINVAL);
+    ak_cert_free(c);
+    ak_cert_free(leaf);
+    ak_buf_release(&err);
+}
+
+static void *verify_thread(void *arg)
+{
+    const struct ak_cert *c = arg;
+    struct loaded l = {0};
+    intptr_t bad = 0;
+
+    if (load_vec(&vectors[0], &l) != AK_OK)
+        return (void *)1;
+    for (int i = 0; i < 50; i++) {
+        if (ak_cert_verify(c, vectors[0].alg, l.msg, l.msglen, l.sig, l.siglen, NULL) != AK_OK)
+            bad++;
+        l.sig[3] ^= 1;
+        if (ak_cert_verify(c, vectors[0].alg, l.msg, l.msglen, l.sig, l.siglen, NULL) != AK_ESIG)
+            bad++;
+        l.sig[3] ^= 1;
+    }
+    free_vec(&l);
+    return (void *)bad;
+}
+
+AK_TEST(verify_from_many_threads)
+{
+    struct ak_cert *c = load_cert(D "sns-7506a1e3.pem");
+    pthread_t t[4];
+    void *res;
+    intptr_t bad = 0;
+
+    AK_ASSERT(c != NULL);
+    for (int i = 0; i < 4; i++)
+        AK_ASSERT(pthread_create(&t[i], NULL, verify_thread, c) == 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], &res);
+        bad += (intptr_t)res;
+    }
+    ak_cert_free(c);
+    AK_ASSERT_EQ_INT(bad, 0);
+}
+
+/* ---- certificate policy checks ---- */
+
+static int64_t day_ms(const char *s)
+{
+    int64_t ms = 0;
+
+    if (ak_time_parse(s, &ms) != AK_OK)
+        abort();
+    return ms;
+}
+
+AK_TEST(cert_check_names_and_dates)
+{
+    struct ak_cert *c = load_cert(D "sns-7506a1e3.pem");
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_cert_check chk = {.names = sns_names, .n_names = 1};
+
+    AK_ASSERT(c != NULL);
+    AK_ASSERT_OK(ak_cert_check(c, &chk, &err));
+    AK_ASSERT_EQ_INT(err.len, 0);
+
+    chk.names = evil_names;
+    AK_ASSERT_EQ_INT(ak_cert_check(c, &chk, &err), AK_ESIG);
+    AK_ASSERT_CONTAINS(err.buf, "not issued for \"evil.example.com\"");
+    ak_buf_reset(&err);
+
+    /* one of several names is enough; an empty list allows nothing; NULL allows any */
+    {
+        static const char *const two[] = {"evil.example.com", "sns.amazonaws.com"};
+        static const char *const near[] = {"sns.amazonaws.com.evil.com", "xsns.amazonaws.com",
+                                           "amazonaws.com", "*.amazonaws.com"};
+        chk.names = two;
+        chk.n_names = 2;
+        AK_ASSERT_OK(ak_cert_check(c, &chk, &err));
+        chk.names = near;
+        chk.n_names = 4;
+        AK_ASSERT_EQ_INT(ak_cert_check(c, &chk, &err), AK_ESIG);
+        ak_buf_reset(&err);
+        chk.n_names = 0;
+        AK_ASSERT_EQ_INT(ak_cert_check(c, &chk, &err), AK_ESIG);
+        ak_buf_reset(&err);
+        chk.names = NULL;
+        AK_ASSERT_OK(ak_cert_check(c, &chk, &err));
+    }
+
+    chk.names = sns_names;
+    chk.n_names = 1;
+    chk.now_ms = day_ms("2026-11-26");
+    AK_ASSERT_EQ_INT(ak_cert_check(c, &chk, &err), AK_ESIG);
+    AK_ASSERT_CONTAINS(err.buf, "expired at 2026-10-14T23:59:59Z");
+    ak_buf_reset(&err);
+    chk.now_ms = day_ms("2025-11-09");
+    AK_ASSERT_EQ_INT(ak_cert_check(c, &chk, &err), AK_ESIG);
+    AK_ASSERT_CONTAINS(err.buf, "not valid before 2025-11-10T00:00:00Z");
+    ak_buf_reset(&err);
+    chk.now_ms = day_ms("2026-03-06");
+    AK_ASSERT_OK(ak_cert_check(c, &chk, &err));
+    chk.now_ms = 0;
+    AK_ASSERT_OK(ak_cert_check(c, &chk, &err));
+
+    AK_ASSERT_EQ_INT(ak_cert_check(c, NULL, &err), AK_EINVAL);
+    ak_cert_free(c);
+    ak_buf_release(&err);
+}
+
+static char *data_path(const char *name)
+{
+    static char p[3][1024];
+    static int k;
+
+    k = (k + 1) % 3;
+    snprintf(p[k], sizeof(p[k]), "%s/" D "%s", ak_test_srcdir(), name);
+    return p[k];
+}
+
+AK_TEST(cert_check_chain)
+{
+    struct ak_cert *leaf = load_cert(D "test-leaf.pem");
+    struct ak_cert *sns = load_cert(D "sns-7506a1e3.pem");
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_cert_check chk = {
+        .ca_file = data_path("test-ca.pem"), .verify_chain = true, .names = sns_names,
+        .n_names = 1};
+
+    AK_ASSERT(leaf != NULL && sns != NULL);
+    AK_ASSERT_OK(ak_cert_check(leaf, &chk, &err));
+    chk.now_ms = day_ms("2030-01-01");
+    AK_ASSERT_OK(ak_cert_check(leaf, &chk, &err));
+    AK_ASSERT_EQ_INT(err.len, 0);
+
+    /* the leaf's chain is fine but its name is not on the list */
+    chk.names = evil_names;
+    AK_ASSERT_EQ_INT(ak_cert_check(leaf, &chk, &err), AK_ESIG);
+    ak_buf_reset(&err);
+    chk.names = sns_names;
+
+    /* after the leaf's 20 years: the chain check also fails on time */
+    chk.now_ms = day_ms("2047-01-01");
+    AK_ASSERT_EQ_INT(ak_cert_check(leaf, &chk, &err), AK_ESIG);
+    ak_buf_reset(&err);
+    chk.now_ms = 0;
+
+    /* the system store does not know the test CA */
+    chk.ca_file = NULL;
+    AK_ASSERT_EQ_INT(ak_cert_check(leaf, &chk, &err), AK_ESIG);
+    AK_ASSERT_CONTAINS(err.buf, "chain does not verify");
+    ak_buf_reset(&err);
+
+    /* another CA */
+    chk.ca_file = data_path("other-ca.pem");
+    AK_ASSERT_EQ_INT(ak_cert_check(leaf, &chk, &err), AK_ESIG);
+    AK_ASSERT_CONTAINS(err.buf, "chain does not verify");
+    ak_buf_reset(&err);
+
+    /* an unreadable CA file fails closed */
+    chk.ca_file = data_path("no-such-ca.pem");
+    AK_ASSERT_EQ_INT(ak_cert_check(leaf, &chk, &err), AK_ESIG);
+    AK_ASSERT_CONTAINS(err.buf, "Cannot load");
+    ak_buf_reset(&err);
+
+    /* the real SNS leaf does not chain to the test CA (nor, without its intermediate, anywhere) */
+    chk.ca_file = data_path("test-ca.pem");
+    AK_ASSERT_EQ_INT(ak_cert_check(sns, &chk, &err), AK_ESIG);
+    ak_buf_reset(&err);
+
+    /* verify_chain false: the names and dates alone decide */
+    chk.ca_file = data_path("other-ca.pem");
+    chk.verify_chain = false;
+    AK_ASSERT_OK(ak_cert_check(leaf, &chk, &err));
+
+    ak_cert_free(leaf);
+    ak_cert_free(sns);
+    ak_buf_release(&err);
+}
+
+AK_TEST_MAIN(AK_T(sha256_vectors), AK_T(ct_equal_cases), AK_T(base64_rfc4648_vectors),
+             AK_T(base64_binary_and_signature_length), AK_T(base64_rejects_invalid),
+             AK_T(pem_parses_real_sns_cert), AK_T(pem_rejects_everything_but_one_cert),
+             AK_T(sns_vectors_verify), AK_T(sns_vectors_tampered_fail),
+             AK_T(verify_from_many_threads), AK_T(cert_check_names_and_dates),
+             AK_T(cert_check_chain))

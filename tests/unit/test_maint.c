@@ -1,0 +1,757 @@
+/* test_maint.c — observation -> record: create, dedupe, reschedule, pages, close, recurrence. */
+#include <stdbool.h>
+
+#include "asakai/ak_buf.h"
+#include "asakai/ak_err.h"
+#include "asakai/ak_events.h"
+#include "asakai/ak_json.h"
+#include "asakai/ak_maint.h"
+#include "asakai/ak_store.h"
+#include "asakai/ak_time.h"
+#include "ak_test.h"
+
+#define DAY_MS (24LL * 3600 * 1000)
+#define HOUR_MS (3600LL * 1000)
+#define T0 1796868000000LL /* 2026-12-10T02:00:00Z */
+#define NOW (T0 - 20 * DAY_MS)
+
+static const struct ak_maint_cfg cfg = {30 * DAY_MS, 14 * DAY_MS};
+
+static struct ak_store *open_w(void)
+{
+    struct ak_store *st = NULL;
+    struct ak_buf err = AK_BUF_INIT(1024);
+    if (ak_store_open(AK_TMPDIR(), AK_STORE_WRITE, &st, &err) != AK_OK)
+        printf("# open: %s\n", err.buf);
+    ak_buf_release(&err);
+    return st;
+}
+
+static char *ec_res[] = {(char *)"prod-sessions", (char *)"prod-sessions-0001-001"};
+
+/* An ElastiCache node replacement observation as the events parser makes them. */
+static struct ak_obs ec_obs(const char *status, int64_t ws)
+{
+    struct ak_obs o = {0};
+    o.source = (char *)"elasticache-sns";
+    o.service = (char *)"elasticache";
+    o.kind = (char *)"node-replacement";
+    o.status = (char *)status;
+    o.event_code = (char *)"ElastiCache:NodeReplacementScheduled";
+    o.key = (char *)"elasticache:123456789012:us-east-1:prod-sessions:node-replacement";
+    o.account = (char *)"123456789012";
+    o.region = (char *)"us-east-1";
+    o.resources = ec_res;
+    o.n_resources = 2;
+    o.window_start = ws;
+    o.window_end = ws ? ws + HOUR_MS : 0;
+    o.deadline = ws;
+    o.title = (char *)"ElastiCache node replacement prod-sessions";
+    o.required = true;
+    return o;
+}
+
+static char *ec2_res[] = {(char *)"i-0abc"};
+
+static struct ak_obs health_obs(const char *status, int64_t deadline)
+{
+    struct ak_obs o = {0};
+    o.source = (char *)"aws.health";
+    o.service = (char *)"ec2";
+    o.kind = (char *)"instance-retirement";
+    o.status = (char *)status;
+    o.event_code = (char *)"AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED";
+    o.key = (char *)"health:123456789012:arn:aws:health:us-east-1::event/EC2/X/1";
+    o.account = (char *)"123456789012";
+    o.region = (char *)"us-east-1";
+    o.resources = ec2_res;
+    o.n_resources = 1;
+    o.deadline = deadline;
+    o.window_start = deadline;
+    o.title = (char *)"EC2 instance retirement i-0abc";
+    o.description = (char *)"We will stop your instance.";
+    return o;
+}
+
+static int apply(struct ak_store *st, const struct ak_obs *o, int64_t now,
+                 struct ak_maint_result *res)
+{
+    struct ak_buf err = AK_BUF_INIT(1024);
+    int r = ak_maint_apply(st, &cfg, o, 0, "sns", "m-1", now, res, &err);
+    if (r != AK_OK)
+        printf("# apply: %d %s\n", r, err.buf);
+    ak_buf_release(&err);
+    return r;
+}
+
+static size_t count_records(struct ak_store *st)
+{
+    struct ak_rec_filter f = {.all = true};
+    struct ak_maint_rec *v = NULL;
+    size_t n = 0;
+    if (ak_store_rec_list(st, &f, &v, &n) != AK_OK)
+        return (size_t)-1;
+    for (size_t i = 0; i < n; i++)
+        ak_maint_rec_release(&v[i]);
+    free(v);
+    return n;
+}
+
+static size_t count_deliveries(struct ak_store *st, int64_t rec_id, char *last_change,
+                               size_t cap)
+{
+    struct ak_delivery *v = NULL;
+    size_t n = 0;
+    if (ak_store_delivery_list(st, rec_id, &v, &n) != AK_OK)
+        return (size_t)-1;
+    if (n && last_change)
+        snprintf(last_change, cap, "%s", v[n - 1].change ? v[n - 1].change : "");
+    for (size_t i = 0; i < n; i++)
+        ak_delivery_release(&v[i]);
+    free(v);
+    return n;
+}
+
+AK_TEST(create_record)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = health_obs("scheduled", T0);
+    struct ak_maint_result res;
+    struct ak_maint_rec r = {0};
+    char last[160];
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_CREATED);
+    AK_ASSERT_STR(res.what, "created");
+    AK_ASSERT_EQ_INT(res.recurrence_of, 0);
+    AK_ASSERT_OK(ak_store_rec_get(st, res.rec_id, &r));
+    AK_ASSERT_STR(r.key, o.key);
+    AK_ASSERT_STR(r.status, "scheduled");
+    AK_ASSERT_STR(r.kind, "instance-retirement");
+    AK_ASSERT_STR(r.family, ak_kind_family("ec2", "instance-retirement"));
+    AK_ASSERT_STR(r.sources, "aws.health");
+    AK_ASSERT_EQ_INT(r.first_seen, NOW);
+    AK_ASSERT_EQ_INT(r.last_seen, NOW);
+    AK_ASSERT_EQ_INT(r.deadline, T0);
+    AK_ASSERT_EQ_INT(r.closed_at, 0);
+    AK_ASSERT_EQ_INT(r.n_resources, 1);
+    AK_ASSERT_STR(r.resources[0], "i-0abc");
+    AK_ASSERT(r.important); /* instance-retirement is mandatory even when not flagged */
+    AK_ASSERT_STR(r.important_why, "mandatory");
+    ak_maint_rec_release(&r);
+    AK_ASSERT_EQ_INT(count_deliveries(st, res.rec_id, last, sizeof(last)), 1);
+    AK_ASSERT_STR(last, "created");
+    ak_store_close(st);
+}
+
+AK_TEST(create_closed_sets_closed_at)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = ec_obs("completed", 0);
+    struct ak_maint_result res;
+    struct ak_maint_rec r = {0};
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_CREATED);
+    AK_ASSERT_OK(ak_store_rec_get(st, res.rec_id, &r));
+    AK_ASSERT_EQ_INT(r.closed_at, NOW);
+    AK_ASSERT_STR(r.status, "completed");
+    ak_maint_rec_release(&r);
+    ak_store_close(st);
+}
+
+AK_TEST(not_important_when_optional)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = ec_obs("scheduled", T0);
+    struct ak_maint_result res;
+    struct ak_maint_rec r = {0};
+    AK_ASSERT(st != NULL);
+    o.required = false;
+    o.kind = (char *)"service-update";
+    AK_ASSERT_OK(apply(st, &o, NOW, &res));
+    AK_ASSERT_OK(ak_store_rec_get(st, res.rec_id, &r));
+    AK_ASSERT(!r.important);
+    AK_ASSERT_NULL(r.important_why);
+    ak_maint_rec_release(&r);
+    ak_store_close(st);
+}
+
+AK_TEST(duplicate_is_unchanged_with_history)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = health_obs("scheduled", T0);
+    struct ak_maint_result a, b;
+    struct ak_maint_rec r = {0};
+    char last[160];
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &a));
+    AK_ASSERT_OK(apply(st, &o, NOW + 1000, &b));
+    AK_ASSERT_EQ_INT(b.change, AK_MAINT_UNCHANGED);
+    AK_ASSERT_EQ_INT(b.rec_id, a.rec_id);
+    AK_ASSERT_STR(b.what, "duplicate");
+    AK_ASSERT_EQ_INT(count_records(st), 1);
+    AK_ASSERT_EQ_INT(count_deliveries(st, a.rec_id, last, sizeof(last)), 2);
+    AK_ASSERT_STR(last, "duplicate");
+    AK_ASSERT_OK(ak_store_rec_get(st, a.rec_id, &r));
+    AK_ASSERT_EQ_INT(r.last_seen, NOW + 1000);
+    AK_ASSERT_EQ_INT(r.first_seen, NOW);
+    ak_maint_rec_release(&r);
+    ak_store_close(st);
+}
+
+AK_TEST(second_source_is_recorded)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = health_obs("scheduled", T0);
+    struct ak_maint_result a, b;
+    struct ak_maint_rec r = {0};
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &a));
+    o.source = (char *)"ec2-api";
+    AK_ASSERT_OK(apply(st, &o, NOW + 1, &b));
+    AK_ASSERT_EQ_INT(b.change, AK_MAINT_UNCHANGED);
+    AK_ASSERT_OK(ak_store_rec_get(st, a.rec_id, &r));
+    AK_ASSERT_STR(r.sources, "aws.health,ec2-api");
+    AK_ASSERT_STR(r.source, "aws.health");
+    ak_maint_rec_release(&r);
+    ak_store_close(st);
+}
+
+AK_TEST(reschedule_moves_window_and_is_important)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = ec_obs("scheduled", T0);
+    struct ak_maint_result a, b;
+    struct ak_maint_rec r = {0};
+    AK_ASSERT(st != NULL);
+    o.required = false; /* importance must come from the reschedule itself */
+    AK_ASSERT_OK(apply(st, &o, NOW, &a));
+    o = ec_obs("rescheduled", T0 + 7 * DAY_MS);
+    o.required = false;
+    o.event_code = (char *)"ElastiCache:NodeReplacementRescheduled";
+    AK_ASSERT_OK(apply(st, &o, NOW + 1000, &b));
+    AK_ASSERT_EQ_INT(b.change, AK_MAINT_UPDATED);
+    AK_ASSERT_EQ_INT(b.rec_id, a.rec_id);
+    AK_ASSERT_STR(b.what, "rescheduled 2026-12-10T02:00:00Z -> 2026-12-17T02:00:00Z");
+    AK_ASSERT_OK(ak_store_rec_get(st, a.rec_id, &r));
+    AK_ASSERT_STR(r.status, "rescheduled");
+    AK_ASSERT_EQ_INT(r.window_start, T0 + 7 * DAY_MS);
+    AK_ASSERT_EQ_INT(r.window_end, T0 + 7 * DAY_MS + HOUR_MS);
+    AK_ASSERT_EQ_INT(r.deadline, T0 + 7 * DAY_MS);
+    AK_ASSERT(r.important);
+    AK_ASSERT_STR(r.important_why, "rescheduled");
+    AK_ASSERT_STR(r.event_code, "ElastiCache:NodeReplacementRescheduled");
+    ak_maint_rec_release(&r);
+    AK_ASSERT_EQ_INT(count_records(st), 1);
+    ak_store_close(st);
+}
+
+AK_TEST(scheduled_notice_with_new_deadline_is_reschedule)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = health_obs("scheduled", T0);
+    struct ak_maint_result a, b, c;
+    struct ak_maint_rec r = {0};
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &a));
+    o.deadline = o.window_start = T0 + DAY_MS;
+    AK_ASSERT_OK(apply(st, &o, NOW + 1, &b));
+    AK_ASSERT_EQ_INT(b.change, AK_MAINT_UPDATED);
+    AK_ASSERT_CONTAINS(b.what, "rescheduled");
+    AK_ASSERT_OK(ak_store_rec_get(st, a.rec_id, &r));
+    AK_ASSERT_STR(r.status, "rescheduled");
+    AK_ASSERT_STR(r.important_why, "mandatory,rescheduled");
+    ak_maint_rec_release(&r);
+    /* the same (new) dates again: a duplicate, not another reschedule */
+    AK_ASSERT_OK(apply(st, &o, NOW + 2, &c));
+    AK_ASSERT_EQ_INT(c.change, AK_MAINT_UNCHANGED);
+    ak_store_close(st);
+}
+
+AK_TEST(health_pages_merge_into_one_record)
+{
+    static char *p1[] = {(char *)"db:orders-1", (char *)"db:orders-2"};
+    static char *p2[] = {(char *)"db:orders-3", (char *)"db:orders-4"};
+    static char *p3[] = {(char *)"db:orders-5", (char *)"db:orders-1"};
+    char **pages[] = {p2, p1, p3};
+    int pageno[] = {2, 1, 3};
+    struct ak_store *st = open_w();
+    struct ak_maint_result res[3], dup;
+    struct ak_maint_rec r = {0};
+    AK_ASSERT(st != NULL);
+    for (int i = 0; i < 3; i++) {
+        struct ak_obs o = health_obs("scheduled", T0);
+        o.service = (char *)"rds";
+        o.kind = (char *)"hardware-maintenance";
+        o.key = (char *)"health:123456789012:arn:aws:health:us-west-2::event/RDS/HW/1";
+        o.resources = pages[i];
+        o.n_resources = 2;
+        o.page = pageno[i];
+        o.total_pages = 3;
+        AK_ASSERT_OK(apply(st, &o, NOW + i, &res[i]));
+        if (i == 2)
+            AK_ASSERT_OK(apply(st, &o, NOW + 10, &dup));
+    }
+    AK_ASSERT_EQ_INT(res[0].change, AK_MAINT_CREATED);
+    AK_ASSERT_EQ_INT(res[1].change, AK_MAINT_UPDATED);
+    AK_ASSERT_STR(res[1].what, "page 1/3 (+2 resources)");
+    AK_ASSERT_EQ_INT(res[2].change, AK_MAINT_UPDATED);
+    AK_ASSERT_STR(res[2].what, "page 3/3 (+1 resources)");
+    AK_ASSERT_EQ_INT(dup.change, AK_MAINT_UNCHANGED);
+    AK_ASSERT_EQ_INT(res[2].rec_id, res[0].rec_id);
+    AK_ASSERT_EQ_INT(count_records(st), 1);
+    AK_ASSERT_OK(ak_store_rec_get(st, res[0].rec_id, &r));
+    AK_ASSERT_EQ_INT(r.n_resources, 5);
+    AK_ASSERT_STR(r.resources[0], "db:orders-3");
+    AK_ASSERT_STR(r.resources[2], "db:orders-1");
+    AK_ASSERT_STR(r.resources[4], "db:orders-5");
+    ak_maint_rec_release(&r);
+    AK_ASSERT_EQ_INT(count_deliveries(st, res[0].rec_id, NULL, 0), 4);
+    ak_store_close(st);
+}
+
+AK_TEST(lifecycle_in_progress_then_completed)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = ec_obs("scheduled", T0);
+    struct ak_maint_result a, b, c, d;
+    struct ak_maint_rec r = {0};
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &a));
+    o = ec_obs("in-progress", 0);
+    AK_ASSERT_OK(apply(st, &o, T0 + 60000, &b));
+    AK_ASSERT_EQ_INT(b.change, AK_MAINT_UPDATED);
+    AK_ASSERT_STR(b.what, "status scheduled -> in-progress");
+    /* a late copy of the scheduled notice does not move it back */
+    o = ec_obs("scheduled", T0);
+    AK_ASSERT_OK(apply(st, &o, T0 + 120000, &c));
+    AK_ASSERT_EQ_INT(c.change, AK_MAINT_UNCHANGED);
+    o = ec_obs("completed", 0);
+    AK_ASSERT_OK(apply(st, &o, T0 + HOUR_MS, &d));
+    AK_ASSERT_EQ_INT(d.change, AK_MAINT_CLOSED);
+    AK_ASSERT_STR(d.what, "status in-progress -> completed");
+    AK_ASSERT_EQ_INT(d.rec_id, a.rec_id);
+    AK_ASSERT_OK(ak_store_rec_get(st, a.rec_id, &r));
+    AK_ASSERT_STR(r.status, "completed");
+    AK_ASSERT_EQ_INT(r.closed_at, T0 + HOUR_MS);
+    AK_ASSERT_EQ_INT(r.window_start, T0);
+    ak_maint_rec_release(&r);
+    ak_store_close(st);
+}
+
+AK_TEST(cancel_closes)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = ec_obs("scheduled", T0);
+    struct ak_maint_result a, b, c;
+    struct ak_maint_rec r = {0};
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &a));
+    o = ec_obs("canceled", T0);
+    AK_ASSERT_OK(apply(st, &o, NOW + DAY_MS, &b));
+    AK_ASSERT_EQ_INT(b.change, AK_MAINT_CLOSED);
+    AK_ASSERT_OK(ak_store_rec_get(st, a.rec_id, &r));
+    AK_ASSERT_STR(r.status, "canceled");
+    AK_ASSERT_EQ_INT(r.closed_at, NOW + DAY_MS);
+    ak_maint_rec_release(&r);
+    /* a new replacement after a cancel is new, but not a recurrence (nothing completed) */
+    o = ec_obs("scheduled", T0 + 14 * DAY_MS);
+    o.event_time = NOW + 2 * DAY_MS;
+    AK_ASSERT_OK(apply(st, &o, NOW + 2 * DAY_MS, &c));
+    AK_ASSERT_EQ_INT(c.change, AK_MAINT_CREATED);
+    AK_ASSERT(c.rec_id != a.rec_id);
+    AK_ASSERT_EQ_INT(c.recurrence_of, 0);
+    ak_store_close(st);
+}
+
+/* Completes an ElastiCache replacement at T0 + 1h and returns the record id. */
+static int64_t complete_ec(struct ak_store *st)
+{
+    struct ak_obs o = ec_obs("scheduled", T0);
+    struct ak_maint_result a, b;
+    o.event_time = NOW;
+    if (apply(st, &o, NOW, &a) != AK_OK)
+        return -1;
+    o = ec_obs("completed", 0);
+    o.event_time = T0 + HOUR_MS;
+    if (apply(st, &o, T0 + HOUR_MS, &b) != AK_OK || b.change != AK_MAINT_CLOSED)
+        return -1;
+    return a.rec_id;
+}
+
+AK_TEST(recurrence_after_completion)
+{
+    struct ak_store *st = open_w();
+    struct ak_maint_result res;
+    struct ak_maint_rec r = {0};
+    char why[64];
+    AK_ASSERT(st != NULL);
+    int64_t first = complete_ec(st);
+    AK_ASSERT(first > 0);
+    struct ak_obs o = ec_obs("scheduled", T0 + 21 * DAY_MS);
+    o.event_time = T0 + 7 * DAY_MS;
+    AK_ASSERT_OK(apply(st, &o, T0 + 7 * DAY_MS, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_CREATED);
+    AK_ASSERT(res.rec_id != first);
+    AK_ASSERT_EQ_INT(res.recurrence_of, first);
+    snprintf(why, sizeof(why), "created (recurrence of #%lld)", (long long)first);
+    AK_ASSERT_STR(res.what, why);
+    AK_ASSERT_OK(ak_store_rec_get(st, res.rec_id, &r));
+    AK_ASSERT_EQ_INT(r.recurrence_of, first);
+    AK_ASSERT(r.important);
+    snprintf(why, sizeof(why), "mandatory,recurrence of #%lld", (long long)first);
+    AK_ASSERT_STR(r.important_why, why);
+    AK_ASSERT_STR(r.status, "scheduled");
+    AK_ASSERT_EQ_INT(r.first_seen, T0 + 7 * DAY_MS);
+    ak_maint_rec_release(&r);
+    /* the same key now finds the new record */
+    AK_ASSERT_OK(ak_store_rec_latest_by_key(st, o.key, &r));
+    AK_ASSERT_EQ_INT(r.id, res.rec_id);
+    ak_maint_rec_release(&r);
+    AK_ASSERT_EQ_INT(count_records(st), 2);
+    ak_store_close(st);
+}
+
+AK_TEST(stale_notice_after_completion_same_window)
+{
+    struct ak_store *st = open_w();
+    struct ak_maint_result res;
+    char last[160];
+    AK_ASSERT(st != NULL);
+    int64_t first = complete_ec(st);
+    AK_ASSERT(first > 0);
+    struct ak_obs o = ec_obs("scheduled", T0); /* ElastiCache keeps sending these (§4.4) */
+    o.event_time = T0 + 2 * DAY_MS;
+    AK_ASSERT_OK(apply(st, &o, T0 + 2 * DAY_MS, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UNCHANGED);
+    AK_ASSERT_EQ_INT(res.rec_id, first);
+    AK_ASSERT_EQ_INT(res.recurrence_of, 0);
+    AK_ASSERT_STR(res.what, "stale notice after completion");
+    AK_ASSERT_EQ_INT(count_records(st), 1);
+    AK_ASSERT_EQ_INT(count_deliveries(st, first, last, sizeof(last)), 3);
+    AK_ASSERT_STR(last, "stale notice after completion");
+    ak_store_close(st);
+}
+
+AK_TEST(stale_notice_older_than_completion)
+{
+    struct ak_store *st = open_w();
+    struct ak_maint_result res, dup;
+    AK_ASSERT(st != NULL);
+    int64_t first = complete_ec(st);
+    AK_ASSERT(first > 0);
+    struct ak_obs o = ec_obs("scheduled", 0); /* no window, sent before the completion */
+    o.event_time = T0 + HOUR_MS - 1;
+    AK_ASSERT_OK(apply(st, &o, T0 + 3 * DAY_MS, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UNCHANGED);
+    AK_ASSERT_EQ_INT(res.rec_id, first);
+    o = ec_obs("completed", 0); /* the completion again */
+    o.event_time = T0 + 4 * DAY_MS;
+    AK_ASSERT_OK(apply(st, &o, T0 + 4 * DAY_MS, &dup));
+    AK_ASSERT_EQ_INT(dup.change, AK_MAINT_UNCHANGED);
+    AK_ASSERT_STR(dup.what, "duplicate");
+    AK_ASSERT_EQ_INT(count_records(st), 1);
+    ak_store_close(st);
+}
+
+AK_TEST(recurrence_window_boundary)
+{
+    struct ak_store *st = open_w();
+    struct ak_maint_result res;
+    AK_ASSERT(st != NULL);
+    int64_t first = complete_ec(st);
+    AK_ASSERT(first > 0);
+    int64_t closed = T0 + HOUR_MS;
+    struct ak_obs o = ec_obs("scheduled", closed + 40 * DAY_MS);
+    o.event_time = closed + 31 * DAY_MS;
+    AK_ASSERT_OK(apply(st, &o, closed + 31 * DAY_MS, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_CREATED);
+    AK_ASSERT(res.rec_id != first);
+    AK_ASSERT_EQ_INT(res.recurrence_of, 0);
+    AK_ASSERT_STR(res.what, "created");
+    ak_store_close(st);
+}
+
+AK_TEST(recurrence_window_edge_is_inclusive)
+{
+    struct ak_store *st = open_w();
+    struct ak_maint_result res;
+    AK_ASSERT(st != NULL);
+    int64_t first = complete_ec(st);
+    AK_ASSERT(first > 0);
+    int64_t closed = T0 + HOUR_MS;
+    struct ak_obs o = ec_obs("scheduled", closed + 40 * DAY_MS);
+    o.event_time = closed + 30 * DAY_MS;
+    AK_ASSERT_OK(apply(st, &o, closed + 30 * DAY_MS, &res));
+    AK_ASSERT_EQ_INT(res.recurrence_of, first);
+    ak_store_close(st);
+}
+
+AK_TEST(recurrence_found_by_resource_across_keys)
+{
+    struct ak_store *st = open_w();
+    struct ak_maint_result a, b, c, d;
+    AK_ASSERT(st != NULL);
+    struct ak_obs o = health_obs("completed", T0);
+    o.required = true;
+    AK_ASSERT_OK(apply(st, &o, T0, &a));
+    /* another Health event (another key) for the same instance and family */
+    o = health_obs("scheduled", T0 + 20 * DAY_MS);
+    o.key = (char *)"health:123456789012:arn:aws:health:us-east-1::event/EC2/X/2";
+    o.required = true;
+    AK_ASSERT_OK(apply(st, &o, T0 + 5 * DAY_MS, &b));
+    AK_ASSERT_EQ_INT(b.change, AK_MAINT_CREATED);
+    AK_ASSERT_EQ_INT(b.recurrence_of, a.rec_id);
+    /* not required: no recurrence lookup */
+    o.key = (char *)"health:123456789012:arn:aws:health:us-east-1::event/EC2/X/3";
+    o.required = false;
+    AK_ASSERT_OK(apply(st, &o, T0 + 5 * DAY_MS, &c));
+    AK_ASSERT_EQ_INT(c.recurrence_of, 0);
+    /* another resource: no recurrence */
+    static char *other[] = {(char *)"i-0zzz"};
+    o.key = (char *)"health:123456789012:arn:aws:health:us-east-1::event/EC2/X/4";
+    o.required = true;
+    o.resources = other;
+    AK_ASSERT_OK(apply(st, &o, T0 + 5 * DAY_MS, &d));
+    AK_ASSERT_EQ_INT(d.recurrence_of, 0);
+    ak_store_close(st);
+}
+
+AK_TEST(invalid_observations_refused)
+{
+    struct ak_store *st = open_w();
+    struct ak_buf err = AK_BUF_INIT(1024);
+    struct ak_maint_result res;
+    AK_ASSERT(st != NULL);
+    struct ak_obs o = ec_obs("scheduled", T0);
+    o.key = NULL;
+    AK_ASSERT_EQ_INT(ak_maint_apply(st, &cfg, &o, 0, "sns", "m", NOW, &res, &err), AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, "no dedupe key");
+    ak_buf_reset(&err);
+    o = ec_obs("pending-ish", T0);
+    AK_ASSERT_EQ_INT(ak_maint_apply(st, &cfg, &o, 0, "sns", "m", NOW, &res, &err), AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, "unknown status \"pending-ish\"");
+    AK_ASSERT_EQ_INT(count_records(st), 0);
+    ak_buf_release(&err);
+    ak_store_close(st);
+}
+
+AK_TEST(default_cfg_when_null)
+{
+    struct ak_store *st = open_w();
+    struct ak_buf err = AK_BUF_INIT(1024);
+    struct ak_maint_result res;
+    AK_ASSERT(st != NULL);
+    int64_t first = complete_ec(st);
+    struct ak_obs o = ec_obs("scheduled", T0 + 40 * DAY_MS);
+    o.event_time = T0 + 29 * DAY_MS;
+    AK_ASSERT_OK(ak_maint_apply(st, NULL, &o, 0, NULL, NULL, T0 + 29 * DAY_MS, &res, &err));
+    AK_ASSERT_EQ_INT(res.recurrence_of, first); /* default window is 30 days */
+    ak_buf_release(&err);
+    ak_store_close(st);
+}
+
+AK_TEST(is_important_deadline_window)
+{
+    struct ak_maint_rec r = {0};
+    struct ak_buf why = AK_BUF_INIT(256);
+    r.status = (char *)"scheduled";
+    r.deadline = NOW + 20 * DAY_MS;
+    AK_ASSERT(!ak_maint_is_important(&cfg, &r, NOW, &why));
+    AK_ASSERT_EQ_INT(why.len, 0);
+    AK_ASSERT(ak_maint_is_important(&cfg, &r, NOW + 7 * DAY_MS, &why));
+    AK_ASSERT_CONTAINS(why.buf, "deadline in ");
+    ak_buf_reset(&why);
+    r.deadline = 0;
+    r.window_start = NOW + DAY_MS; /* no deadline: the window start is when AWS acts */
+    AK_ASSERT(ak_maint_is_important(&cfg, &r, NOW, NULL));
+    r.status = (char *)"completed";
+    AK_ASSERT(!ak_maint_is_important(&cfg, &r, NOW, &why));
+    r.important = true;
+    r.important_why = (char *)"mandatory";
+    AK_ASSERT(ak_maint_is_important(&cfg, &r, NOW, &why));
+    AK_ASSERT_STR(why.buf, "mandatory");
+    ak_buf_release(&why);
+}
+
+AK_TEST(rec_json_fields)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = ec_obs("scheduled", T0);
+    struct ak_maint_result res;
+    struct ak_maint_rec r = {0};
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &res));
+    AK_ASSERT_OK(ak_store_rec_get(st, res.rec_id, &r));
+    struct ak_json *j = ak_maint_rec_json(&cfg, &r, NOW);
+    AK_ASSERT(j != NULL);
+    AK_ASSERT_EQ_INT(ak_json_int(ak_json_get(j, "id")), res.rec_id);
+    AK_ASSERT_STR(ak_json_get_str(j, "key"), o.key);
+    AK_ASSERT_STR(ak_json_get_str(j, "service"), "elasticache");
+    AK_ASSERT_STR(ak_json_get_str(j, "status"), "scheduled");
+    AK_ASSERT_STR(ak_json_get_str(j, "window_start"), "2026-12-10T02:00:00Z");
+    AK_ASSERT_STR(ak_json_get_str(j, "window_end"), "2026-12-10T03:00:00Z");
+    AK_ASSERT(ak_json_is_null(ak_json_get(j, "closed_at")));
+    AK_ASSERT(ak_json_is_null(ak_json_get(j, "recurrence_of")));
+    AK_ASSERT(ak_json_is_null(ak_json_get(j, "description")));
+    AK_ASSERT_EQ_INT(ak_json_len(ak_json_get(j, "resources")), 2);
+    AK_ASSERT_STR(ak_json_str(ak_json_at(ak_json_get(j, "resources"), 1)),
+                  "prod-sessions-0001-001");
+    AK_ASSERT_EQ_INT(ak_json_len(ak_json_get(j, "sources")), 1);
+    AK_ASSERT(ak_json_bool(ak_json_get(j, "required")));
+    AK_ASSERT(ak_json_bool(ak_json_get(j, "important")));
+    AK_ASSERT_STR(ak_json_get_str(j, "important_why"), "mandatory");
+    AK_ASSERT_STR(ak_json_get_str(j, "first_seen"), "2026-11-20T02:00:00Z");
+    ak_json_free(j);
+    AK_ASSERT_NULL(ak_maint_rec_json(&cfg, NULL, NOW));
+    ak_maint_rec_release(&r);
+    ak_store_close(st);
+}
+
+/* ---- process_raw with real payloads --------------------------------------------------- */
+
+static int64_t put_fixture(struct ak_store *st, const char *name, const char *dedupe)
+{
+    char path[256];
+    size_t len = 0;
+    int64_t id = -1;
+    snprintf(path, sizeof(path), "tests/data/maint/%s", name);
+    char *body = ak_test_read_file(path, &len);
+    if (!body)
+        return -1;
+    struct ak_raw r = {0};
+    r.channel = (char *)"sns";
+    r.dedupe_id = (char *)dedupe;
+    r.received_at = NOW;
+    r.remote = (char *)"192.0.2.1";
+    r.body = body;
+    r.body_len = len;
+    if (ak_store_raw_put(st, &r, &id, NULL) != AK_OK)
+        id = -1;
+    free(body);
+    return id;
+}
+
+static int raw_state(struct ak_store *st, int64_t id, char *state, size_t n, char *note,
+                     size_t nn)
+{
+    struct ak_raw r = {0};
+    int ret = ak_store_raw_get(st, id, &r);
+    if (ret == AK_OK) {
+        snprintf(state, n, "%s", r.state);
+        snprintf(note, nn, "%s", r.note ? r.note : "");
+    }
+    ak_raw_release(&r);
+    return ret;
+}
+
+AK_TEST(process_raw_elasticache_sns)
+{
+    struct ak_store *st = open_w();
+    struct ak_buf sum = AK_BUF_INIT(4096), err = AK_BUF_INIT(1024);
+    char state[32], note[1024];
+    struct ak_maint_rec r = {0};
+    AK_ASSERT(st != NULL);
+    int64_t id = put_fixture(st, "sns-elasticache-scheduled.json", "sns:ec-1");
+    AK_ASSERT(id > 0);
+    AK_ASSERT_OK(ak_maint_process_raw(st, &cfg, id, NOW, &sum, &err));
+    AK_ASSERT_OK(raw_state(st, id, state, sizeof(state), note, sizeof(note)));
+    AK_ASSERT_STR(state, "parsed");
+    AK_ASSERT_CONTAINS(note, "created");
+    AK_ASSERT_CONTAINS(sum.buf, "-> record #");
+    AK_ASSERT_EQ_INT(count_records(st), 1);
+    struct ak_rec_filter f = {.all = true};
+    struct ak_maint_rec *v = NULL;
+    size_t n = 0;
+    AK_ASSERT_OK(ak_store_rec_list(st, &f, &v, &n));
+    AK_ASSERT_EQ_INT(n, 1);
+    r = v[0];
+    free(v);
+    AK_ASSERT_STR(r.service, "elasticache");
+    AK_ASSERT_STR(r.status, "scheduled");
+    AK_ASSERT_EQ_INT(r.window_start, T0);
+    struct ak_delivery *d = NULL;
+    AK_ASSERT_OK(ak_store_delivery_list(st, r.id, &d, &n));
+    AK_ASSERT_EQ_INT(n, 1);
+    AK_ASSERT_EQ_INT(d[0].raw_id, id);
+    AK_ASSERT_STR(d[0].message_id, "ec-1");
+    ak_delivery_release(&d[0]);
+    free(d);
+    ak_maint_rec_release(&r);
+    /* a second run is a no-op */
+    ak_buf_reset(&sum);
+    AK_ASSERT_OK(ak_maint_process_raw(st, &cfg, id, NOW, &sum, &err));
+    AK_ASSERT_EQ_INT(sum.len, 0);
+    AK_ASSERT_EQ_INT(count_deliveries(st, 1, NULL, 0), 1);
+    ak_buf_release(&sum);
+    ak_buf_release(&err);
+    ak_store_close(st);
+}
+
+AK_TEST(process_raw_health_pages)
+{
+    struct ak_store *st = open_w();
+    struct ak_buf err = AK_BUF_INIT(1024);
+    const char *names[] = {"health-rds-page2.json", "health-rds-page1.json",
+                           "health-rds-page3.json"};
+    struct ak_maint_rec r = {0};
+    AK_ASSERT(st != NULL);
+    for (int i = 0; i < 3; i++) {
+        char dd[16];
+        snprintf(dd, sizeof(dd), "eb:p%d", i);
+        int64_t id = put_fixture(st, names[i], dd);
+        AK_ASSERT(id > 0);
+        AK_ASSERT_OK(ak_maint_process_raw(st, &cfg, id, NOW + i, NULL, &err));
+    }
+    AK_ASSERT_EQ_INT(count_records(st), 1);
+    AK_ASSERT_OK(ak_store_rec_get(st, 1, &r));
+    AK_ASSERT_STR(r.service, "rds");
+    AK_ASSERT_EQ_INT(r.n_resources, 6);
+    ak_maint_rec_release(&r);
+    ak_buf_release(&err);
+    ak_store_close(st);
+}
+
+AK_TEST(process_raw_control_ignored_unparsed)
+{
+    struct ak_store *st = open_w();
+    struct ak_buf err = AK_BUF_INIT(1024);
+    char state[32], note[1024];
+    AK_ASSERT(st != NULL);
+    int64_t conf = put_fixture(st, "sns-subscription-confirmation.json", "sns:c");
+    int64_t snap = put_fixture(st, "sns-elasticache-snapshot.json", "sns:s");
+    int64_t junk = put_fixture(st, "not-json.txt", "sha256:j");
+    AK_ASSERT(conf > 0 && snap > 0 && junk > 0);
+    AK_ASSERT_OK(ak_maint_process_raw(st, &cfg, conf, NOW, NULL, &err));
+    AK_ASSERT_OK(raw_state(st, conf, state, sizeof(state), note, sizeof(note)));
+    AK_ASSERT_STR(state, "control");
+    AK_ASSERT_CONTAINS(note, "SubscriptionConfirmation");
+    AK_ASSERT_OK(ak_maint_process_raw(st, &cfg, snap, NOW, NULL, &err));
+    AK_ASSERT_OK(raw_state(st, snap, state, sizeof(state), note, sizeof(note)));
+    AK_ASSERT_STR(state, "ignored");
+    AK_ASSERT(note[0] != 0);
+    AK_ASSERT_OK(ak_maint_process_raw(st, &cfg, junk, NOW, NULL, &err));
+    AK_ASSERT_OK(raw_state(st, junk, state, sizeof(state), note, sizeof(note)));
+    AK_ASSERT_STR(state, "unparsed");
+    AK_ASSERT_CONTAINS(note, "JSON");
+    AK_ASSERT_EQ_INT(count_records(st), 0);
+    AK_ASSERT_EQ_INT(ak_maint_process_raw(st, &cfg, 999, NOW, NULL, &err), AK_ENOTFOUND);
+    AK_ASSERT_CONTAINS(err.buf, "#999");
+    ak_buf_release(&err);
+    ak_store_close(st);
+}
+
+AK_TEST_MAIN(AK_T(create_record), AK_T(create_closed_sets_closed_at),
+             AK_T(not_important_when_optional), AK_T(duplicate_is_unchanged_with_history),
+             AK_T(second_source_is_recorded), AK_T(reschedule_moves_window_and_is_important),
+             AK_T(scheduled_notice_with_new_deadline_is_reschedule),
+             AK_T(health_pages_merge_into_one_record), AK_T(lifecycle_in_progress_then_completed),
+             AK_T(cancel_closes), AK_T(recurrence_after_completion),
+             AK_T(stale_notice_after_completion_same_window),
+             AK_T(stale_notice_older_than_completion), AK_T(recurrence_window_boundary),
+             AK_T(recurrence_window_edge_is_inclusive),
+             AK_T(recurrence_found_by_resource_across_keys), AK_T(invalid_observations_refused),
+             AK_T(default_cfg_when_null), AK_T(is_important_deadline_window),
+             AK_T(rec_json_fields), AK_T(process_raw_elasticache_sns),
+             AK_T(process_raw_health_pages), AK_T(process_raw_control_ignored_unparsed))

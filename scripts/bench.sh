@@ -34,7 +34,7 @@ SPID=$!
 DPORT=$(free_port)
 TOPIC=arn:aws:sns:ap-northeast-1:123456789012:bench
 cat > bench.yml <<EOT
-server: {listen: "127.0.0.1:$DPORT", data_dir: "$W/data", threads: $CONNS, max_connections: 1024, log_level: warn}
+server: {listen: "127.0.0.1:$DPORT", data_dir: "$W/data", threads: ${BENCH_THREADS:-2}, max_connections: 1024, log_level: warn}
 intake:
   sns:
     topics: ["$TOPIC"]

@@ -43,7 +43,8 @@ struct ak_cfg {
                                    ^https://sns\.{region}\.amazonaws\.com(\.cn)?/\?Action=ConfirmSubscription& */
     char *sns_ca_file;      /* intake.sns.ca_file: PEM bundle trusted for fetching over TLS and for
                                the signing certificate's chain; NULL = system store */
-    bool sns_verify_cert_chain; /* intake.sns.verify_cert_chain, default true */
+    bool sns_verify_cert_chain; /* intake.sns.verify_cert_chain, default false (SNS serves the
+                                   leaf alone; needs ca_file holding its issuers) */
     struct ak_cfg_strlist sns_cert_names; /* intake.sns.cert_names: names the signing cert must hold
                                (SAN/CN); "{region}" expands. Default: [sns.amazonaws.com,
                                sns-signing.{region}.amazonaws.com, sns.{region}.amazonaws.com.cn,

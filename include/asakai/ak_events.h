@@ -74,7 +74,9 @@ struct ak_obs {
     char *status;        /* scheduled, rescheduled, in-progress, completed, canceled */
     char *event_code;    /* verbatim: AWS_EC2_..., ElastiCache:NodeReplacementScheduled, RDS-EVENT-0026 */
     char *key;           /* dedupe key: identical for every message about the same maintenance,
-                            e.g. "health:<account>:<eventArn>", "elasticache:<acct>:<region>:<cluster>:node-replacement:<window-start|->" */
+                            e.g. "health:<account>:<eventArn>",
+                            "elasticache:<acct>:<region>:<cluster>:<family>[:<update name>]" — no
+                            window in it, so a reschedule/completion lands on the same record */
     char *account;
     char *region;
     char **resources;    /* ids / ARNs */
@@ -101,7 +103,8 @@ struct ak_events_ctx {
     const char *account;    /* from the TopicArn when known */
     const char *region;
     const char *subject;    /* SNS Subject */
-    int64_t received_ms;    /* arrival time; used when the payload has no time */
+    int64_t received_ms;    /* when the payload was published (SNS Timestamp) or arrived; used
+                               when the payload has no time of its own */
 };
 
 /* Parses one payload: an EventBridge event object or the text of an SNS Message.
@@ -129,7 +132,9 @@ int ak_events_split(const char *text, size_t len, ak_events_doc_cb cb, void *arg
                     struct ak_buf *err);
 
 /* The kind "family" used for recurrence: node-replacement and service-update are one family
- * for elasticache; hardware-maintenance/os-upgrade/security-patching another for rds; ... */
+ * for elasticache; hardware-maintenance/os-upgrade/security-patching another for rds; ...
+ * Known families are static strings; the "<service>-<kind>" fallback lives in a per-thread ring
+ * of 8 buffers: copy it if it must outlive the next 8 calls in the same thread. */
 const char *ak_kind_family(const char *service, const char *kind);
 
 #endif

@@ -37,6 +37,14 @@ struct ak_intake_result {
  * then archive (and confirm a SubscriptionConfirmation when allowed). */
 void ak_intake_sns(struct ak_intake *in, const char *body, size_t len, const char *remote,
                    struct ak_intake_result *ret);
+/* The same, without blocking the calling thread on the commit (for servers that suspend the
+ * request instead): runs every check now. Returns false when *ret is already final (a rejection,
+ * or a message handled synchronously such as a SubscriptionConfirmation). Returns true when the
+ * message was queued: then done(arg) is called exactly once, from the writer thread, after *ret
+ * became final (after the commit). body and ret must stay valid until then. */
+bool ak_intake_sns_async(struct ak_intake *in, const char *body, size_t len, const char *remote,
+                         struct ak_intake_result *ret, void (*done)(void *arg), void *arg);
+
 /* POST /intake/eventbridge: api_key_value is the request's header value (may be NULL). */
 void ak_intake_eventbridge(struct ak_intake *in, const char *body, size_t len, const char *remote,
                            const char *api_key_value, struct ak_intake_result *ret);

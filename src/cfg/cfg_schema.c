@@ -59,8 +59,12 @@ const struct ak_cfg_option ak_cfg_options[] = {
      "POSIX ERE the SubscribeURL must match before it is visited; {region} as above."},
     {"intake.sns.ca_file", AK_CFG_STR, OFF(sns_ca_file), NULL, 0, 0, true, check_path, NULL,
      "PEM bundle trusted for certificate fetches and the signing chain; unset = system store."},
-    {"intake.sns.verify_cert_chain", AK_CFG_BOOL, OFF(sns_verify_cert_chain), "true", 0, 0, false,
-     NULL, NULL, "Verify the signing certificate's chain to a trusted root."},
+    {"intake.sns.verify_cert_chain", AK_CFG_BOOL, OFF(sns_verify_cert_chain), "false", 0, 0, false,
+     NULL, NULL,
+     "Also verify the signing certificate's chain to ca_file. SNS serves the leaf alone, so this "
+     "needs ca_file to hold its issuers (Amazon RSA 2048 M01 + Amazon Root CA 1). Off by default: "
+     "the https fetch from the topic region's SNS host, the URL pattern and cert_names "
+     "authenticate the certificate, as AWS's own SDK validators do."},
     {"intake.sns.cert_names", AK_CFG_STRLIST, OFF(sns_cert_names),
      "sns.amazonaws.com,sns-signing.{region}.amazonaws.com,sns.{region}.amazonaws.com.cn,"
      "sns-{region}.amazonaws.com.cn",

@@ -2,12 +2,14 @@
  * splitter (ak_events_split). The per-format parsers are in health.c, elasticache.c, rds.c. */
 #include "asakai/ak_events.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "asakai/ak_buf.h"
 #include "asakai/ak_err.h"
 #include "asakai/ak_json.h"
+#include "asakai/ak_time.h"
 #include "asakai/ak_util.h"
 #include "events-int.h"
 #include "../core/ak_banned.h"
@@ -173,6 +175,11 @@ static int parse_sns(const char *body, size_t len, int64_t received_ms, struct a
         r = ak_err(why, AK_OK, "An SNS %s is not a maintenance message.", m.type_str);
         goto out;
     }
+    /* SNS publish time is when the service emitted the notice: a better "when" for messages
+     * without their own time than the arrival (imports and retries arrive late) */
+    int64_t ts;
+    if (m.timestamp && ak_time_parse(m.timestamp, &ts) == AK_OK)
+        c.received_ms = ts;
     c.topic_arn = m.topic_arn;
     c.account = m.account;
     c.region = m.region;
@@ -285,12 +292,17 @@ int ak_events_split(const char *text, size_t len, ak_events_doc_cb cb, void *arg
 {
     struct ak_buf jerr = AK_BUF_INIT(512);
     struct ak_json *j = NULL;
-    size_t pos = 0, index = 0, used, end;
+    size_t pos = 0, index = 0, used, end, nul;
+    const char *p;
     int r = AK_OK;
 
     if (len > AK_EVENTS_MAX_SPLIT)
         return ak_err(err, AK_ETOOBIG, "The file is %zu bytes, over the %d-byte limit.", len,
                       AK_EVENTS_MAX_SPLIT);
+    /* jansson skips raw NUL bytes without counting them, which would shift every later
+     * document: refuse them (JSON text cannot contain one). */
+    p = memchr(text, 0, len);
+    nul = p ? (size_t)(p - text) : SIZE_MAX;
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         pos = 3; /* a UTF-8 byte order mark from an editor */
     for (;;) {
@@ -299,8 +311,14 @@ int ak_events_split(const char *text, size_t len, ak_events_doc_cb cb, void *arg
             break;
         used = 0;
         ak_buf_reset(&jerr);
-        j = ak_json_parse_prefix(text + pos, len - pos, &used, &jerr);
-        if (!j || used == 0 || used > len - pos) {
+        /* parse only up to the first NUL: a document that runs into it is the one to blame */
+        size_t lim = nul < len ? nul : len;
+        j = pos < lim ? ak_json_parse_prefix(text + pos, lim - pos, &used, &jerr) : NULL;
+        if (!j && nul < len) {
+            r = split_err(err, text, nul, index, "NUL byte in the text");
+            goto out;
+        }
+        if (!j || used == 0 || used > lim - pos) {
             r = split_err(err, text, pos, index, j ? "empty document" : jerr.buf);
             goto out;
         }

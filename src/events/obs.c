@@ -147,7 +147,8 @@ int ak_events_arn_split(const char *arn, const char *service, char **ret_region,
     svc = p + 1;
     if (!(p = strchr(svc, ':')))
         return AK_EINVAL;
-    if (service && ((size_t)(p - svc) != strlen(service) || memcmp(svc, service, (size_t)(p - svc))))
+    if (service && ((size_t)(p - svc) != strlen(service) ||
+                    memcmp(svc, service, (size_t)(p - svc)) != 0))
         return AK_EINVAL;
     region = p + 1;
     if (!(p = strchr(region, ':')))

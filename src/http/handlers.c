@@ -63,12 +63,30 @@ static void intake_reply(struct ak_http_req *rq, const struct ak_intake_result *
     rq->content_type = "text/plain; charset=utf-8";
 }
 
+static void sns_finish(struct ak_http_req *rq)
+{
+    intake_reply(rq, rq->ires);
+    free(rq->ires);
+    rq->ires = NULL;
+}
+
+static void sns_committed(void *arg)
+{
+    ak__http_resume(arg);
+}
+
+/* The request is suspended while its message waits for the group commit, so a few threads serve
+ * many concurrent senders and the commit batches grow with the load. */
 static void h_intake_sns(struct ak_http_req *rq, const char *tail)
 {
-    struct ak_intake_result res;
     (void)tail;
-    ak_intake_sns(rq->in, rq->body.buf, rq->body.len, rq->remote, &res);
-    intake_reply(rq, &res);
+    rq->ires = ak_xcalloc(1, sizeof(*rq->ires));
+    ak__http_suspend(rq, sns_finish);
+    if (ak_intake_sns_async(rq->in, rq->body.buf, rq->body.len, rq->remote, rq->ires,
+                            sns_committed, rq))
+        return;
+    /* answered synchronously: undo the suspension at once */
+    ak__http_resume(rq);
 }
 
 static void h_intake_eventbridge(struct ak_http_req *rq, const char *tail)

@@ -3,6 +3,7 @@
 #define AK_HTTP_INT_H
 
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "asakai/ak_buf.h"
@@ -10,6 +11,8 @@
 struct MHD_Connection;
 struct ak_cfg;
 struct ak_intake;
+struct ak_http;
+struct ak_intake_result;
 
 struct ak_http_req {
     struct MHD_Connection *conn;
@@ -26,6 +29,12 @@ struct ak_http_req {
     const char *content_type;
     struct ak_buf out;
     char allow[32];      /* for 405 */
+    /* asynchronous handlers: the request is suspended until the writer calls back */
+    struct ak_http *server;
+    bool suspended;
+    _Atomic bool resumed;
+    void (*finish)(struct ak_http_req *rq); /* builds the response once resumed */
+    struct ak_intake_result *ires;
 };
 
 /* Query parameter or header (NULL when absent). */
@@ -52,6 +61,10 @@ void ak__http_json(struct ak_http_req *rq, int status, struct ak_json *j);
 /* Sets a {"error": "..."} response. */
 void ak__http_error(struct ak_http_req *rq, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Suspends rq until ak__http_resume(rq) (from any thread); finish then builds the response. */
+void ak__http_suspend(struct ak_http_req *rq, void (*finish)(struct ak_http_req *rq));
+void ak__http_resume(struct ak_http_req *rq);
 
 /* GET / (dashboard.c): renders the overview page from a reader connection. */
 struct ak_store;

@@ -5,6 +5,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,24 @@ struct ak_http {
     const struct ak_cfg *cfg;
     struct ak_intake *in;
     unsigned port;
+    _Atomic int suspended; /* requests waiting for the writer: stop waits for 0 */
 };
+
+void ak__http_suspend(struct ak_http_req *rq, void (*finish)(struct ak_http_req *rq))
+{
+    rq->finish = finish;
+    rq->suspended = true;
+    atomic_fetch_add(&rq->server->suspended, 1);
+    MHD_suspend_connection(rq->conn);
+}
+
+void ak__http_resume(struct ak_http_req *rq)
+{
+    struct ak_http *h = rq->server;
+    atomic_store(&rq->resumed, true);
+    MHD_resume_connection(rq->conn);
+    atomic_fetch_sub(&h->suspended, 1);
+}
 
 const char *ak__http_arg(struct ak_http_req *rq, const char *name)
 {
@@ -157,6 +175,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->conn = conn;
         rq->cfg = h->cfg;
         rq->in = h->in;
+        rq->server = h;
         rq->method = method;
         rq->path = url;
         ak_buf_init(&rq->body, h->cfg->max_body);
@@ -169,6 +188,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (cl && ak_parse_u64(cl, 0, UINT64_MAX, &n) == AK_OK && n > h->cfg->max_body)
             rq->too_big = true;
         return MHD_YES;
+    }
+    if (rq->suspended) {
+        /* called again after ak__http_resume(): the answer is ready */
+        if (!atomic_load(&rq->resumed))
+            return MHD_YES;
+        rq->suspended = false;
+        rq->finish(rq);
+        return respond(rq);
     }
     if (*upload_size) {
         if (!rq->too_big && ak_buf_addn(&rq->body, upload, *upload_size) < 0)
@@ -183,6 +210,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                NULL);
     } else
         dispatch(rq);
+    if (rq->suspended)
+        return MHD_YES;
     return respond(rq);
 }
 
@@ -254,7 +283,8 @@ int ak_http_start(const struct ak_cfg *cfg, struct ak_intake *in, struct ak_http
     struct sockaddr_storage ss;
     struct ak_http *h;
     int r = parse_listen(cfg->listen, &ss, err);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 
     if (r < 0)
         return r;
@@ -294,6 +324,11 @@ void ak_http_stop(struct ak_http *h)
         return;
     /* stop accepting; MHD_stop_daemon then waits for the requests in flight (the drain) */
     MHD_socket s = MHD_quiesce_daemon(h->d);
+    /* requests suspended on the writer are answered before MHD may stop (it must not stop with
+     * suspended connections); the writer is still running, so this ends quickly */
+    for (int i = 0; i < 3000 && atomic_load(&h->suspended) > 0; i++)
+        usleep(10 * 1000);
+    usleep(50 * 1000); /* let the last resumed answers go out */
     MHD_stop_daemon(h->d);
     if (s != MHD_INVALID_SOCKET)
         close(s);

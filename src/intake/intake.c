@@ -238,7 +238,10 @@ static int get_cert(struct ak_intake *in, const char *url, const char *region,
     req.https_only = true;
     req.follow_redirects = false;
     r = ak_httpc_do(&req, &resp, why);
-    if (r == AK_OK && resp.status != 200)
+    if (r == AK_OK && (resp.status >= 500 || resp.status == 429))
+        /* the certificate host has a hiccup: transient, so the sender retries (503) */
+        r = ak_err(why, AK_EIO, "signing certificate fetch answered HTTP %ld", resp.status);
+    else if (r == AK_OK && resp.status != 200)
         r = ak_err(why, AK_EFORBIDDEN, "signing certificate fetch answered HTTP %ld%s", resp.status,
                    resp.status >= 300 && resp.status < 400 ? " (redirects are refused)" : "");
     if (r == AK_ETOOBIG)
@@ -337,18 +340,10 @@ static char *sns_meta(const struct ak_sns_msg *m, const char *remote)
     return s;
 }
 
-/* Archives one message through the writer; fills ret with the outcome. */
-static void archive_one(struct ak_intake *in, const char *source, struct ak_raw *raw,
-                        struct ak_intake_result *ret)
+/* Fills ret from the outcome of archiving one message. */
+static void archive_result(struct ak_intake_result *ret, const char *source, int r, int64_t id,
+                           bool dup)
 {
-    int64_t id = 0;
-    bool dup = false;
-    int rc = AK_EINTERNAL;
-    struct job j = {.kind = JOB_ARCHIVE, .raws = raw, .ids = &id, .dups = &dup, .rcs = &rc, .n = 1};
-    int r = ak__intake_submit(in, &j);
-
-    if (r == AK_OK)
-        r = rc;
     if (r < 0) {
         /* not stored: a 5xx makes SNS (and any sane sender) retry */
         result_set(ret, 503, "error", "could not store the message; retry");
@@ -359,6 +354,19 @@ static void archive_one(struct ak_intake *in, const char *source, struct ak_raw 
     ret->duplicate = dup;
     result_set(ret, 200, dup ? "duplicate" : "accepted", NULL);
     count(source, dup ? "duplicate" : "accepted");
+}
+
+/* Archives one message through the writer, waiting for the commit; fills ret. */
+static void archive_one(struct ak_intake *in, const char *source, struct ak_raw *raw,
+                        struct ak_intake_result *ret)
+{
+    int64_t id = 0;
+    bool dup = false;
+    int rc = AK_EINTERNAL;
+    struct job j = {.kind = JOB_ARCHIVE, .raws = raw, .ids = &id, .dups = &dup, .rcs = &rc, .n = 1};
+    int r = ak__intake_submit(in, &j);
+
+    archive_result(ret, source, r == AK_OK ? rc : r, id, dup);
 }
 
 static void confirm_subscription(struct ak_intake *in, const struct ak_sns_msg *m)
@@ -388,52 +396,47 @@ static void confirm_subscription(struct ak_intake *in, const struct ak_sns_msg *
     ak_buf_release(&why);
 }
 
-void ak_intake_sns(struct ak_intake *in, const char *body, size_t len, const char *remote,
-                   struct ak_intake_result *ret)
+/* Every check of an SNS delivery. AK_OK when m verified; otherwise ret is final. */
+static int sns_verify(struct ak_intake *in, const char *body, size_t len, const char *remote,
+                      struct ak_sns_msg *m, struct ak_intake_result *ret)
 {
     const struct ak_cfg *cfg = in->cfg;
-    struct ak_sns_msg m;
     struct ak_buf why = AK_BUF_INIT(512);
     const struct ak_cert *cert = NULL;
     struct region_re *res;
-    struct ak_raw raw = {0};
-    char *dedupe = NULL, *meta = NULL;
-    int r;
+    int r = AK_EFORBIDDEN;
 
-    memset(&m, 0, sizeof(m));
-    memset(ret, 0, sizeof(*ret));
-    r = ak_sns_parse(body, len, &m, &why);
-    if (r < 0) {
+    if (ak_sns_parse(body, len, m, &why) < 0) {
         reject(ret, "sns", 400, why.len ? why.buf : "not an SNS message", remote);
         goto out;
     }
-    if (!topic_allowed(cfg, m.topic_arn)) {
+    if (!topic_allowed(cfg, m->topic_arn)) {
         ak_buf_reset(&why);
-        ak_buf_addf(&why, "topic %s is not in intake.sns.topics", m.topic_arn);
+        ak_buf_addf(&why, "topic %s is not in intake.sns.topics", m->topic_arn);
         reject(ret, "sns", 403, why.buf, remote);
         goto out;
     }
-    if (!ak_streq(m.signature_version, "1") && !ak_streq(m.signature_version, "2")) {
+    if (!ak_streq(m->signature_version, "1") && !ak_streq(m->signature_version, "2")) {
         reject(ret, "sns", 403, "unknown SignatureVersion (only 1 and 2 are accepted)", remote);
         goto out;
     }
-    if (!region_ok(m.region) || !(res = region_patterns(in, m.region))) {
+    if (!region_ok(m->region) || !(res = region_patterns(in, m->region))) {
         reject(ret, "sns", 403, "TopicArn region is not valid", remote);
         goto out;
     }
-    if (!ak_startswith(m.signing_cert_url, "https://") ||
-        regexec(&res->cert_re, m.signing_cert_url, 0, NULL, 0) != 0) {
+    if (!ak_startswith(m->signing_cert_url, "https://") ||
+        regexec(&res->cert_re, m->signing_cert_url, 0, NULL, 0) != 0) {
         reject(ret, "sns", 403, "SigningCertURL is not an allowed SNS certificate URL", remote);
         goto out;
     }
-    if (m.type == AK_SNS_SUBSCRIPTION_CONFIRMATION &&
-        (!ak_startswith(m.subscribe_url, "https://") ||
-         regexec(&res->sub_re, m.subscribe_url, 0, NULL, 0) != 0)) {
+    if (m->type == AK_SNS_SUBSCRIPTION_CONFIRMATION &&
+        (!ak_startswith(m->subscribe_url, "https://") ||
+         regexec(&res->sub_re, m->subscribe_url, 0, NULL, 0) != 0)) {
         reject(ret, "sns", 403, "SubscribeURL is not an SNS endpoint of the topic's region", remote);
         goto out;
     }
     ak_buf_reset(&why);
-    r = get_cert(in, m.signing_cert_url, m.region, &cert, &why);
+    r = get_cert(in, m->signing_cert_url, m->region, &cert, &why);
     if (r < 0) {
         if (r == AK_ETIMEDOUT || r == AK_EIO || r == AK_EBUSY) {
             /* transient: let SNS retry rather than refuse a genuine message */
@@ -445,32 +448,114 @@ void ak_intake_sns(struct ak_intake *in, const char *body, size_t len, const cha
         goto out;
     }
     ak_buf_reset(&why);
-    if (verify_signature(cert, &m, &why) < 0) {
+    r = verify_signature(cert, m, &why);
+    if (r < 0)
         reject(ret, "sns", 403, why.len ? why.buf : "signature does not verify", remote);
+out:
+    ak_buf_release(&why);
+    return r;
+}
+
+static void sns_raw(const struct ak_sns_msg *m, const char *body, size_t len, const char *remote,
+                    struct ak_raw *raw)
+{
+    raw->channel = (char *)"sns";
+    raw->dedupe_id = ak_xasprintf("sns:%s", m->message_id);
+    raw->received_at = ak_now_wall_ms();
+    raw->remote = (char *)remote;
+    raw->meta = sns_meta(m, remote);
+    raw->body = (char *)body;
+    raw->body_len = len;
+}
+
+void ak_intake_sns(struct ak_intake *in, const char *body, size_t len, const char *remote,
+                   struct ak_intake_result *ret)
+{
+    struct ak_sns_msg m;
+    struct ak_raw raw = {0};
+
+    memset(&m, 0, sizeof(m));
+    memset(ret, 0, sizeof(*ret));
+    if (sns_verify(in, body, len, remote, &m, ret) < 0)
         goto out;
-    }
-    dedupe = ak_xasprintf("sns:%s", m.message_id);
-    meta = sns_meta(&m, remote);
-    raw.channel = (char *)"sns";
-    raw.dedupe_id = dedupe;
-    raw.received_at = ak_now_wall_ms();
-    raw.remote = (char *)remote;
-    raw.meta = meta;
-    raw.body = (char *)body;
-    raw.body_len = len;
+    sns_raw(&m, body, len, remote, &raw);
     archive_one(in, "sns", &raw, ret);
     if (ret->status != 200)
         goto out;
-    if (m.type == AK_SNS_SUBSCRIPTION_CONFIRMATION && !ret->duplicate && cfg->sns_auto_confirm)
+    if (m.type == AK_SNS_SUBSCRIPTION_CONFIRMATION && !ret->duplicate && in->cfg->sns_auto_confirm)
         confirm_subscription(in, &m);
     else if (m.type == AK_SNS_UNSUBSCRIBE_CONFIRMATION && !ret->duplicate)
         ak_log(AK_LOG_WARN, "intake", "asakai was unsubscribed from a topic (not re-subscribing)",
                "topic", m.topic_arn, NULL);
 out:
-    free(dedupe);
-    free(meta);
+    free(raw.dedupe_id);
+    free(raw.meta);
     ak_sns_msg_release(&m);
-    ak_buf_release(&why);
+}
+
+/* One queued asynchronous SNS notification (owned by the writer once queued). */
+struct sns_pending {
+    struct job job; /* first member: the writer hands back &job */
+    struct ak_raw raw;
+    int64_t id;
+    bool dup;
+    int rc;
+    struct ak_intake_result *ret;
+    void (*done)(void *arg);
+    void *arg;
+};
+
+static void sns_pending_complete(struct job *j)
+{
+    struct sns_pending *p = (struct sns_pending *)j;
+    archive_result(p->ret, "sns", j->rc == AK_OK ? p->rc : j->rc, p->id, p->dup);
+    free(p->raw.dedupe_id);
+    free(p->raw.meta);
+    void (*done)(void *) = p->done;
+    void *arg = p->arg;
+    free(p);
+    done(arg);
+}
+
+bool ak_intake_sns_async(struct ak_intake *in, const char *body, size_t len, const char *remote,
+                         struct ak_intake_result *ret, void (*done)(void *arg), void *arg)
+{
+    struct ak_sns_msg m;
+    struct sns_pending *p;
+
+    memset(&m, 0, sizeof(m));
+    memset(ret, 0, sizeof(*ret));
+    if (sns_verify(in, body, len, remote, &m, ret) < 0) {
+        ak_sns_msg_release(&m);
+        return false;
+    }
+    if (m.type != AK_SNS_NOTIFICATION) { /* rare; may visit SubscribeURL: stay synchronous */
+        ak_sns_msg_release(&m);
+        ak_intake_sns(in, body, len, remote, ret);
+        return false;
+    }
+    p = ak_xcalloc(1, sizeof(*p));
+    sns_raw(&m, body, len, remote, &p->raw);
+    ak_sns_msg_release(&m);
+    p->ret = ret;
+    p->done = done;
+    p->arg = arg;
+    p->rc = AK_EINTERNAL;
+    p->job.kind = JOB_ARCHIVE;
+    p->job.raws = &p->raw;
+    p->job.ids = &p->id;
+    p->job.dups = &p->dup;
+    p->job.rcs = &p->rc;
+    p->job.n = 1;
+    p->job.complete = sns_pending_complete;
+    if (ak__intake_submit_async(in, &p->job) < 0) {
+        archive_result(ret, "sns", AK_EBUSY, 0, false);
+        free(p->raw.dedupe_id);
+        free(p->raw.meta);
+        free(p);
+        return false;
+    }
+    return true;
 }
 
 /* "eb:<id>" when the event has a string id, else the body's SHA-256. */

@@ -25,6 +25,8 @@ struct job {
     size_t n;
     int rc;        /* whole-job failure (commit failed) */
     bool done;
+    /* asynchronous jobs: called by the writer (without its lock) instead of waking a waiter */
+    void (*complete)(struct job *j);
     struct job *next;
 };
 
@@ -69,5 +71,7 @@ struct ak_intake {
 void *ak__intake_writer_main(void *arg);
 /* Queues j and waits until the writer has run it. AK_EBUSY when stopping. */
 int ak__intake_submit(struct ak_intake *in, struct job *j);
+/* Queues j (which has j->complete) and returns at once. AK_EBUSY when stopping (not queued). */
+int ak__intake_submit_async(struct ak_intake *in, struct job *j);
 
 #endif

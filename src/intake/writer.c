@@ -40,6 +40,25 @@ int ak__intake_submit(struct ak_intake *in, struct job *j)
     return j->rc;
 }
 
+int ak__intake_submit_async(struct ak_intake *in, struct job *j)
+{
+    pthread_mutex_lock(&in->mu);
+    if (in->stopping) {
+        pthread_mutex_unlock(&in->mu);
+        return AK_EBUSY;
+    }
+    j->next = NULL;
+    j->done = false;
+    if (in->tail)
+        in->tail->next = j;
+    else
+        in->head = j;
+    in->tail = j;
+    pthread_cond_signal(&in->cv_work);
+    pthread_mutex_unlock(&in->mu);
+    return AK_OK;
+}
+
 static void observe_store(struct ak_intake *in, const char *op)
 {
     char labels[64];
@@ -115,11 +134,11 @@ static bool jobs_waiting(struct ak_intake *in)
  * archived (acknowledging senders comes first); returns how many it looked at.
  * Normalisation commits are not fsynced: the raw message is durable and stays "pending" until
  * its normalisation commits, so a crash only means it is normalised again at the next start. */
-static size_t process_pending(struct ak_intake *in)
+static size_t process_pending(struct ak_intake *in, size_t max)
 {
     int64_t *ids = NULL;
     size_t n = 0, i;
-    if (ak_store_raw_pending(in->st, PENDING_BATCH, &ids, &n) != AK_OK)
+    if (ak_store_raw_pending(in->st, max, &ids, &n) != AK_OK)
         return 0;
     ak_store_set_durable(in->st, false);
     for (i = 0; i < n; i++) {
@@ -150,8 +169,9 @@ void *ak__intake_writer_main(void *arg)
     struct job *batch[1024];
 
     /* messages acknowledged before a crash but not yet normalised */
-    while (process_pending(in) > 0) {
+    while (process_pending(in, PENDING_BATCH) > 0) {
     }
+    /* (the loop below drains the queue before it honours stopping) */
     pthread_mutex_lock(&in->mu);
     in->ready = true;
     for (;;) {
@@ -159,7 +179,7 @@ void *ak__intake_writer_main(void *arg)
             if (in->stopping)
                 break;
             pthread_mutex_unlock(&in->mu);
-            size_t did = process_pending(in);
+            size_t did = process_pending(in, PENDING_BATCH);
             pthread_mutex_lock(&in->mu);
             if (!did && !in->head && !in->stopping) {
                 struct timespec ts;
@@ -190,8 +210,21 @@ void *ak__intake_writer_main(void *arg)
             run_archive_batch(in, batch, n);
         if (proc)
             run_process_job(in, proc);
-        pthread_mutex_lock(&in->mu);
+        /* under a sustained burst the queue never empties: normalise one message per commit so
+         * records still advance, while acknowledging senders keeps the core (the rest catches up
+         * as soon as the burst ends) */
+        if (n)
+            process_pending(in, 1);
+        /* asynchronous jobs complete outside the lock; their callback frees the job, so the
+         * waiters' jobs are marked first and the async ones are never touched after */
+        size_t n_sync = 0;
         for (size_t i = 0; i < n; i++)
+            if (!batch[i]->complete)
+                batch[n_sync++] = batch[i];
+            else
+                batch[i]->complete(batch[i]);
+        pthread_mutex_lock(&in->mu);
+        for (size_t i = 0; i < n_sync; i++)
             batch[i]->done = true;
         if (proc)
             proc->done = true;

@@ -66,6 +66,21 @@ static struct ak_json *parse(const char *text, size_t len, size_t flags, size_t 
     json_error_t e;
     json_t *j;
 
+    /* jansson skips a raw NUL byte without counting it, which would make "used" wrong and let
+     * "{\"a\":1<NUL>}" through: JSON text never contains one, so refuse it here */
+    const char *nul = memchr(text, 0, len);
+    if (nul) {
+        size_t line = 1, col = 1;
+        for (const char *p = text; p < nul; p++) {
+            if (*p == '\n') {
+                line++;
+                col = 1;
+            } else
+                col++;
+        }
+        ak_err(err, AK_EINVAL, "line %zu, column %zu: NUL byte in the text", line, col);
+        return NULL;
+    }
     if (!bracket_depth_ok(text, len)) {
         ak_err(err, AK_EINVAL, "JSON nested deeper than %d levels", AK_JSON_MAX_DEPTH);
         return NULL;

@@ -70,6 +70,13 @@ bool ak_maint_list_add(char **list, const char *item)
 }
 
 /* Lifecycle order: scheduled/rescheduled < in-progress < completed/canceled. */
+/* When the maintenance closed: the time the closing message says it happened (a completion
+ * imported or delivered late must not look recent), never in the future; else now. */
+static int64_t closed_time(const struct ak_obs *o, int64_t now_ms)
+{
+    return o->event_time && o->event_time < now_ms ? o->event_time : now_ms;
+}
+
 static int status_rank(const char *status)
 {
     if (ak_streq(status, "in-progress"))
@@ -145,7 +152,7 @@ static void rec_from_obs(struct ak_maint_rec *r, const struct ak_obs *o, int64_t
     r->title = ak_xstrdup(o->title);
     r->description = ak_xstrdup(o->description);
     r->first_seen = r->last_seen = now_ms;
-    r->closed_at = ak_maint_status_closed(o->status) ? now_ms : 0;
+    r->closed_at = ak_maint_status_closed(o->status) ? closed_time(o, now_ms) : 0;
     r->required = o->required;
     ak_maint_list_add(&r->sources, o->source);
     mark_mandatory(r, o);
@@ -269,7 +276,7 @@ static bool merge_status(struct ak_maint_rec *r, const struct ak_obs *o, int64_t
         what_add(oc, "status %s -> %s", old, r->status);
         changed = true;
         if (got == 2) {
-            r->closed_at = now_ms;
+            r->closed_at = closed_time(o, now_ms);
             oc->change = AK_MAINT_CLOSED;
         } else if (ak_streq(r->status, "rescheduled")) {
             r->important = true;
@@ -336,7 +343,7 @@ static bool stale_after_close(const struct ak_maint_rec *r, const struct ak_obs 
         return true;
     if (o->window_end && o->window_end <= r->closed_at)
         return true;
-    return o->event_time && o->event_time <= r->closed_at;
+    return o->event_time && o->event_time < r->closed_at; /* same instant: not evidence */
 }
 
 static int attach_stale(struct ak_store *st, struct ak_maint_rec *r, const struct ak_obs *o,

@@ -45,6 +45,8 @@ CERT_HEX = "a1b2c3d4e5f60718293a4b5c6d7e8f90"      # the genuine signing cert
 CERT_HEX_EVIL = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"  # a cert chained to the evil CA
 CERT_HEX_REDIRECT = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0"  # 302 to the genuine one
 CERT_HEX_BIG = "b16b16b16b16b16b16b16b16b16b16b1"   # 64 KiB body
+CERT_HEX_SLOW = "5105105105105105105105105105105a"  # answers after 4 s
+CERT_HEX_503 = "503503503503503503503503503503ab"   # answers HTTP 503
 
 # Every daemon started while a test runs, so the runner can show their logs on failure.
 LIVE = []
@@ -175,7 +177,7 @@ class Daemon:
 
     def __init__(self, cert_port=None, topics=None, max_body="256KiB", eb_key=EB_KEY,
                  extra_sns=None, port=None, name="daemon", threads=8, log_level="info",
-                 fetch_timeout="3s", config_text=None):
+                 fetch_timeout="3s", config_text=None, extra_server=None):
         self.dir = tempfile.mkdtemp(prefix=name + "-", dir=workdir())
         self.data = os.path.join(self.dir, "data")
         self.port = port or free_port()
@@ -186,13 +188,13 @@ class Daemon:
         self.starts = 0
         if config_text is None:
             config_text = self._config(cert_port, topics, max_body, eb_key, extra_sns or {},
-                                       threads, log_level, fetch_timeout)
+                                       threads, log_level, fetch_timeout, extra_server or {})
         with open(self.cfg_path, "w") as f:
             f.write(config_text)
         LIVE.append(self)
 
     def _config(self, cert_port, topics, max_body, eb_key, extra_sns, threads, log_level,
-                fetch_timeout):
+                fetch_timeout, extra_server):
         cp = cert_port or 1
         lines = [
             "server:",
@@ -200,6 +202,7 @@ class Daemon:
             "  request_timeout: 5s",
             "  threads: %d" % threads,
             "  log_level: %s" % log_level,
+        ] + ["  %s: %s" % (k, v) for k, v in extra_server.items()] + [
             "intake:",
             "  sns:",
             "    topics: [%s]" % ", ".join(_yq(t) for t in (topics or
@@ -211,6 +214,9 @@ class Daemon:
             "    cert_names: [sns.amazonaws.com]",
             "    fetch_timeout: %s" % fetch_timeout,
         ]
+        if "verify_cert_chain" not in extra_sns:
+            # the test PKI has no intermediate, so the chain check can run (off by default)
+            lines.append("    verify_cert_chain: true")
         for k, v in extra_sns.items():
             lines.append("    %s: %s" % (k, v))
         if eb_key:
@@ -399,6 +405,8 @@ class CertServer:
         /SimpleNotificationService-<CERT_HEX_EVIL>.pem      a signing cert from the evil CA
         /SimpleNotificationService-<CERT_HEX_REDIRECT>.pem  302 to the genuine one
         /SimpleNotificationService-<CERT_HEX_BIG>.pem       a 64 KiB body
+        /SimpleNotificationService-<CERT_HEX_SLOW>.pem      the genuine cert after 4 s
+        /SimpleNotificationService-<CERT_HEX_503>.pem       HTTP 503
         /confirm?...                                         fake SubscribeURL (records hits)
     Every request is recorded in .hits (path strings). At most max_requests are served; later
     ones get 503."""
@@ -435,6 +443,11 @@ class CertServer:
                 elif p == "/SimpleNotificationService-%s.pem" % CERT_HEX_BIG:
                     pad = b"# padding\n" * (64 * 1024 // 10)
                     self._send(200, outer.good_pem + pad, "application/x-x509-ca-cert")
+                elif p == "/SimpleNotificationService-%s.pem" % CERT_HEX_SLOW:
+                    time.sleep(4)
+                    self._send(200, outer.good_pem, "application/x-x509-ca-cert")
+                elif p == "/SimpleNotificationService-%s.pem" % CERT_HEX_503:
+                    self._send(503, b"Service Unavailable\n")
                 elif re.match(r"^/SimpleNotificationService-[0-9a-f]+\.pem$", p):
                     self._send(200, outer.good_pem, "application/x-x509-ca-cert")
                 elif p.startswith("/confirm?"):
@@ -457,6 +470,7 @@ class CertServer:
                             os.path.join(PKI, "tls-server.key"))
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.httpd.daemon_threads = True
+        self.httpd.handle_error = lambda request, client_address: None  # clients that hang up
         # handshake in the handler thread, so a stuck client cannot block accept()
         self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True,
                                             do_handshake_on_connect=False)
@@ -606,13 +620,15 @@ class CliResult:
         return "rc=%d stdout=%.400r stderr=%.400r" % (self.rc, self.out, self.err)
 
 
-def run_cli(args, server=None, timeout=60, stdin=None):
+def run_cli(args, server=None, timeout=60, stdin=None, token=None):
     cmd = [asakai_bin()]
     if server:
         cmd += ["--server", server]
     env = dict(os.environ)
     env.pop("ASAKAI_SERVER", None)
     env.pop("ASAKAI_TOKEN", None)
+    if token:
+        env["ASAKAI_TOKEN"] = token
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
     p = subprocess.run(cmd + list(args), capture_output=True, timeout=timeout, env=env,
                        input=stdin)

@@ -109,9 +109,9 @@ def main():
             else:
                 diag(tb)
             for d in aklib.LIVE:
-                if d.logs:
-                    diag("daemon %s stderr (last lines):" % d.url)
-                    diag(d.log_tail(12))
+                for n, log in enumerate(d.logs, 1):
+                    diag("daemon %s run %d stderr (last lines of %s):" % (d.url, n, log))
+                    diag("\n".join(d.log_text(log).splitlines()[-10:]))
             kept = aklib.cleanup_workdir(keep=True)
             diag("work dir kept: %s" % kept)
         sys.stdout.flush()

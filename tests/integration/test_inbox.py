@@ -46,6 +46,22 @@ def test_eventbridge_api_key():
         check_eq(len(s.d.raws()), 1, "archive rows")
 
 
+def test_eventbridge_event_without_id_deduped_by_content():
+    with Stack() as s:
+        ev = samples.ec2_retirement()
+        del ev["id"]
+        body = json.dumps(ev)
+        r1 = s.d.post_eb(body)
+        check(r1.status == 200 and r1.json()["result"] == "accepted", "first: %r" % r1)
+        r2 = s.d.post_eb(body)
+        check_eq(r2.json(), {"result": "duplicate", "raw_id": r1.json()["raw_id"]},
+                 "same bytes again")
+        ev["detail"]["affectedEntities"].append({"entityValue": "i-0other"})
+        r3 = s.d.post_eb(ev)
+        check(r3.status == 200 and r3.json()["result"] == "accepted", "changed event: %r" % r3)
+        check_eq(len(s.d.raws()), 2, "archive rows")
+
+
 def test_eventbridge_disabled_without_key():
     with Stack(eb_key=None) as s:
         r = s.d.post_eb(samples.ec2_retirement(), key="")
@@ -206,3 +222,45 @@ def test_health_two_pages_one_record_union_of_resources():
                  "resources (union of the pages)")
         check_eq(recs[0]["kind"], "hardware-maintenance", "kind")
         check_eq(len(s.d.record(recs[0]["id"])["history"]), 2, "history (two pages)")
+
+
+def test_elasticache_reschedule_then_cancel():
+    with Stack() as s:
+        w = now_utc().replace(minute=0, second=0) + 20 * DAY
+        msg = samples.elasticache_message("NodeReplacementScheduled", window=(w, w + DAY / 24))
+        _normalised(s.d, _ok(s.d.post_sns(s.signer.notification(msg)), "scheduled"))
+        w2 = w + 2 * DAY
+        resched = json.dumps({
+            "ElastiCache:NodeReplacementRescheduled": "prod-redis",
+            "Cache Cluster ID": "prod-redis-001", "Cache Node ID": "0001",
+            "Message": "The replacement in maintenance window for node with Cache Cluster ID: "
+                       "prod-redis-001, Node ID: 0001 has re-scheduled from Previous Start Time: "
+                       "%s, Previous End Time: %s to New Start Time: %s, New End Time: %s" %
+                       (rfc3339(w), rfc3339(w + DAY / 24), rfc3339(w2), rfc3339(w2 + DAY / 24))})
+        _normalised(s.d, _ok(s.d.post_sns(s.signer.notification(resched)), "rescheduled"))
+        recs = s.d.records()
+        check_eq(len(recs), 1, "records after a reschedule")
+        check_eq(recs[0]["status"], "rescheduled", "status")
+        check_eq(recs[0]["window_start"], rfc3339(w2), "window_start = the new start")
+        check_eq(recs[0]["important"], True, "a rescheduled maintenance is important")
+        cancel = samples.elasticache_message("NodeReplacementCanceled")
+        _normalised(s.d, _ok(s.d.post_sns(s.signer.notification(cancel)), "canceled"))
+        recs = s.d.records()
+        check_eq(len(recs), 1, "records after a cancel")
+        check_eq(recs[0]["status"], "canceled", "status after NodeReplacementCanceled")
+        check_eq(s.d.records(""), [], "open records after the cancel")
+        check_eq(len(s.d.record(recs[0]["id"])["history"]), 3, "deliveries")
+
+
+def test_health_closed_completes_record():
+    with Stack() as s:
+        start = now_utc().replace(minute=0, second=0) + 5 * DAY
+        kw = dict(code="AWS_EC2_INSTANCE_NETWORK_MAINTENANCE_SCHEDULED", service="EC2",
+                  start=start, entities=["i-0net0000000001"], arn_id="NETMAINT1")
+        _normalised(s.d, _ok(s.d.post_eb(samples.health_event(status="upcoming", **kw)), "open"))
+        _normalised(s.d, _ok(s.d.post_eb(samples.health_event(status="closed", **kw)), "closed"))
+        recs = s.d.records()
+        check_eq(len(recs), 1, "records")
+        check_eq(recs[0]["kind"], "network-maintenance", "kind")
+        check_eq(recs[0]["status"], "completed", "status after statusCode closed")
+        check(recs[0]["closed_at"] is not None, "closed_at")

@@ -23,8 +23,9 @@ def _assert_accepted(r, what):
 
 
 def _assert_refused(d, r, status, what):
-    check(r.status == status, "%s: want HTTP %d, got %r" % (what, status, r))
-    if status == 403:
+    ok = r.status in status if isinstance(status, tuple) else r.status == status
+    check(ok, "%s: want HTTP %s, got %r" % (what, status, r))
+    if r.status == 403:
         ctype = r.headers.get("Content-Type", "")
         check(ctype.startswith("text/plain"), "%s: 403 Content-Type %r, want text/plain" %
               (what, ctype))
@@ -187,12 +188,32 @@ def case_bad_base64_signature(s):
     return s.d.post_sns(env), 403
 
 
+def case_tampered_after_nul(s):
+    """A NUL must not end the signed text early: "genuine\\u0000extra" is not "genuine"."""
+    env = _envelope(s)
+    body = json.dumps(env)
+    signed = json.dumps(env["Message"])
+    check(signed in body, "envelope layout")
+    forged = body.replace(signed, signed[:-1] + '\\u0000{\\"evil\\":1}"')
+    return s.d.post_sns(forged), (400, 403)
+
+
+def case_duplicate_message_key(s):
+    """Two "Message" members: the signed one first, another after it."""
+    env = _envelope(s)
+    body = json.dumps(env)
+    check(body.endswith("}"), "envelope layout")
+    body = body[:-1] + ', "Message": "{\\"injected\\": true}"}'
+    return s.d.post_sns(body), (400, 403)
+
+
 REFUSALS = [
     case_tampered_message, case_tampered_subject, case_forged_signature_evil_key,
     case_evil_cert_chain, case_sv1_signature_claimed_as_sv2, case_unknown_signature_version,
     case_topic_not_allowed, case_topic_other_region_not_allowed, case_cert_url_http,
     case_cert_url_redirect, case_cert_oversize, case_cert_url_path_not_pem, case_invalid_json,
     case_json_not_sns, case_json_array, case_missing_signature, case_bad_base64_signature,
+    case_tampered_after_nul, case_duplicate_message_key,
 ]
 
 
@@ -322,6 +343,32 @@ def _raw_exchange(port, data, read_timeout=10.0):
         s.close()
 
 
+def test_refuse_tampered_after_nul():
+    _one_refusal(case_tampered_after_nul)
+
+
+def test_refuse_duplicate_message_key():
+    _one_refusal(case_duplicate_message_key)
+
+
+def test_max_body_bytes_boundary():
+    """A body of exactly server.max_body_bytes is accepted; one byte more is 413."""
+    with Stack(max_body="8KiB") as s:
+        limit = 8 * 1024
+        env = s.signer.notification("")
+        base = len(json.dumps(env).encode())
+        env = s.signer.notification("x" * (limit - base))
+        body = json.dumps(env).encode()
+        check_eq(len(body), limit, "test body size")
+        r = s.d.post_sns(body)
+        check(r.status == 200, "a body of exactly max_body_bytes: want 200, got %r" % r)
+        env = s.signer.notification("y" * (limit - base + 1))
+        body = json.dumps(env).encode()
+        check_eq(len(body), limit + 1, "test body size")
+        check_eq(s.d.post_sns(body).status, 413, "a body one byte over max_body_bytes")
+        check_eq(len(_archive(s.d)), 1, "archive rows")
+
+
 def test_refuse_body_over_max_body_bytes():
     with Stack(max_body="64KiB") as s:
         big = s.signer.notification("x" * (80 * 1024))
@@ -380,6 +427,31 @@ def test_subscription_confirmation_other_host_refused_not_fetched():
                  "rejected counter")
 
 
+def test_subscription_confirmation_forged_not_visited():
+    """SubscribeURL matches the pattern, but the message is not genuine: no visit."""
+    with Stack() as s:
+        evil = Signer(s.cs.url(), key_file="evil-signing.key")
+        env = evil.confirmation("SubscriptionConfirmation", s.cs.subscribe_url("forged"))
+        _assert_refused(s.d, s.d.post_sns(env), 403, "forged SubscriptionConfirmation")
+        env = s.signer.confirmation("SubscriptionConfirmation", s.cs.subscribe_url("t"))
+        env["SubscribeURL"] = s.cs.subscribe_url("t2")
+        _assert_refused(s.d, s.d.post_sns(env), 403, "SubscribeURL changed after signing")
+        env = s.signer.confirmation("SubscriptionConfirmation", s.cs.subscribe_url("t3"),
+                                    topic="arn:aws:sns:ap-northeast-1:999999999999:other")
+        _assert_refused(s.d, s.d.post_sns(env), 403, "confirmation from a topic not allowed")
+        time.sleep(0.3)
+        check_eq(s.cs.hit_count("/confirm"), 0, "SubscribeURL visits")
+
+
+def test_subscription_confirmation_auto_confirm_off():
+    with Stack(extra_sns={"auto_confirm": "false"}) as s:
+        env = s.signer.confirmation("SubscriptionConfirmation", s.cs.subscribe_url("off"))
+        raw_id = _assert_accepted(s.d.post_sns(env), "confirmation with auto_confirm off")
+        check_eq(s.d.wait_normalised(raw_id)["state"], "control", "archive state")
+        time.sleep(0.3)
+        check_eq(s.cs.hit_count("/confirm"), 0, "SubscribeURL visits with auto_confirm off")
+
+
 def _confirmation_ok(typ, sv, then):
     with Stack() as s:
         token = "tok-" + typ
@@ -421,7 +493,8 @@ def test_refusals_counted_and_never_archived():
         sent = 0
         for case in REFUSALS:
             r, want = case(s)
-            check(r.status == want, "%s: want %d, got %r" % (case.__name__, want, r))
+            want = want if isinstance(want, tuple) else (want,)
+            check(r.status in want, "%s: want %s, got %r" % (case.__name__, want, r))
             sent += 1
         env = s.signer.confirmation("SubscriptionConfirmation",
                                     "https://127.0.0.1:1/confirm?Action=ConfirmSubscription")

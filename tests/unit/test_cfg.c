@@ -47,7 +47,7 @@ AK_TEST(defaults_match_header)
                   "^https://sns\\.{region}\\.amazonaws\\.com(\\.cn)?/"
                   "\\?Action=ConfirmSubscription&");
     AK_ASSERT_NULL(c.sns_ca_file);
-    AK_ASSERT(c.sns_verify_cert_chain);
+    AK_ASSERT(!c.sns_verify_cert_chain);
     AK_ASSERT_EQ_INT(c.sns_cert_names.n, 4);
     AK_ASSERT_STR(c.sns_cert_names.v[0], "sns.amazonaws.com");
     AK_ASSERT_STR(c.sns_cert_names.v[1], "sns-signing.{region}.amazonaws.com");
@@ -96,7 +96,7 @@ AK_TEST(full_file_loads)
                   "^https://sns\\.{region}\\.amazonaws\\.com/"
                   "SimpleNotificationService-[0-9a-f]+\\.pem$");
     AK_ASSERT_STR(c.sns_ca_file, "/etc/ssl/certs/ca-certificates.crt");
-    AK_ASSERT(!c.sns_verify_cert_chain);
+    AK_ASSERT(c.sns_verify_cert_chain);
     AK_ASSERT_EQ_INT(c.sns_cert_names.n, 1);
     AK_ASSERT_STR(c.sns_cert_names.v[0], "sns.amazonaws.com");
     AK_ASSERT_EQ_INT(c.sns_cert_max_bytes, 32 * KIB);

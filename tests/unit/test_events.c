@@ -196,7 +196,8 @@ AK_TEST(sns_string_to_sign_sv1_subject)
                                "MessageId\n26858270-545e-5848-82a2-e05566af3dcf\n"
                                "Subject\nMy message subject\n"
                                "Timestamp\n2026-03-06T19:53:21.424Z\n"
-                               "TopicArn\narn:aws:sns:us-west-2:131990247566:dongie-standard-topic\n"
+                               "TopicArn\narn:aws:sns:us-west-2:131990247566:"
+                               "dongie-standard-topic\n"
                                "Type\nNotification\n";
     struct ak_sns_msg m = {0};
     struct ak_buf out = AK_BUF_INIT(AK_BUF_NOMAX);
@@ -417,7 +418,8 @@ AK_TEST(health_ecs_bare_detail)
     AK_ASSERT_EQ_INT(o->event_time, T("2023-08-16T23:18:52Z"));
     AK_ASSERT_STR(o->status, "in-progress"); /* no statusCode, received in 2026 */
     AK_ASSERT_STR(o->key, "health:210987654321:arn:aws:health:us-east-1::event/ECS/"
-                          "AWS_ECS_TASK_PATCHING_RETIREMENT/AWS_ECS_TASK_PATCHING_RETIREMENT_test1");
+                          "AWS_ECS_TASK_PATCHING_RETIREMENT/"
+                          "AWS_ECS_TASK_PATCHING_RETIREMENT_test1");
     ak_obs_list_release(&l);
 }
 
@@ -431,7 +433,8 @@ AK_TEST(health_eventbridge_through_sns)
     AK_ASSERT_STR(l.v[0].source, "aws.health");
     AK_ASSERT_STR(l.v[0].account, "123456789012");
     AK_ASSERT_STR(l.v[0].key, "health:123456789012:arn:aws:health:us-west-2::event/"
-                              "AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED_90353408594353980");
+                              "AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED_"
+                              "90353408594353980");
     ak_obs_list_release(&l);
     ak_buf_release(&why);
 }
@@ -771,7 +774,8 @@ AK_TEST(rds_not_maintenance)
 
     AK_ASSERT_OK(parse_file("rds-sns-0002-backup.json", &tokyo, &l, &why));
     AK_ASSERT_EQ_INT(l.n, 0);
-    AK_ASSERT_CONTAINS(why.buf, "RDS-EVENT-0002 (Finished DB Instance backup) is not a maintenance");
+    AK_ASSERT_CONTAINS(why.buf,
+                       "RDS-EVENT-0002 (Finished DB Instance backup) is not a maintenance");
     ak_buf_reset(&why);
     /* the AWS Lambda sample: Records[0].Sns.Message is a backup event */
     AK_ASSERT_OK(raw_file("rds-lambda-records.json", 0, &l, &why));
@@ -942,6 +946,12 @@ AK_TEST(split_errors_with_position)
     ak_buf_reset(&err);
     AK_ASSERT_EQ_INT(ak_events_split(items, strlen(items), collect, &d, &err), AK_EINVAL);
     AK_ASSERT_CONTAINS(err.buf, "document 2:");
+    docs_free(&d);
+    ak_buf_reset(&err);
+    /* a raw NUL byte (jansson would skip it silently) */
+    AK_ASSERT_EQ_INT(ak_events_split("{\"a\":1}\n{\"b\":2\0}", 16, collect, &d, &err), AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, "document 2: line 2, column 7: NUL byte");
+    AK_ASSERT_EQ_INT(d.n, 1);
     docs_free(&d);
     ak_buf_reset(&err);
     big = calloc(1, 32 * 1024 * 1024 + 1);

@@ -41,6 +41,9 @@ AK_TEST(parse_errors_name_position)
     AK_ASSERT_NULL(ak_json_parse("{} x", 4, &e));
     ak_buf_reset(&e);
     AK_ASSERT_NULL(ak_json_parse("\"a\\u0000b\"", 10, &e));
+    ak_buf_reset(&e);
+    AK_ASSERT_NULL(ak_json_parse("{\"a\":1\0}", 8, &e));
+    AK_ASSERT_CONTAINS(e.buf, "NUL byte");
     ak_buf_release(&e);
 }
 

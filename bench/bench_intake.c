@@ -38,6 +38,26 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* CPU seconds (user + system) used so far by process pid, from /proc; -1 when unknown. */
+static double proc_cpu(const char *pid)
+{
+    char path[64], buf[1024];
+    if (!pid || !*pid)
+        return -1;
+    snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static char *b64(const unsigned char *in, size_t n)
 {
     char *out = malloc(4 * ((n + 2) / 3) + 1);
@@ -142,8 +162,9 @@ int main(int argc, char **argv)
     size_t next = 0, accepted = 0, other = 0, done = 0;
     for (size_t i = 0; i < nconn; i++)
         cs[i].fd = connect_to(host, port);
-    double t0 = 0;
+    double t0 = 0, cpu0 = -1;
     int warm = 1;
+    const char *cpu_pid = getenv("BENCH_CPU_PID");
     while (done < n) {
         for (size_t i = 0; i < nconn; i++) {
             struct conn *c = &cs[i];
@@ -190,11 +211,13 @@ int main(int argc, char **argv)
             if (warm) {
                 warm = 0;
                 t0 = now_s();
+                cpu0 = proc_cpu(cpu_pid);
             }
         }
     }
-    double secs = now_s() - t0;
-    printf("accepted=%zu other=%zu seconds=%.3f rate=%.1f\n", accepted, other, secs,
-           (accepted ? accepted - 1 : 0) / secs);
+    double secs = now_s() - t0, cpu1 = proc_cpu(cpu_pid);
+    printf("accepted=%zu other=%zu seconds=%.3f rate=%.1f daemon_cpu=%.0f%%\n", accepted, other,
+           secs, (accepted ? accepted - 1 : 0) / secs,
+           cpu0 >= 0 && cpu1 >= 0 ? 100 * (cpu1 - cpu0) / secs : -1.0);
     return other ? 1 : 0;
 }

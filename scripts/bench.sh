@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-BIN=$ROOT/build/src/cli/asakai
+BIN=$ROOT/build/asakai
 GEN=$ROOT/build/bench/bench_intake
 N=${BENCH_MESSAGES:-6000}
 CONNS=${BENCH_CONNS:-64}
@@ -49,8 +49,17 @@ until curl -fsS "http://127.0.0.1:$DPORT/readyz" >/dev/null 2>&1; do
     i=$((i + 1)); [ $i -gt 100 ] && { cat daemon.log; exit 1; }; sleep 0.1
 done
 echo "bench: signing $N SNS notifications (SignatureVersion 2, RSA-2048) ..."
-OUT=$(taskset -c $CORE_C "$GEN" sign.key "https://127.0.0.1:$CPORT/SimpleNotificationService-0be0c4.pem" \
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+DAEMON=$(pgrep -f "serve --config bench.yml" | head -1)
+PERF=
+if [ -n "${BENCH_PERF:-}" ]; then # profile the daemon during the load only
+    ${BENCH_PROFILER:-perf record -F 2000 -g -o "$BENCH_PERF"} -p "$DAEMON" >/dev/null 2>"$BENCH_PERF.err" &
+    PERF=$!
+    sleep 0.5
+fi
+OUT=$(BENCH_CPU_PID=$DAEMON taskset -c $CORE_C "$GEN" sign.key "https://127.0.0.1:$CPORT/SimpleNotificationService-0be0c4.pem" \
       "$TOPIC" 127.0.0.1 "$DPORT" "$N" "$CONNS")
+[ -n "$PERF" ] && kill -INT $PERF && wait $PERF 2>/dev/null
 echo "bench: $OUT"
 RATE=$(echo "$OUT" | sed -n 's/.*rate=\([0-9.]*\).*/\1/p')
 curl -fsS "http://127.0.0.1:$DPORT/metrics" > "$ROOT/build/bench-metrics.txt"

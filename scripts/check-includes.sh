@@ -23,6 +23,42 @@ for h in $(find src -name '*_int.h' -o -name '*-int.h'); do
     hits=$(grep -rl "include \"[^\"]*$base\"" src | grep -v "^$dir/" || true)
     if [ -n "$hits" ]; then echo "include-check: private $h included from: $hits"; bad=1; fi
 done
+# the module DAG of docs/ARCHITECTURE.md: which public headers each module may include
+allowed() {
+    case $1 in
+    core) echo "core" ;;
+    json | metrics | cfg | crypto | httpc | store) echo "core $1" ;;
+    events) echo "core json events" ;;
+    maint) echo "core json store events maint" ;;
+    intake) echo "core json metrics cfg crypto httpc store events maint intake" ;;
+    http) echo "core json metrics cfg crypto store maint intake http" ;;
+    daemon) echo "core cfg crypto httpc intake http daemon" ;;
+    cli) echo "core json cfg httpc daemon" ;;
+    *) echo "UNKNOWN" ;;
+    esac
+}
+module_of() {
+    case $1 in
+    err | buf | util | log | time) echo core ;;
+    *) echo "$1" ;;
+    esac
+}
+for dir in src/*/; do
+    m=$(basename "$dir")
+    ok=$(allowed "$m")
+    if [ "$ok" = UNKNOWN ]; then
+        echo "include-check: module src/$m is not in the table of scripts/check-includes.sh"
+        bad=1
+        continue
+    fi
+    for h in $(grep -ho '#include "asakai/ak_[a-z]*\.h"' "$dir"* | sed 's/.*ak_\([a-z]*\)\.h.*/\1/' | sort -u); do
+        hm=$(module_of "$h")
+        case " $ok " in
+        *" $hm "*) ;;
+        *) echo "include-check: src/$m includes ak_$h.h (module $hm), which it may not"; bad=1 ;;
+        esac
+    done
+done
 # banned functions header in every .c
 for f in $(find src -name '*.c'); do
     grep -q 'ak_banned.h' "$f" || { echo "include-check: $f does not include ak_banned.h"; bad=1; }

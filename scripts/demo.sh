@@ -4,7 +4,7 @@
 # where to look, and stays in the foreground until Ctrl-C (which stops the daemon cleanly).
 set -eu
 cd "$(dirname "$0")/.."
-BIN=build/src/cli/asakai
+BIN=build/asakai
 SERVER=http://127.0.0.1:9780
 LOG=asakai-data/demo-daemon.log
 mkdir -p asakai-data

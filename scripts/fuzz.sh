@@ -7,6 +7,7 @@ BUILD=${1:-build-fuzz}
 ONLY=${2:-}
 SECS=${3:-${FUZZ_SECONDS:-10}}
 cd "$(dirname "$0")/.."
+status=0
 for t in $(find "$BUILD/fuzz" -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | sort); do
     name=$(basename "$t" | sed 's/^fuzz_//')
     [ -n "$ONLY" ] && [ "$ONLY" != "$name" ] && continue
@@ -16,8 +17,16 @@ for t in $(find "$BUILD/fuzz" -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | so
     dict=""
     [ -f "fuzz/$name.dict" ] && dict="-dict=fuzz/$name.dict"
     echo "fuzz_$name: ${SECS}s"
+    log="$work.log"
     # shellcheck disable=SC2086
-    "$t" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -artifact_prefix=fuzz/crash-$name- \
-        -print_final_stats=1 $dict "$work" 2>&1 | tail -12
-    rm -rf "$work"
+    if "$t" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -artifact_prefix=fuzz/crash-$name- \
+        -print_final_stats=1 $dict "$work" > "$log" 2>&1; then
+        tail -6 "$log"
+    else
+        tail -40 "$log"
+        echo "fuzz_$name: FAILED (see fuzz/crash-$name-*)"
+        status=1
+    fi
+    rm -rf "$work" "$log"
 done
+exit $status

@@ -27,7 +27,7 @@ echo "== unit tests (ASan+UBSan)"
 for t in $(find "$ASAN/src" -maxdepth 2 -type f -name 'test_*' -perm -u+x | sort); do
     name=$(basename "$t")
     if "$t" > "$LOG/$name.tap" 2>&1; then st=ok; else st=FAILED; fi
-    grep -E '^(not ok|#)' "$LOG/$name.tap" | head -20
+    grep -A8 '^not ok' "$LOG/$name.tap" | head -40
     if ! grep -q '^1\.\.' "$LOG/$name.tap"; then
         echo "not ok - $name crashed before reporting" >> "$LOG/$name.tap"
         tail -20 "$LOG/$name.tap"
@@ -49,9 +49,10 @@ fi
 
 echo "== integration tests (real daemon, ASan+UBSan)"
 if [ -f tests/integration/run.py ]; then
-    ASAKAI_BIN="$ROOT/$ASAN/src/cli/asakai" /usr/bin/python3 tests/integration/run.py \
+    ASAKAI_BIN="$ROOT/$ASAN/asakai" /usr/bin/python3 tests/integration/run.py \
         > "$LOG/integration.tap" 2>&1
-    grep -E '^(ok|not ok|#)' "$LOG/integration.tap" | grep -v '^ok' | head -60
+    grep -A12 '^not ok' "$LOG/integration.tap" | head -80
+    grep -E '^# [0-9]+/[0-9]+ passed' "$LOG/integration.tap" || true
     count_tap "$LOG/integration.tap"
     if ! grep -q '^1\.\.' "$LOG/integration.tap"; then
         fail=$((fail + 1)); tail -30 "$LOG/integration.tap"

@@ -133,6 +133,17 @@ static struct ak_maint_cfg maint_cfg(const struct ak_cfg *cfg)
     return m;
 }
 
+/* ?limit=N (1..10000) into *limit (unchanged when absent); false after answering 400. */
+static bool limit_arg(struct ak_http_req *rq, uint64_t *limit)
+{
+    const char *l = ak__http_arg(rq, "limit");
+    if (l && ak_parse_u64(l, 1, 10000, limit) < 0) {
+        ak__http_error(rq, 400, "limit must be a number from 1 to 10000");
+        return false;
+    }
+    return true;
+}
+
 static bool flag_arg(struct ak_http_req *rq, const char *name)
 {
     const char *v = ak__http_arg(rq, name);
@@ -151,11 +162,8 @@ static void h_maint_list(struct ak_http_req *rq, const char *tail)
 
     if (!st)
         return;
-    const char *l = ak__http_arg(rq, "limit");
-    if (l && ak_parse_u64(l, 1, 10000, &limit) < 0) {
-        ak__http_error(rq, 400, "limit must be a number from 1 to 10000");
+    if (!limit_arg(rq, &limit))
         goto out;
-    }
     struct ak_rec_filter f = {
         .all = flag_arg(rq, "all"),
         .upcoming = flag_arg(rq, "upcoming"),
@@ -259,11 +267,8 @@ static void h_raw_list(struct ak_http_req *rq, const char *tail)
     (void)tail;
     if (!st)
         return;
-    const char *l = ak__http_arg(rq, "limit");
-    if (l && ak_parse_u64(l, 1, 10000, &limit) < 0) {
-        ak__http_error(rq, 400, "limit must be a number from 1 to 10000");
+    if (!limit_arg(rq, &limit))
         goto out;
-    }
     int r = ak_store_raw_list(st, ak__http_arg(rq, "state"), (size_t)limit, &raws, &n);
     if (r < 0) {
         ak__http_error(rq, ak_err_http_status(r), "cannot list the archive: %s", ak_strerror(r));

@@ -19,13 +19,11 @@
 
 #define PENDING_BATCH 32
 
-int ak__intake_submit(struct ak_intake *in, struct job *j)
+/* Appends j to the queue; called with in->mu held. AK_EBUSY when stopping. */
+static int enqueue_locked(struct ak_intake *in, struct job *j)
 {
-    pthread_mutex_lock(&in->mu);
-    if (in->stopping) {
-        pthread_mutex_unlock(&in->mu);
+    if (in->stopping)
         return AK_EBUSY;
-    }
     j->next = NULL;
     j->done = false;
     if (in->tail)
@@ -34,29 +32,25 @@ int ak__intake_submit(struct ak_intake *in, struct job *j)
         in->head = j;
     in->tail = j;
     pthread_cond_signal(&in->cv_work);
-    while (!j->done)
+    return AK_OK;
+}
+
+int ak__intake_submit(struct ak_intake *in, struct job *j)
+{
+    pthread_mutex_lock(&in->mu);
+    int r = enqueue_locked(in, j);
+    while (r == AK_OK && !j->done)
         pthread_cond_wait(&in->cv_done, &in->mu);
     pthread_mutex_unlock(&in->mu);
-    return j->rc;
+    return r == AK_OK ? j->rc : r;
 }
 
 int ak__intake_submit_async(struct ak_intake *in, struct job *j)
 {
     pthread_mutex_lock(&in->mu);
-    if (in->stopping) {
-        pthread_mutex_unlock(&in->mu);
-        return AK_EBUSY;
-    }
-    j->next = NULL;
-    j->done = false;
-    if (in->tail)
-        in->tail->next = j;
-    else
-        in->head = j;
-    in->tail = j;
-    pthread_cond_signal(&in->cv_work);
+    int r = enqueue_locked(in, j);
     pthread_mutex_unlock(&in->mu);
-    return AK_OK;
+    return r;
 }
 
 static void observe_store(struct ak_intake *in, const char *op)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """run.py — asakai's integration test runner (TAP output).
 
-usage: ASAKAI_BIN=<builddir>/src/cli/asakai tests/integration/run.py [-k SUBSTRING] [-v]
+usage: ASAKAI_BIN=<builddir>/asakai tests/integration/run.py [-k SUBSTRING] [-v]
 
 Discovers tests/integration/test_*.py, runs every function named test_* in source order (each
 starts its own daemon when it needs one), prints "ok N - name" / "not ok N - name" with

@@ -3,9 +3,12 @@
 # Idempotent: checks each package with dpkg and runs apt-get only when one is missing.
 set -eu
 
-PKGS="gcc clang llvm libclang-rt-14-dev pkg-config meson ninja-build make
+# build: compilers (clang for libFuzzer: libclang-rt-14-dev), meson/ninja, the chosen libraries;
+# tests: Debian's python3 with python3-cryptography (integration tests sign SNS messages),
+# openssl and curl (bench, demo); util-linux's taskset (bench) is on every Debian.
+PKGS="gcc clang libclang-rt-14-dev pkg-config meson ninja-build make
 libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev libsqlite3-dev
-openssl curl ca-certificates python3 python3-cryptography python3-aiosmtpd python3-boto3 sqlite3 wrk"
+openssl curl ca-certificates python3 python3-cryptography"
 
 missing=""
 for p in $PKGS; do

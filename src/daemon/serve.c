@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,13 @@
 #include "asakai/ak_log.h"
 #include "asakai/ak_util.h"
 #include "../core/ak_banned.h"
+
+/* True when the listen address is loopback only (127.0.0.0/8, ::1, or an empty host). */
+static bool loopback_listen(const char *listen)
+{
+    return ak_startswith(listen, "127.") || ak_startswith(listen, "[::1]:") ||
+           ak_startswith(listen, "localhost:") || listen[0] == ':';
+}
 
 static void replace(char **dst, const char *v)
 {
@@ -57,6 +65,15 @@ int ak_daemon_serve(const char *config_path, const char *listen, const char *dat
         replace(&cfg.listen, listen);
     if (data_dir)
         replace(&cfg.data_dir, data_dir);
+    if (!loopback_listen(cfg.listen) && (!cfg.api_token || !*cfg.api_token)) {
+        /* beyond loopback the import API would let anyone add unsigned messages */
+        fprintf(stderr, "asakai: server.listen %s is not a loopback address: set server.api_token "
+                        "so that /api/v1 is not open to everyone who can reach the intake "
+                        "endpoints\n", cfg.listen);
+        ak_cfg_release(&cfg);
+        ak_buf_release(&err);
+        return 2;
+    }
     if (ak_log_parse_level(cfg.log_level, &lvl) == AK_OK)
         ak_log_set_level(lvl);
 

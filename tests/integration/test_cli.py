@@ -4,6 +4,8 @@ import datetime
 import json
 import os
 import re
+import shutil
+import tempfile
 
 import aklib
 import samples
@@ -227,3 +229,14 @@ def test_cli_version_help_usage():
         r = run_cli(args, server="http://127.0.0.1:1")
         check_eq(r.rc, 2, "exit status of usage error %r (%r)" % (args, r))
         check(r.err.strip() != "", "usage error %r must explain on stderr" % (args,))
+
+
+def test_serve_refuses_open_api_beyond_loopback():
+    # listening beyond loopback without server.api_token would let anyone who reaches the intake
+    # endpoints add unsigned messages through /api/v1/events/import: refused at start (exit 2)
+    d = tempfile.mkdtemp(prefix="asakai-listen-")
+    r = run_cli(["serve", "--listen", "0.0.0.0:%d" % aklib.free_port(), "--data", d], timeout=20)
+    check_eq(r.rc, 2, "exit code; stderr: %s" % r.err)
+    check("server.api_token" in r.err, "the error names server.api_token: %r" % r.err)
+    check(not os.path.exists(os.path.join(d, "asakai.db")), "no store was created")
+    shutil.rmtree(d, ignore_errors=True)

@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BIN=$ROOT/build/asakai
 GEN=$ROOT/build/bench/bench_intake
-N=${BENCH_MESSAGES:-6000}
-CONNS=${BENCH_CONNS:-64}
+N=${BENCH_MESSAGES:-12000}
+CONNS=${BENCH_CONNS:-256}
 W=$(mktemp -d)
 trap 'kill $SPID $DPID 2>/dev/null; rm -rf "$W"' EXIT
 SPID=; DPID=

@@ -65,9 +65,7 @@ static void intake_reply(struct ak_http_req *rq, const struct ak_intake_result *
 
 static void sns_finish(struct ak_http_req *rq)
 {
-    intake_reply(rq, rq->ires);
-    free(rq->ires);
-    rq->ires = NULL;
+    intake_reply(rq, rq->ires); /* rq->ires is freed with rq */
 }
 
 static void sns_committed(void *arg)
@@ -81,7 +79,11 @@ static void h_intake_sns(struct ak_http_req *rq, const char *tail)
 {
     (void)tail;
     rq->ires = ak_xcalloc(1, sizeof(*rq->ires));
-    ak__http_suspend(rq, sns_finish);
+    if (!ak__http_suspend(rq, sns_finish)) {
+        rq->close_conn = true;
+        ak__http_error(rq, 503, "shutting down; retry");
+        return;
+    }
     if (ak_intake_sns_async(rq->in, rq->body.buf, rq->body.len, rq->remote, rq->ires,
                             sns_committed, rq))
         return;

@@ -32,6 +32,8 @@ struct ak_http_req {
     /* asynchronous handlers: the request is suspended until the writer calls back */
     struct ak_http *server;
     bool suspended;
+    bool waited;         /* was suspended: counted in the server's `unanswered` until completed */
+    bool close_conn;     /* answer with "Connection: close" (shutting down) */
     _Atomic bool resumed;
     void (*finish)(struct ak_http_req *rq); /* builds the response once resumed */
     struct ak_intake_result *ires;
@@ -62,8 +64,9 @@ void ak__http_json(struct ak_http_req *rq, int status, struct ak_json *j);
 void ak__http_error(struct ak_http_req *rq, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Suspends rq until ak__http_resume(rq) (from any thread); finish then builds the response. */
-void ak__http_suspend(struct ak_http_req *rq, void (*finish)(struct ak_http_req *rq));
+/* Suspends rq until ak__http_resume(rq) (from any thread); finish then builds the response.
+ * Returns false (and does not suspend) when the server is shutting down: answer at once. */
+bool ak__http_suspend(struct ak_http_req *rq, void (*finish)(struct ak_http_req *rq));
 void ak__http_resume(struct ak_http_req *rq);
 
 /* GET / (dashboard.c): renders the overview page from a reader connection. */

@@ -27,23 +27,33 @@ struct ak_http {
     const struct ak_cfg *cfg;
     struct ak_intake *in;
     unsigned port;
-    _Atomic int suspended; /* requests waiting for the writer: stop waits for 0 */
+    /* Requests that were suspended and are not completed yet (answered and sent, or aborted).
+     * Counted before `closing` is checked, so stop sees every one it must wait for. */
+    _Atomic int unanswered;
+    _Atomic bool closing;
 };
 
-void ak__http_suspend(struct ak_http_req *rq, void (*finish)(struct ak_http_req *rq))
+bool ak__http_suspend(struct ak_http_req *rq, void (*finish)(struct ak_http_req *rq))
 {
+    struct ak_http *h = rq->server;
+    atomic_fetch_add(&h->unanswered, 1);
+    if (atomic_load(&h->closing)) {
+        /* libmicrohttpd must never be stopped with a suspended connection: refuse to suspend
+         * once stopping began; the caller answers 503 and the sender retries elsewhere/later */
+        atomic_fetch_sub(&h->unanswered, 1);
+        return false;
+    }
     rq->finish = finish;
     rq->suspended = true;
-    atomic_fetch_add(&rq->server->suspended, 1);
+    rq->waited = true;
     MHD_suspend_connection(rq->conn);
+    return true;
 }
 
 void ak__http_resume(struct ak_http_req *rq)
 {
-    struct ak_http *h = rq->server;
     atomic_store(&rq->resumed, true);
     MHD_resume_connection(rq->conn);
-    atomic_fetch_sub(&h->suspended, 1);
 }
 
 const char *ak__http_arg(struct ak_http_req *rq, const char *name)
@@ -154,6 +164,8 @@ static enum MHD_Result respond(struct ak_http_req *rq)
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (rq->status == 405 && rq->allow[0])
         MHD_add_response_header(resp, "Allow", rq->allow);
+    if (rq->close_conn || atomic_load(&rq->server->closing))
+        MHD_add_response_header(resp, "Connection", "close");
     ret = MHD_queue_response(rq->conn, (unsigned)rq->status, resp);
     MHD_destroy_response(resp);
     snprintf(labels, sizeof(labels), "route=\"%s\",code=\"%d\"", rq->route ? rq->route : "other",
@@ -185,8 +197,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* refuse an announced oversize body before reading it */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         uint64_t n;
-        if (cl && ak_parse_u64(cl, 0, UINT64_MAX, &n) == AK_OK && n > h->cfg->max_body)
+        if (cl && ak_parse_u64(cl, 0, UINT64_MAX, &n) == AK_OK && n > h->cfg->max_body) {
+            /* answer now: libmicrohttpd then discards the body and closes the connection */
             rq->too_big = true;
+            rq->close_conn = true;
+            ak__http_error(rq, 413, "request body is over server.max_body_bytes (%llu bytes)",
+                           (unsigned long long)h->cfg->max_body);
+            ak_log(AK_LOG_WARN, "http", "request too large", "path", rq->path, "remote",
+                   rq->remote, NULL);
+            return respond(rq);
+        }
         return MHD_YES;
     }
     if (rq->suspended) {
@@ -204,6 +224,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (rq->too_big) {
+        rq->close_conn = true;
         ak__http_error(rq, 413, "request body is over server.max_body_bytes (%llu bytes)",
                        (unsigned long long)h->cfg->max_body);
         ak_log(AK_LOG_WARN, "http", "request too large", "path", rq->path, "remote", rq->remote,
@@ -223,10 +244,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     if (!rq)
         return;
+    if (rq->waited)
+        atomic_fetch_sub(&rq->server->unanswered, 1);
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && toe != MHD_REQUEST_TERMINATED_CLIENT_ABORT)
         ak_metrics_inc("asakai_http_requests_aborted_total", "");
     ak_buf_release(&rq->body);
     ak_buf_release(&rq->out);
+    free(rq->ires);
     free(rq);
     *con_cls = NULL;
 }
@@ -323,12 +347,13 @@ void ak_http_stop(struct ak_http *h)
     if (!h)
         return;
     /* stop accepting; MHD_stop_daemon then waits for the requests in flight (the drain) */
+    atomic_store(&h->closing, true);
     MHD_socket s = MHD_quiesce_daemon(h->d);
-    /* requests suspended on the writer are answered before MHD may stop (it must not stop with
-     * suspended connections); the writer is still running, so this ends quickly */
-    for (int i = 0; i < 3000 && atomic_load(&h->suspended) > 0; i++)
-        usleep(10 * 1000);
-    usleep(50 * 1000); /* let the last resumed answers go out */
+    /* Every request suspended on the writer is answered (and sent) before libmicrohttpd may stop:
+     * it must not stop with a suspended connection, and an acknowledged message must get its 2xx.
+     * No cap: the writer is still running and completes every job it holds. */
+    while (atomic_load(&h->unanswered) > 0)
+        usleep(5 * 1000);
     MHD_stop_daemon(h->d);
     if (s != MHD_INVALID_SOCKET)
         close(s);

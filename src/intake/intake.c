@@ -85,10 +85,7 @@ void ak_intake_stop(struct ak_intake *in)
         pthread_join(in->thread, NULL);
     }
     ak_store_close(in->st);
-    for (size_t i = 0; i < in->n_certs; i++) {
-        free(in->certs[i].url);
-        ak_cert_free(in->certs[i].cert);
-    }
+    ak__intake_certs_free(in);
     for (size_t i = 0; i < in->n_res; i++) {
         if (in->res[i].ok) {
             regfree(&in->res[i].cert_re);
@@ -147,29 +144,17 @@ static bool topic_allowed(const struct ak_cfg *cfg, const char *topic)
     return false;
 }
 
-/* pattern with "{region}" replaced by the escaped region */
-static char *expand_region(const char *pattern, const char *region, bool regex_escape)
-{
-    struct ak_buf b = AK_BUF_INIT(4096);
-    for (const char *p = pattern; *p;) {
-        if (strncmp(p, "{region}", 8) == 0) {
-            for (const char *q = region; *q; q++) {
-                if (regex_escape && strchr(".[]{}()\\*+?^$|", *q))
-                    ak_buf_addc(&b, '\\');
-                ak_buf_addc(&b, *q);
-            }
-            p += 8;
-        } else
-            ak_buf_addc(&b, *p++);
-    }
-    return ak_buf_detach(&b, NULL);
-}
+static bool compile_region(const struct ak_cfg *cfg, const char *region, struct region_re *res);
 
-/* Compiled URL patterns for one region (cached; regexec on a shared regex_t is thread-safe). */
-static struct region_re *region_patterns(struct ak_intake *in, const char *region)
+/* Compiled URL patterns for one region (cached; regexec on a shared regex_t is thread-safe).
+ * The cache holds REGION_RE_MAX regions; past that (a topic glob spanning regions lets anyone
+ * send made-up ones before any signature check) the patterns are compiled for this message only:
+ * *ret_temp is then true and the caller frees them with release_region(). */
+static struct region_re *region_patterns(struct ak_intake *in, const char *region, bool *ret_temp)
 {
     struct region_re *res = NULL;
 
+    *ret_temp = false;
     if (strlen(region) >= sizeof(in->res[0].region))
         return NULL;
     pthread_mutex_lock(&in->cache_mu);
@@ -178,12 +163,38 @@ static struct region_re *region_patterns(struct ak_intake *in, const char *regio
             res = &in->res[i];
             goto out;
         }
-    if (in->n_res >= REGION_RE_MAX)
-        goto out;
+    if (in->n_res >= REGION_RE_MAX) {
+        pthread_mutex_unlock(&in->cache_mu);
+        res = ak_xcalloc(1, sizeof(*res));
+        *ret_temp = true;
+        if (compile_region(in->cfg, region, res))
+            return res;
+        free(res);
+        *ret_temp = false;
+        return NULL;
+    }
     res = &in->res[in->n_res];
+    compile_region(in->cfg, region, res);
+    in->n_res++;
+out:
+    pthread_mutex_unlock(&in->cache_mu);
+    return res && res->ok ? res : NULL;
+}
+
+static void release_region(struct region_re *res, bool temp)
+{
+    if (!temp)
+        return;
+    regfree(&res->cert_re);
+    regfree(&res->sub_re);
+    free(res);
+}
+
+static bool compile_region(const struct ak_cfg *cfg, const char *region, struct region_re *res)
+{
     snprintf(res->region, sizeof(res->region), "%s", region);
-    char *a = expand_region(in->cfg->sns_cert_url_pattern, region, true);
-    char *b = expand_region(in->cfg->sns_subscribe_url_pattern, region, true);
+    char *a = ak__intake_expand_region(cfg->sns_cert_url_pattern, region, true);
+    char *b = ak__intake_expand_region(cfg->sns_subscribe_url_pattern, region, true);
     res->ok = regcomp(&res->cert_re, a, REG_EXTENDED | REG_NOSUB) == 0;
     if (res->ok && regcomp(&res->sub_re, b, REG_EXTENDED | REG_NOSUB) != 0) {
         regfree(&res->cert_re);
@@ -191,10 +202,7 @@ static struct region_re *region_patterns(struct ak_intake *in, const char *regio
     }
     free(a);
     free(b);
-    in->n_res++;
-out:
-    pthread_mutex_unlock(&in->cache_mu);
-    return res && res->ok ? res : NULL;
+    return res->ok;
 }
 
 static bool region_ok(const char *region)
@@ -205,99 +213,6 @@ static bool region_ok(const char *region)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
             return false;
     return true;
-}
-
-/* Returns the certificate for url (cached, or fetched and checked). The cache owns it. */
-static int get_cert(struct ak_intake *in, const char *url, const char *region,
-                    const struct ak_cert **ret, struct ak_buf *why)
-{
-    const struct ak_cfg *cfg = in->cfg;
-    struct ak_httpc_req req = {0};
-    struct ak_httpc_resp resp;
-    struct ak_cert *cert = NULL;
-    char *names[16];
-    size_t n_names = 0;
-    int64_t now = ak_now_wall_ms();
-    int r;
-
-    pthread_mutex_lock(&in->cache_mu);
-    for (size_t i = 0; i < in->n_certs; i++) {
-        if (strcmp(in->certs[i].url, url) == 0 && in->certs[i].expires_ms > now) {
-            *ret = in->certs[i].cert;
-            pthread_mutex_unlock(&in->cache_mu);
-            return AK_OK;
-        }
-    }
-    pthread_mutex_unlock(&in->cache_mu);
-
-    ak_httpc_resp_init(&resp);
-    req.url = url;
-    req.timeout_ms = cfg->sns_fetch_timeout_ms;
-    req.max_response = cfg->sns_cert_max_bytes;
-    req.ca_file = cfg->sns_ca_file;
-    req.https_only = true;
-    req.follow_redirects = false;
-    r = ak_httpc_do(&req, &resp, why);
-    if (r == AK_OK && (resp.status >= 500 || resp.status == 429))
-        /* the certificate host has a hiccup: transient, so the sender retries (503) */
-        r = ak_err(why, AK_EIO, "signing certificate fetch answered HTTP %ld", resp.status);
-    else if (r == AK_OK && resp.status != 200)
-        r = ak_err(why, AK_EFORBIDDEN, "signing certificate fetch answered HTTP %ld%s", resp.status,
-                   resp.status >= 300 && resp.status < 400 ? " (redirects are refused)" : "");
-    if (r == AK_ETOOBIG)
-        ak_buf_reset(why), r = ak_err(why, AK_EFORBIDDEN, "signing certificate is over %llu bytes",
-                                      (unsigned long long)cfg->sns_cert_max_bytes);
-    if (r < 0) {
-        ak_metrics_inc("asakai_sns_cert_fetches_total", "result=\"error\"");
-        goto out;
-    }
-    r = ak_cert_parse_pem(resp.body.buf, resp.body.len, &cert, why);
-    if (r < 0) {
-        r = AK_EFORBIDDEN;
-        goto out;
-    }
-    for (size_t i = 0; i < cfg->sns_cert_names.n && n_names < AK_ARRAY_SIZE(names); i++)
-        names[n_names++] = expand_region(cfg->sns_cert_names.v[i], region, false);
-    struct ak_cert_check chk = {
-        .ca_file = cfg->sns_ca_file,
-        .verify_chain = cfg->sns_verify_cert_chain,
-        .now_ms = now,
-        .names = (const char *const *)names,
-        .n_names = n_names,
-    };
-    r = ak_cert_check(cert, &chk, why);
-    for (size_t i = 0; i < n_names; i++)
-        free(names[i]);
-    if (r < 0) {
-        ak_metrics_inc("asakai_sns_cert_fetches_total", "result=\"untrusted\"");
-        r = AK_EFORBIDDEN;
-        goto out;
-    }
-    ak_metrics_inc("asakai_sns_cert_fetches_total", "result=\"ok\"");
-    pthread_mutex_lock(&in->cache_mu);
-    for (size_t i = 0; i < in->n_certs; i++) { /* another thread fetched it meanwhile */
-        if (strcmp(in->certs[i].url, url) == 0 && in->certs[i].expires_ms > now) {
-            *ret = in->certs[i].cert;
-            pthread_mutex_unlock(&in->cache_mu);
-            goto out; /* frees ours */
-        }
-    }
-    if (in->n_certs < CERT_CACHE_MAX) {
-        struct cert_entry *e = &in->certs[in->n_certs++];
-        e->url = ak_xstrdup(url);
-        e->cert = cert;
-        e->expires_ms = ak_cert_not_after(cert);
-        *ret = cert;
-        cert = NULL;
-        pthread_mutex_unlock(&in->cache_mu);
-        goto out;
-    }
-    pthread_mutex_unlock(&in->cache_mu);
-    r = ak_err(why, AK_EBUSY, "signing certificate cache is full");
-out:
-    ak_cert_free(cert);
-    ak_httpc_resp_release(&resp);
-    return r;
 }
 
 static int verify_signature(const struct ak_cert *cert, const struct ak_sns_msg *m,
@@ -402,8 +317,9 @@ static int sns_verify(struct ak_intake *in, const char *body, size_t len, const 
 {
     const struct ak_cfg *cfg = in->cfg;
     struct ak_buf why = AK_BUF_INIT(512);
-    const struct ak_cert *cert = NULL;
-    struct region_re *res;
+    struct cert_entry *ce = NULL;
+    struct region_re *res = NULL;
+    bool res_temp = false;
     int r = AK_EFORBIDDEN;
 
     if (ak_sns_parse(body, len, m, &why) < 0) {
@@ -420,7 +336,7 @@ static int sns_verify(struct ak_intake *in, const char *body, size_t len, const 
         reject(ret, "sns", 403, "unknown SignatureVersion (only 1 and 2 are accepted)", remote);
         goto out;
     }
-    if (!region_ok(m->region) || !(res = region_patterns(in, m->region))) {
+    if (!region_ok(m->region) || !(res = region_patterns(in, m->region, &res_temp))) {
         reject(ret, "sns", 403, "TopicArn region is not valid", remote);
         goto out;
     }
@@ -436,7 +352,7 @@ static int sns_verify(struct ak_intake *in, const char *body, size_t len, const 
         goto out;
     }
     ak_buf_reset(&why);
-    r = get_cert(in, m->signing_cert_url, m->region, &cert, &why);
+    r = ak__intake_cert_get(in, m->signing_cert_url, m->region, &ce, &why);
     if (r < 0) {
         if (r == AK_ETIMEDOUT || r == AK_EIO || r == AK_EBUSY) {
             /* transient: let SNS retry rather than refuse a genuine message */
@@ -448,10 +364,15 @@ static int sns_verify(struct ak_intake *in, const char *body, size_t len, const 
         goto out;
     }
     ak_buf_reset(&why);
-    r = verify_signature(cert, m, &why);
+    r = verify_signature(ce->cert, m, &why);
     if (r < 0)
         reject(ret, "sns", 403, why.len ? why.buf : "signature does not verify", remote);
+    else
+        ak__intake_cert_verified(in, ce);
 out:
+    ak__intake_cert_put(in, ce);
+    if (res)
+        release_region(res, res_temp);
     ak_buf_release(&why);
     return r;
 }
@@ -644,13 +565,18 @@ static char *doc_dedupe_id(const char *doc, size_t len)
         struct ak_sns_msg m;
         memset(&m, 0, sizeof(m));
         if (ak_sns_parse(doc, len, &m, NULL) == AK_OK) {
-            char *s = ak_xasprintf("sns:%s", m.message_id);
+            /* its own namespace: an unverified file must never make a later genuine delivery of
+             * that MessageId look like a duplicate (the record dedupes them by key anyway) */
+            char *s = ak_xasprintf("import:sns:%s", m.message_id);
             ak_sns_msg_release(&m);
             return s;
         }
         ak_sns_msg_release(&m);
     }
-    return event_dedupe_id(doc, len);
+    char *id = event_dedupe_id(doc, len);
+    char *s = ak_xasprintf("import:%s", id);
+    free(id);
+    return s;
 }
 
 int ak_intake_import(struct ak_intake *in, const char *channel, const char *name,

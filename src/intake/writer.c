@@ -18,6 +18,7 @@
 #include "../core/ak_banned.h"
 
 #define PENDING_BATCH 32
+#define NORMALISE_MAX_ATTEMPTS 5
 
 /* Appends j to the queue; called with in->mu held. AK_EBUSY when stopping. */
 static int enqueue_locked(struct ak_intake *in, struct job *j)
@@ -87,7 +88,37 @@ static void run_archive_batch(struct ak_intake *in, struct job **jobs, size_t n)
     ak_metrics_observe("asakai_intake_commit_seconds", "", (ak_now_mono_ms() - t0) / 1e3);
 }
 
-static void process_one(struct ak_intake *in, int64_t id, char **ret_state, char **ret_note)
+/* Notes a failed normalisation of raw message id: backs off exponentially (1 s .. 30 s) so a
+ * message that keeps failing (disk full, a store error) cannot spin the writer, and after
+ * NORMALISE_MAX_ATTEMPTS keeps it as "unparsed" with the reason (never dropped) so that the
+ * messages after it are normalised. */
+static void note_failure(struct ak_intake *in, int64_t id, const char *why, const char *idbuf)
+{
+    if (in->failed_id == id)
+        in->failed_count++;
+    else {
+        in->failed_id = id;
+        in->failed_count = 1;
+    }
+    int64_t backoff = 1000LL << (in->failed_count < 6 ? in->failed_count - 1 : 5);
+    in->retry_after_ms = ak_now_mono_ms() + (backoff < 30000 ? backoff : 30000);
+    if (in->failed_count == 1)
+        ak_log(AK_LOG_ERR, "intake", "normalise failed; will retry", "raw_id", idbuf, "error",
+               why, NULL);
+    if (in->failed_count >= NORMALISE_MAX_ATTEMPTS) {
+        char note[512];
+        snprintf(note, sizeof(note), "normalisation failed %u times: %s", in->failed_count, why);
+        if (ak_store_raw_set_state(in->st, id, "unparsed", note) == AK_OK) {
+            ak_log(AK_LOG_ERR, "intake", "gave up normalising; kept as unparsed", "raw_id", idbuf,
+                   "error", why, NULL);
+            in->failed_id = 0;
+            in->retry_after_ms = 0;
+        }
+    }
+}
+
+/* Normalises raw message id; true on success (whatever state it reached). */
+static bool process_one(struct ak_intake *in, int64_t id, char **ret_state, char **ret_note)
 {
     struct ak_buf err = AK_BUF_INIT(1024);
     struct ak_raw raw = {0};
@@ -96,17 +127,20 @@ static void process_one(struct ak_intake *in, int64_t id, char **ret_state, char
 
     snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
     if (r != AK_OK)
-        ak_log(AK_LOG_ERR, "intake", "normalise failed", "raw_id", idbuf, "error", err.buf, NULL);
+        note_failure(in, id, err.buf, idbuf);
+    else if (in->failed_id == id)
+        in->failed_id = 0;
     if (ak_store_raw_get(in->st, id, &raw) == AK_OK) {
         char labels[64];
         snprintf(labels, sizeof(labels), "state=\"%s\"", raw.state);
-        ak_metrics_inc("asakai_intake_normalised_total", labels);
-        if (ak_streq(raw.state, "unparsed"))
+        if (r == AK_OK)
+            ak_metrics_inc("asakai_intake_normalised_total", labels);
+        if (r == AK_OK && ak_streq(raw.state, "unparsed"))
             ak_log(AK_LOG_WARN, "intake", "kept unparsed message", "raw_id", idbuf, "channel",
                    raw.channel, "why", raw.note, NULL);
         if (ret_state) {
             *ret_state = ak_xstrdup(raw.state);
-            *ret_note = ak_xstrdup(raw.note);
+            *ret_note = ak_xstrdup(r == AK_OK ? raw.note : err.buf);
         }
     } else if (ret_state) {
         *ret_state = ak_xstrdup("error");
@@ -114,6 +148,7 @@ static void process_one(struct ak_intake *in, int64_t id, char **ret_state, char
     }
     ak_raw_release(&raw);
     ak_buf_release(&err);
+    return r == AK_OK;
 }
 
 static bool jobs_waiting(struct ak_intake *in)
@@ -124,27 +159,38 @@ static bool jobs_waiting(struct ak_intake *in)
     return w;
 }
 
-/* Normalises up to PENDING_BATCH archived messages, stopping early when deliveries wait to be
- * archived (acknowledging senders comes first); returns how many it looked at.
- * Normalisation commits are not fsynced: the raw message is durable and stays "pending" until
- * its normalisation commits, so a crash only means it is normalised again at the next start. */
+static bool stopping(struct ak_intake *in)
+{
+    pthread_mutex_lock(&in->mu);
+    bool s = in->stopping;
+    pthread_mutex_unlock(&in->mu);
+    return s;
+}
+
+/* Normalises up to max archived messages, stopping early when deliveries wait to be archived
+ * (acknowledging senders comes first) or at the first failure (then backing off); returns how
+ * many it normalised. Normalisation commits are not fsynced: the raw message is durable and
+ * stays "pending" until its normalisation commits, so a crash only means it is normalised again
+ * at the next start. */
 static size_t process_pending(struct ak_intake *in, size_t max)
 {
     int64_t *ids = NULL;
-    size_t n = 0, i;
+    size_t n = 0, done = 0;
+    if (in->retry_after_ms && ak_now_mono_ms() < in->retry_after_ms)
+        return 0;
     if (ak_store_raw_pending(in->st, max, &ids, &n) != AK_OK)
         return 0;
     ak_store_set_durable(in->st, false);
-    for (i = 0; i < n; i++) {
-        process_one(in, ids[i], NULL, NULL);
-        if (jobs_waiting(in)) {
-            i++;
+    for (size_t i = 0; i < n; i++) {
+        if (!process_one(in, ids[i], NULL, NULL))
             break;
-        }
+        done++;
+        if (jobs_waiting(in))
+            break;
     }
     ak_store_set_durable(in->st, true);
     free(ids);
-    return i;
+    return done;
 }
 
 static void run_process_job(struct ak_intake *in, struct job *j)
@@ -163,7 +209,7 @@ void *ak__intake_writer_main(void *arg)
     struct job *batch[1024];
 
     /* messages acknowledged before a crash but not yet normalised */
-    while (process_pending(in, PENDING_BATCH) > 0) {
+    while (!stopping(in) && process_pending(in, PENDING_BATCH) > 0) {
     }
     /* (the loop below drains the queue before it honours stopping) */
     pthread_mutex_lock(&in->mu);
@@ -204,11 +250,6 @@ void *ak__intake_writer_main(void *arg)
             run_archive_batch(in, batch, n);
         if (proc)
             run_process_job(in, proc);
-        /* under a sustained burst the queue never empties: normalise one message per commit so
-         * records still advance, while acknowledging senders keeps the core (the rest catches up
-         * as soon as the burst ends) */
-        if (n)
-            process_pending(in, 1);
         /* asynchronous jobs complete outside the lock; their callback frees the job, so the
          * waiters' jobs are marked first and the async ones are never touched after */
         size_t n_sync = 0;
@@ -223,6 +264,14 @@ void *ak__intake_writer_main(void *arg)
         if (proc)
             proc->done = true;
         pthread_cond_broadcast(&in->cv_done);
+        /* under a sustained burst the queue never empties: normalise one message per commit
+         * (after answering) so records still advance while acknowledging senders keeps the core;
+         * the rest catches up as soon as the burst ends */
+        if (n) {
+            pthread_mutex_unlock(&in->mu);
+            process_pending(in, 1);
+            pthread_mutex_lock(&in->mu);
+        }
     }
     in->ready = false;
     pthread_mutex_unlock(&in->mu);

@@ -323,7 +323,7 @@ int ak_http_start(const struct ak_cfg *cfg, struct ak_intake *in, struct ak_http
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)((cfg->request_timeout_ms + 999) / 1000), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)16 * 1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        (size_t)8 * 1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
         MHD_OPTION_END);
     if (!h->d) {

@@ -27,12 +27,14 @@ done
 allowed() {
     case $1 in
     core) echo "core" ;;
-    json | metrics | cfg | crypto | httpc | store) echo "core $1" ;;
+    json | metrics | tz | cfg | crypto | httpc | store) echo "core $1" ;;
+    route) echo "core json cfg route" ;;
     events) echo "core json events" ;;
-    maint) echo "core json store events maint" ;;
-    intake) echo "core json metrics cfg crypto httpc store events maint intake" ;;
-    http) echo "core json metrics cfg crypto store maint intake http" ;;
-    daemon) echo "core cfg crypto httpc intake http daemon" ;;
+    maint) echo "core json cfg store events maint" ;;
+    notify) echo "core json metrics tz cfg route crypto httpc store events maint notify" ;;
+    intake) echo "core json metrics cfg crypto httpc store events maint notify intake" ;;
+    http) echo "core json metrics tz cfg route crypto store maint notify intake http" ;;
+    daemon) echo "core cfg crypto httpc notify intake http daemon" ;;
     cli) echo "core json cfg httpc daemon" ;;
     *) echo "UNKNOWN" ;;
     esac

@@ -20,6 +20,71 @@ struct ak_cfg_strlist {
     size_t n;
 };
 
+/* ---- notifications (issue 3) ---- */
+
+enum ak_match_op { AK_MATCH_EQ = 1, AK_MATCH_NE, AK_MATCH_RE, AK_MATCH_NRE };
+
+/* One matcher "field OP value": field is a record field (service, kind, status, account, region,
+ * source, event_code, importance [high|normal], resource [any of the record's resources],
+ * tag.<key> [a resource tag]); for =~ and !~ value is a POSIX ERE anchored at both ends. */
+struct ak_matcher {
+    char *field;
+    enum ak_match_op op;
+    char *value;
+};
+
+struct ak_matchers {
+    struct ak_matcher *v;
+    size_t n;
+};
+
+/* Parses "service=rds", "kind=~node-.*", "status!=completed", "tag.env!~dev|test" (no spaces
+ * around the operator needed; value may be "quoted"); a comma-separated list with
+ * ak_matchers_parse. AK_EINVAL with the reason in err (unknown field, empty value, bad regex). */
+int ak_matcher_parse(const char *s, struct ak_matcher *ret, struct ak_buf *err);
+int ak_matchers_parse(const char *s, struct ak_matchers *ret, struct ak_buf *err);
+void ak_matcher_release(struct ak_matcher *m);
+void ak_matchers_release(struct ak_matchers *m);
+/* "service=rds,kind=~node.*" (for storing and showing); malloc'ed. */
+char *ak_matchers_format(const struct ak_matchers *m);
+
+enum ak_receiver_kind { AK_RECV_EMAIL = 1, AK_RECV_SLACK, AK_RECV_WEBHOOK };
+
+struct ak_cfg_receiver {
+    char *name;
+    enum ak_receiver_kind kind;
+    /* email: {smarthost, from, to[], username, password, starttls, ca_file} */
+    char *smarthost;        /* smtp://host:port (STARTTLS when offered, required unless the host is
+                               loopback or starttls: false) or smtps://host:465 */
+    char *from;
+    struct ak_cfg_strlist to;
+    char *username, *password;
+    int starttls;           /* -1 default (required unless loopback), 0 off, 1 required */
+    char *ca_file;
+    /* slack: {webhook_url} or {bot_token, channel, api_url} */
+    char *webhook_url;
+    char *bot_token;
+    char *channel;
+    char *api_url;          /* default https://slack.com/api (tests point it at 127.0.0.1) */
+    /* webhook: {url, secret} — JSON POST signed with HMAC-SHA256 of secret */
+    char *url;
+    char *secret;
+    /* every kind */
+    bool digest;            /* daily digest to this receiver (default: true for email) */
+    char *digest_time;      /* "09:00" */
+    char *digest_tz;        /* "Asia/Tokyo" */
+    int line;               /* where it was defined (for messages) */
+};
+
+struct ak_cfg_route {
+    struct ak_matchers match;      /* match: {k: v} (=), match_re: {k: re} (=~), matchers: [..] */
+    struct ak_cfg_strlist receivers;
+    bool cont;                     /* continue: true */
+    struct ak_cfg_route *routes;   /* children */
+    size_t n_routes;
+    int line;
+};
+
 struct ak_cfg {
     char *source;           /* file the config came from, or "(defaults)" */
 
@@ -61,6 +126,21 @@ struct ak_cfg {
     /* maintenance */
     int64_t recurrence_window_ms; /* maintenance.recurrence_window, default 30d */
     int64_t important_within_ms;  /* maintenance.important_within, default 14d */
+
+    /* notifications: receivers (every name unique; route names must exist) and the route tree.
+     * route == NULL: the default tree — every record and change to every email receiver, and
+     * records with importance high to every slack receiver (webhook receivers get everything). */
+    struct ak_cfg_receiver *receivers;
+    size_t n_receivers;
+    struct ak_cfg_route *route;
+    int64_t *reminders_ms;        /* notify.reminders, default [14d, 7d, 3d, 1d, 2h], descending */
+    size_t n_reminders;
+    int64_t notify_give_up_ms;    /* notify.give_up_after, default 24h (1h .. 30d) */
+    int64_t notify_backoff_min_ms;/* notify.backoff_min, default 5s */
+    int64_t notify_backoff_max_ms;/* notify.backoff_max, default 10m */
+    int64_t notify_timeout_ms;    /* notify.timeout: per send attempt, default 15s */
+    char *digest_time;            /* notify.digest_time, default "09:00" (receivers may override) */
+    char *digest_tz;              /* notify.digest_tz, default "Asia/Tokyo" */
 };
 
 /* Fills c with the embedded defaults (all strings owned by c). */

@@ -21,8 +21,17 @@ bool ak_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* SHA-256 of data as 64 lowercase hex chars + NUL. */
 void ak_sha256_hex(const void *data, size_t n, char out[65]);
 
+/* HMAC-SHA256 of data with key, as 64 lowercase hex chars + NUL. */
+void ak_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t n, char out[65]);
+
+/* n random bytes from the OS CSPRNG as 2n hex chars (out must hold 2n+1). */
+int ak_random_hex(size_t n, char *out);
+
 /* Standard base64 (with padding) decode; rejects bad characters. Output malloc'ed. */
 int ak_base64_decode(const char *in, size_t inlen, unsigned char **ret, size_t *ret_len);
+
+/* Standard base64 encode (with padding); malloc'ed. */
+char *ak_base64_encode(const void *in, size_t n);
 
 /* A parsed X.509 certificate with its public key (opaque). */
 struct ak_cert;

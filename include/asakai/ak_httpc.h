@@ -30,6 +30,7 @@ struct ak_httpc_resp {
     long status;             /* HTTP status, 0 when no response */
     struct ak_buf body;      /* response body (capped) */
     char *content_type;      /* may be NULL */
+    int64_t retry_after_ms;  /* from a Retry-After header (seconds or HTTP date), 0 if none */
 };
 
 void ak_httpc_global_init(void);
@@ -41,6 +42,23 @@ void ak_httpc_global_cleanup(void);
 int ak_httpc_do(const struct ak_httpc_req *req, struct ak_httpc_resp *resp, struct ak_buf *err);
 void ak_httpc_resp_init(struct ak_httpc_resp *resp);
 void ak_httpc_resp_release(struct ak_httpc_resp *resp);
+
+/* SMTP submission through libcurl. url: smtp://host[:port] (STARTTLS as starttls says) or
+ * smtps://host[:465]. The message is sent verbatim (CRLF line ends, dot-stuffing done by curl). */
+struct ak_smtp_req {
+    const char *url;
+    const char *from;             /* envelope sender (MAIL FROM) */
+    const char *const *rcpt;      /* envelope recipients, NULL-terminated */
+    const char *username, *password; /* AUTH when username is set */
+    int starttls;                 /* 1 required, 0 never, -1 when offered */
+    const char *ca_file;
+    const char *message;          /* the whole RFC 5322 message */
+    size_t message_len;
+    int64_t timeout_ms;           /* 0 = 30 s */
+};
+/* AK_OK when the server accepted the message; AK_EIO / AK_ETIMEDOUT (transient) or
+ * AK_EFORBIDDEN (5xx permanent refusal, e.g. relay denied) with the server's reply in err. */
+int ak_smtp_send(const struct ak_smtp_req *req, struct ak_buf *err);
 
 /* Percent-decodes / -encodes for URLs (RFC 3986 unreserved kept). Result malloc'ed. */
 char *ak_url_escape(const char *s);

@@ -89,6 +89,10 @@ struct ak_maint_rec {
     bool important;      /* sticky importance (required, rescheduled, recurrence) */
     char *important_why; /* comma-separated reasons, may be NULL */
     char *sources;       /* comma-separated distinct sources seen ("aws.health,elasticache-sns") */
+    char *tags;          /* resource tags as a JSON object text ({"env":"prod"}), may be NULL */
+    char *acked_by;      /* who acknowledged it (stops reminders), NULL when not acknowledged */
+    char *ack_note;
+    int64_t acked_at;
     char *family;        /* ak_kind_family(service, kind), stored for the recurrence lookup;
                             NULL = the kind itself (added for ak_store_rec_find_completed) */
 };
@@ -134,5 +138,95 @@ int ak_store_delivery_add(struct ak_store *st, const struct ak_delivery *d, int6
 /* Oldest first. */
 int ak_store_delivery_list(struct ak_store *st, int64_t rec_id, struct ak_delivery **ret,
                            size_t *ret_n);
+
+/* ---- changes: the material changes of records, in order (what notifications are about) -- */
+
+struct ak_change {
+    int64_t id;
+    int64_t rec_id;
+    char *kind;     /* "created", "rescheduled", "status", "deadline", "resources", "reminder",
+                       "ack", "silenced" */
+    char *key;      /* stable identity of this change for its record: "created",
+                       "status:completed", "window:<start ms>:<deadline ms>", "reminder:7d:<deadline ms>",
+                       "ack" — the outbox refuses a second message for the same (record, receiver,
+                       key) */
+    char *summary;  /* one line: "rescheduled from Dec 10 02:00 to Dec 17 02:00" */
+    int64_t at;
+};
+void ak_change_release(struct ak_change *c);
+/* Adds a change unless one with the same (rec_id, key) exists (then *ret_dup). */
+int ak_store_change_add(struct ak_store *st, const struct ak_change *c, int64_t *ret_id,
+                        bool *ret_dup);
+/* Changes with id > after_id, oldest first. */
+int ak_store_change_list_after(struct ak_store *st, int64_t after_id, size_t max,
+                               struct ak_change **ret, size_t *ret_n);
+/* A record's changes, oldest first (its history besides deliveries). */
+int ak_store_change_list_rec(struct ak_store *st, int64_t rec_id, struct ak_change **ret,
+                             size_t *ret_n);
+
+/* Acknowledges record id (by, note); AK_ENOTFOUND. Adds the "ack" change. */
+int ak_store_rec_ack(struct ak_store *st, int64_t id, const char *by, const char *note,
+                     int64_t now_ms);
+
+/* ---- outbox: one row per (record change, receiver); the delivery worker's queue --------- */
+
+struct ak_outbox {
+    int64_t id;
+    int64_t rec_id;      /* 0 for a digest */
+    int64_t change_id;   /* 0 for a digest */
+    char *receiver;
+    char *key;           /* the change key, or "digest:<local date>" */
+    char *state;         /* "pending", "sent", "dead", "silenced" */
+    int attempts;
+    int64_t created_at, next_at, sent_at;
+    char *last_error;
+    char *note;          /* e.g. "silenced by #3 (db migration week)" */
+};
+void ak_outbox_release(struct ak_outbox *o);
+/* Adds a row in o->state (default "pending") unless (rec_id, receiver, key) exists (*ret_dup). */
+int ak_store_outbox_add(struct ak_store *st, const struct ak_outbox *o, int64_t *ret_id,
+                        bool *ret_dup);
+/* Pending rows due at now_ms, at most one per (rec_id, receiver) — the oldest — so that a
+ * record's messages reach a receiver in order; oldest first. */
+int ak_store_outbox_due(struct ak_store *st, int64_t now_ms, size_t max, struct ak_outbox **ret,
+                        size_t *ret_n);
+/* The earliest next_at of pending rows (0 when none). */
+int ak_store_outbox_next_due(struct ak_store *st, int64_t *ret_ms);
+/* Writes state, attempts, next_at, sent_at, last_error, note of row o->id. */
+int ak_store_outbox_update(struct ak_store *st, const struct ak_outbox *o);
+int ak_store_outbox_get(struct ak_store *st, int64_t id, struct ak_outbox *ret);
+/* Newest first; state NULL = all. */
+int ak_store_outbox_list(struct ak_store *st, const char *state, size_t limit,
+                         struct ak_outbox **ret, size_t *ret_n);
+/* Counts by state into the four counters (any may be NULL). */
+int ak_store_outbox_counts(struct ak_store *st, int64_t *pending, int64_t *sent, int64_t *dead,
+                           int64_t *silenced);
+/* Moves dead row id (0 = every dead row) back to pending, due now; *ret_n rows moved. */
+int ak_store_outbox_retry(struct ak_store *st, int64_t id, int64_t now_ms, int64_t *ret_n);
+
+/* Per (record, receiver) threading state: the email root Message-ID, the Slack thread ts. */
+int ak_store_thread_get(struct ak_store *st, int64_t rec_id, const char *receiver, char **ret_ref);
+int ak_store_thread_set(struct ak_store *st, int64_t rec_id, const char *receiver, const char *ref);
+
+/* ---- silences --------------------------------------------------------------------------- */
+
+struct ak_silence {
+    int64_t id;
+    char *matchers;     /* ak_matchers_format text: "service=rds,kind=~node.*" */
+    int64_t starts_at, ends_at;
+    char *reason, *created_by;
+    int64_t created_at;
+    int64_t expired_at; /* set by "silence expire"; 0 otherwise */
+};
+void ak_silence_release(struct ak_silence *s);
+int ak_store_silence_add(struct ak_store *st, const struct ak_silence *s, int64_t *ret_id);
+/* active_at != 0: only silences active then (starts <= t < ends, not expired). */
+int ak_store_silence_list(struct ak_store *st, int64_t active_at, struct ak_silence **ret,
+                          size_t *ret_n);
+int ak_store_silence_expire(struct ak_store *st, int64_t id, int64_t now_ms);
+
+/* ---- small persistent values (cursors, installation id) ---------------------------------- */
+int ak_store_kv_get(struct ak_store *st, const char *key, char **ret);
+int ak_store_kv_set(struct ak_store *st, const char *key, const char *value);
 
 #endif

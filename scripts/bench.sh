@@ -71,3 +71,4 @@ echo
 printf '%-58s %12s\n' "intake: signed SNS notifications accepted/s (1 core, HTTP, fsync)" "$RATE"
 printf '%-58s %12s\n' "openssl speed: RSA-2048 verify/s (same core, same run)" "$SPEED"
 /usr/bin/python3 -c "r=$RATE/$SPEED; print('%-58s %12.3f  (goal >= 0.333)' % ('ratio intake / raw verify', r))"
+ASAKAI_BIN="$BIN" sh "$ROOT/scripts/bench-notify.sh"

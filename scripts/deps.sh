@@ -5,10 +5,11 @@ set -eu
 
 # build: compilers (clang for libFuzzer: libclang-rt-14-dev), meson/ninja, the chosen libraries;
 # tests: Debian's python3 with python3-cryptography (integration tests sign SNS messages),
-# openssl and curl (bench, demo); util-linux's taskset (bench) is on every Debian.
+# openssl and curl (bench, demo); util-linux's taskset (bench) is on every Debian;
+# tzdata: /usr/share/zoneinfo, read by src/tz (digest times, "02:00 JST" in subjects).
 PKGS="gcc clang libclang-rt-14-dev pkg-config meson ninja-build make
 libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev libsqlite3-dev
-openssl curl ca-certificates python3 python3-cryptography"
+openssl curl ca-certificates tzdata python3 python3-cryptography python3-aiosmtpd prometheus-alertmanager"
 
 missing=""
 for p in $PKGS; do

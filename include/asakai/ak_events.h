@@ -90,6 +90,8 @@ struct ak_obs {
     bool required;        /* a mandatory maintenance (retirement, forced apply, mandatory replacement) */
     int page;             /* Health pagination: 1-based page, 0 = not paged */
     int total_pages;
+    char *tags;           /* resource tags as a JSON object text ({"env":"prod"}): the union of
+                             the affected entities' string tags, later entities win; NULL = none */
 };
 
 struct ak_obs_list {

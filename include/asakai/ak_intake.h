@@ -24,6 +24,9 @@ int ak_intake_start(const struct ak_cfg *cfg, struct ak_intake **ret, struct ak_
 /* Stops accepting, commits what is queued, waits for the writer, closes the store. NULL-safe. */
 void ak_intake_stop(struct ak_intake *in);
 bool ak_intake_ready(struct ak_intake *in);
+/* fn(arg) is called from the writer thread after normalisation committed record changes (the
+ * notification worker's kick). Set it before messages arrive; fn must be cheap. */
+void ak_intake_set_listener(struct ak_intake *in, void (*fn)(void *arg), void *arg);
 
 struct ak_intake_result {
     int status;          /* HTTP status to answer */

@@ -13,6 +13,8 @@ void ak_metrics_describe(const char *name, const char *type, const char *help);
  * ("source=\"sns\",result=\"accepted\"") or "" for none. At most 512 series; more are dropped. */
 void ak_metrics_add(const char *name, const char *labels, double v);
 void ak_metrics_inc(const char *name, const char *labels);
+/* Sets the gauge name{labels} to v. */
+void ak_metrics_set(const char *name, const char *labels, double v);
 /* Records one observation (e.g. seconds) into summary name{labels}: _sum and _count, plus _max. */
 void ak_metrics_observe(const char *name, const char *labels, double v);
 /* Current value of a counter (tests). */

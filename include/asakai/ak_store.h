@@ -190,7 +190,8 @@ int ak_store_outbox_add(struct ak_store *st, const struct ak_outbox *o, int64_t 
  * record's messages reach a receiver in order; oldest first. */
 int ak_store_outbox_due(struct ak_store *st, int64_t now_ms, size_t max, struct ak_outbox **ret,
                         size_t *ret_n);
-/* The earliest next_at of pending rows (0 when none). */
+/* The earliest next_at of the pending rows that can go next (the oldest of their record and
+ * receiver), 0 when none: rows waiting behind one in backoff do not count. */
 int ak_store_outbox_next_due(struct ak_store *st, int64_t *ret_ms);
 /* Writes state, attempts, next_at, sent_at, last_error, note of row o->id. */
 int ak_store_outbox_update(struct ak_store *st, const struct ak_outbox *o);
@@ -201,7 +202,8 @@ int ak_store_outbox_list(struct ak_store *st, const char *state, size_t limit,
 /* Counts by state into the four counters (any may be NULL). */
 int ak_store_outbox_counts(struct ak_store *st, int64_t *pending, int64_t *sent, int64_t *dead,
                            int64_t *silenced);
-/* Moves dead row id (0 = every dead row) back to pending, due now; *ret_n rows moved. */
+/* Moves dead row id (0 = every dead row) back to pending, due now, with a fresh give-up clock
+ * (created_at = now, attempts = 0); *ret_n rows moved. */
 int ak_store_outbox_retry(struct ak_store *st, int64_t id, int64_t now_ms, int64_t *ret_n);
 
 /* Per (record, receiver) threading state: the email root Message-ID, the Slack thread ts. */

@@ -18,48 +18,38 @@
 #define KEY_PRINT_MAX 80
 #define WHY_MAX 256
 
-struct loader {
-    const char *name;
-    struct ak_cfg *c;
-    struct ak_buf *err;
-    unsigned nerr;
-};
-
-static bool too_many(const struct loader *ld)
+bool ak__cfg_too_many(const struct ak__cfg_loader *ld)
 {
     return ld->nerr >= AK_CFG_MAX_ERRORS;
 }
 
 /* Keys come from the file: print them without control bytes and not too long, so that one error
  * stays one line. */
-static void add_key(struct ak_buf *b, const char *key)
+void ak__cfg_add_printable(struct ak_buf *b, const char *s, size_t max)
 {
     size_t i;
 
-    for (i = 0; key[i] && i < KEY_PRINT_MAX; i++) {
-        unsigned char ch = (unsigned char)key[i];
+    for (i = 0; s[i] && i < max; i++) {
+        unsigned char ch = (unsigned char)s[i];
         ak_buf_addc(b, ch < ' ' || ch == 0x7f ? '?' : (char)ch);
     }
-    if (key[i])
+    if (s[i])
         ak_buf_add(b, "...");
 }
 
-static void report(struct loader *ld, size_t line, size_t col, const char *key, const char *fmt,
-                   ...) __attribute__((format(printf, 5, 6)));
-
-static void report(struct loader *ld, size_t line, size_t col, const char *key, const char *fmt,
-                   ...)
+void ak__cfg_report(struct ak__cfg_loader *ld, size_t line, size_t col, const char *key,
+                    const char *fmt, ...)
 {
     struct ak_buf b = AK_BUF_INIT(AK_BUF_NOMAX);
     va_list ap;
 
-    if (too_many(ld))
+    if (ak__cfg_too_many(ld))
         return;
     ld->nerr++;
     if (!ld->err)
         return;
     ak_buf_addf(&b, "%s:%zu:%zu: ", ld->name, line, col);
-    add_key(&b, key);
+    ak__cfg_add_printable(&b, key, KEY_PRINT_MAX);
     ak_buf_add(&b, ": ");
     va_start(ap, fmt);
     ak_buf_vaddf(&b, fmt, ap);
@@ -69,7 +59,7 @@ static void report(struct loader *ld, size_t line, size_t col, const char *key, 
     ak_buf_release(&b);
 }
 
-static const char *kind_name(const struct ak_cfg_node *n)
+const char *ak__cfg_kind_name(const struct ak_cfg_node *n)
 {
     if (n->kind == AK_CFG_NODE_MAP)
         return "a mapping";
@@ -145,26 +135,26 @@ out:
 /* ---- the walk ---- */
 
 /* The scalar's text for option o: expanded for string types. NULL after reporting. */
-static char *scalar_text(struct loader *ld, const struct ak_cfg_option *o,
+static char *scalar_text(struct ak__cfg_loader *ld, const struct ak_cfg_option *o,
                          const struct ak_cfg_node *v, const char *key)
 {
     char why[WHY_MAX];
     char *s = NULL;
 
     if (memchr(v->value, 0, v->len)) {
-        report(ld, v->line, v->col, key, "value contains a NUL byte");
+        ak__cfg_report(ld, v->line, v->col, key, "value contains a NUL byte");
         return NULL;
     }
     if (o->type != AK_CFG_STR && o->type != AK_CFG_ENUM && o->type != AK_CFG_STRLIST)
         return ak_xstrdup(v->value);
     if (!ak_cfg_expand_env(v->value, v->len, &s, why, sizeof(why))) {
-        report(ld, v->line, v->col, key, "%s", why);
+        ak__cfg_report(ld, v->line, v->col, key, "%s", why);
         return NULL;
     }
     return s;
 }
 
-static void apply_list(struct loader *ld, const struct ak_cfg_option *o,
+static void apply_list(struct ak__cfg_loader *ld, const struct ak_cfg_option *o,
                        const struct ak_cfg_node *v, const char *key)
 {
     struct ak_cfg_strlist l = {NULL, 0};
@@ -172,30 +162,32 @@ static void apply_list(struct loader *ld, const struct ak_cfg_option *o,
     char why[WHY_MAX];
 
     if (v->kind != AK_CFG_NODE_SEQ) {
-        report(ld, v->line, v->col, key, "expected a list, got %s", kind_name(v));
+        ak__cfg_report(ld, v->line, v->col, key, "expected a list, got %s",
+                       ak__cfg_kind_name(v));
         return;
     }
     if (v->n > AK_CFG_MAX_LIST) {
-        report(ld, v->line, v->col, key, "list has more than %d items", AK_CFG_MAX_LIST);
+        ak__cfg_report(ld, v->line, v->col, key, "list has more than %d items",
+                       AK_CFG_MAX_LIST);
         return;
     }
     l.v = ak_xcalloc(v->n ? v->n : 1, sizeof(*l.v));
-    for (size_t i = 0; i < v->n && !too_many(ld); i++) {
+    for (size_t i = 0; i < v->n && !ak__cfg_too_many(ld); i++) {
         const struct ak_cfg_node *it = v->kids[i];
         char ikey[KEY_PRINT_MAX + 32];
         char *s;
 
         snprintf(ikey, sizeof(ikey), "%s[%zu]", key, i);
         if (it->kind != AK_CFG_NODE_SCALAR || ak_cfg_node_is_null(it)) {
-            report(ld, it->line, it->col, ikey, "expected a string, got %s",
-                   it->kind == AK_CFG_NODE_SCALAR ? "nothing" : kind_name(it));
+            ak__cfg_report(ld, it->line, it->col, ikey, "expected a string, got %s",
+                           it->kind == AK_CFG_NODE_SCALAR ? "nothing" : ak__cfg_kind_name(it));
             continue;
         }
         s = scalar_text(ld, o, it, ikey);
         if (!s)
             continue;
         if (o->check && !o->check(s, why, sizeof(why))) {
-            report(ld, it->line, it->col, ikey, "%s", why);
+            ak__cfg_report(ld, it->line, it->col, ikey, "%s", why);
             free(s);
             continue;
         }
@@ -206,7 +198,52 @@ static void apply_list(struct loader *ld, const struct ak_cfg_option *o,
     ak_cfg_strlist_release(&l);
 }
 
-static void apply_value(struct loader *ld, const struct ak_cfg_option *o,
+/* notify.reminders: durations, not expanded; sorted descending by the setter. */
+static void apply_durlist(struct ak__cfg_loader *ld, const struct ak_cfg_option *o,
+                          const struct ak_cfg_node *v, const char *key)
+{
+    unsigned before = ld->nerr;
+    char why[WHY_MAX];
+    int64_t *ms;
+    size_t n = 0;
+
+    if (v->kind != AK_CFG_NODE_SEQ) {
+        ak__cfg_report(ld, v->line, v->col, key, "expected a list of durations, got %s",
+                       ak__cfg_kind_name(v));
+        return;
+    }
+    if (v->n > AK_CFG_MAX_DURLIST) {
+        ak__cfg_report(ld, v->line, v->col, key, "list has more than %d items",
+                       AK_CFG_MAX_DURLIST);
+        return;
+    }
+    ms = ak_xcalloc(v->n ? v->n : 1, sizeof(*ms));
+    for (size_t i = 0; i < v->n && !ak__cfg_too_many(ld); i++) {
+        const struct ak_cfg_node *it = v->kids[i];
+        char ikey[KEY_PRINT_MAX + 32];
+
+        snprintf(ikey, sizeof(ikey), "%s[%zu]", key, i);
+        if (it->kind != AK_CFG_NODE_SCALAR || ak_cfg_node_is_null(it) ||
+            memchr(it->value, 0, it->len)) {
+            ak__cfg_report(ld, it->line, it->col, ikey, "expected a duration, got %s",
+                           it->kind == AK_CFG_NODE_SCALAR ? "nothing" : ak__cfg_kind_name(it));
+            continue;
+        }
+        if (!ak__cfg_duration(o, it->value, &ms[n], why, sizeof(why))) {
+            ak__cfg_report(ld, it->line, it->col, ikey, "%s", why);
+            continue;
+        }
+        n++;
+    }
+    if (ld->nerr != before) {
+        free(ms);
+        return;
+    }
+    if (!ak__cfg_option_set_durlist(o, ld->c, ms, n, why, sizeof(why)))
+        ak__cfg_report(ld, v->line, v->col, key, "%s", why);
+}
+
+static void apply_value(struct ak__cfg_loader *ld, const struct ak_cfg_option *o,
                         const struct ak_cfg_node *v, const char *key)
 {
     char why[WHY_MAX];
@@ -221,8 +258,18 @@ static void apply_value(struct loader *ld, const struct ak_cfg_option *o,
         apply_list(ld, o, v, key);
         return;
     }
+    if (o->type == AK_CFG_DURLIST) {
+        if (ak_cfg_node_is_null(v)) { /* "reminders:" with nothing = no reminders */
+            if (!ak__cfg_option_set_durlist(o, ld->c, NULL, 0, why, sizeof(why)))
+                ak__cfg_report(ld, v->line, v->col, key, "%s", why);
+            return;
+        }
+        apply_durlist(ld, o, v, key);
+        return;
+    }
     if (v->kind != AK_CFG_NODE_SCALAR) {
-        report(ld, v->line, v->col, key, "expected a single value, got %s", kind_name(v));
+        ak__cfg_report(ld, v->line, v->col, key, "expected a single value, got %s",
+                       ak__cfg_kind_name(v));
         return;
     }
     if (ak_cfg_node_is_null(v)) {
@@ -230,7 +277,7 @@ static void apply_value(struct loader *ld, const struct ak_cfg_option *o,
             char **dst = (char **)((char *)ld->c + o->offset);
             ak_freep(dst);
         } else {
-            report(ld, v->line, v->col, key, "needs a value");
+            ak__cfg_report(ld, v->line, v->col, key, "needs a value");
         }
         return;
     }
@@ -238,20 +285,20 @@ static void apply_value(struct loader *ld, const struct ak_cfg_option *o,
     if (!s)
         return;
     if (!ak_cfg_option_set(o, ld->c, s, why, sizeof(why)))
-        report(ld, v->line, v->col, key, "%s", why);
+        ak__cfg_report(ld, v->line, v->col, key, "%s", why);
     free(s);
 }
 
-static void walk_map(struct loader *ld, const struct ak_cfg_node *map, const char *prefix);
+static void walk_map(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, const char *prefix);
 
-static void unknown_key(struct loader *ld, const struct ak_cfg_node *k, const char *full)
+static void unknown_key(struct ak__cfg_loader *ld, const struct ak_cfg_node *k, const char *full)
 {
     char hint[128];
 
     if (ak_cfg_suggest(full, hint, sizeof(hint)))
-        report(ld, k->line, k->col, full, "unknown key; did you mean '%s'?", hint);
+        ak__cfg_report(ld, k->line, k->col, full, "unknown key; did you mean '%s'?", hint);
     else
-        report(ld, k->line, k->col, full, "unknown key");
+        ak__cfg_report(ld, k->line, k->col, full, "unknown key");
 }
 
 /* Returns the index of an earlier key equal to kids[i] in map, or SIZE_MAX. */
@@ -269,7 +316,7 @@ static size_t earlier_duplicate(const struct ak_cfg_node *map, size_t i)
     return SIZE_MAX;
 }
 
-static void walk_pair(struct loader *ld, const struct ak_cfg_node *map, size_t i,
+static void walk_pair(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, size_t i,
                       const char *prefix)
 {
     const struct ak_cfg_node *k = map->kids[i], *v = map->kids[i + 1];
@@ -278,22 +325,34 @@ static void walk_pair(struct loader *ld, const struct ak_cfg_node *map, size_t i
     char *full;
 
     if (k->kind != AK_CFG_NODE_SCALAR || memchr(k->value, 0, k->len) || !k->len) {
-        report(ld, k->line, k->col, prefix ? prefix : "(document)",
-               "keys must be non-empty names");
+        ak__cfg_report(ld, k->line, k->col, prefix ? prefix : "(document)",
+                       "keys must be non-empty names");
         return;
     }
     if (memchr(k->value, '.', k->len)) {
-        report(ld, k->line, k->col, prefix ? prefix : "(document)",
-               "keys must not contain '.': nest them as mappings (server:\n  listen: ...)");
+        ak__cfg_report(ld, k->line, k->col, prefix ? prefix : "(document)",
+                       "keys must not contain '.': nest them as mappings (server:\n  listen: ...)");
         return;
     }
     full = prefix ? ak_xasprintf("%s.%s", prefix, k->value) : ak_xstrdup(k->value);
     dup = earlier_duplicate(map, i);
     if (dup != SIZE_MAX) {
-        report(ld, k->line, k->col, full, "duplicate key (first set at line %zu column %zu)",
-               map->kids[dup]->line, map->kids[dup]->col);
+        ak__cfg_report(ld, k->line, k->col, full,
+                       "duplicate key (first set at line %zu column %zu)", map->kids[dup]->line,
+                       map->kids[dup]->col);
         goto out;
     }
+    /* receivers and route refer to each other and to notify.*: kept for after the walk */
+    if (!prefix && strcmp(full, "receivers") == 0) {
+        ld->receivers = v;
+        goto out;
+    }
+    if (!prefix && strcmp(full, "route") == 0) {
+        ld->route = v;
+        goto out;
+    }
+    if (!prefix && strcmp(full, "notify") == 0)
+        ld->notify = k;
     o = ak_cfg_option_find(full);
     if (o)
         apply_value(ld, o, v, full);
@@ -305,16 +364,16 @@ out:
     free(full);
 }
 
-static void walk_map(struct loader *ld, const struct ak_cfg_node *map, const char *prefix)
+static void walk_map(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, const char *prefix)
 {
     if (ak_cfg_node_is_null(map)) /* "server:" with nothing under it, or an empty document */
         return;
     if (map->kind != AK_CFG_NODE_MAP) {
-        report(ld, map->line, map->col, prefix ? prefix : "(document)",
-               "expected a mapping of keys, got %s", kind_name(map));
+        ak__cfg_report(ld, map->line, map->col, prefix ? prefix : "(document)",
+                       "expected a mapping of keys, got %s", ak__cfg_kind_name(map));
         return;
     }
-    for (size_t i = 0; i + 1 < map->n && !too_many(ld); i += 2)
+    for (size_t i = 0; i + 1 < map->n && !ak__cfg_too_many(ld); i += 2)
         walk_pair(ld, map, i, prefix);
 }
 
@@ -326,21 +385,23 @@ static int load(const char *name, const char *yaml, size_t len, struct ak_cfg *c
     struct ak_cfg tmp;
     struct ak_cfg_node *root = NULL;
     struct ak_cfg_yaml_error ye;
-    struct loader ld = {name, &tmp, err, 0};
+    struct ak__cfg_loader ld = {name, &tmp, err, 0, NULL, NULL, NULL};
     int r;
 
     ak_cfg_defaults(&tmp);
     if (len > AK_CFG_MAX_FILE) {
-        report(&ld, 1, 1, "(document)", "file is larger than %d bytes", AK_CFG_MAX_FILE);
+        ak__cfg_report(&ld, 1, 1, "(document)", "file is larger than %d bytes",
+                       AK_CFG_MAX_FILE);
         r = AK_ECONFIG;
         goto out;
     }
     r = ak_cfg_yaml_parse(yaml, len, &root, &ye);
     if (r < 0) {
-        report(&ld, ye.line, ye.col, "(syntax)", "%s", ye.msg);
+        ak__cfg_report(&ld, ye.line, ye.col, "(syntax)", "%s", ye.msg);
         goto out;
     }
     walk_map(&ld, root, NULL);
+    ak__cfg_load_notify(&ld);
     if (ld.nerr) {
         r = AK_ECONFIG;
         goto out;
@@ -431,6 +492,7 @@ void ak_cfg_release(struct ak_cfg *c)
         else if (o->type == AK_CFG_STRLIST)
             ak_cfg_strlist_release(f);
     }
+    ak__cfg_notify_release(c);
     free(c->source);
     memset(c, 0, sizeof(*c));
 }

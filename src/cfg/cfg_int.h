@@ -49,6 +49,8 @@ enum ak_cfg_type {
     AK_CFG_SIZE,     /* uint64_t bytes via ak_parse_size, in [min,max] */
     AK_CFG_DURATION, /* int64_t ms via ak_parse_duration_ms, in [min,max] */
     AK_CFG_STRLIST,  /* struct ak_cfg_strlist, each item validated by check */
+    AK_CFG_DURLIST,  /* notify.reminders: int64_t ms array + count, each in [min,max], sorted
+                        descending, no duplicates; def is "14d,7d,..." */
 };
 
 struct ak_cfg_option {
@@ -80,6 +82,57 @@ bool ak_cfg_option_set(const struct ak_cfg_option *o, struct ak_cfg *c, const ch
 void ak_cfg_option_set_list(const struct ak_cfg_option *o, struct ak_cfg *c,
                             struct ak_cfg_strlist *list);
 void ak_cfg_strlist_release(struct ak_cfg_strlist *l);
+
+#define AK_CFG_MAX_DURLIST 32          /* items in a duration list (reminders) */
+
+/* Parses one duration for option o (its [min,max] applies). false with why on error. */
+bool ak__cfg_duration(const struct ak_cfg_option *o, const char *v, int64_t *ret, char *why,
+                      size_t n);
+/* Replaces o's duration list in c by v[0..n) (taking ownership of v); sorts it descending.
+ * false with why (and v freed) when two items are equal. */
+bool ak__cfg_option_set_durlist(const struct ak_cfg_option *o, struct ak_cfg *c, int64_t *v,
+                                size_t n, char *why, size_t whylen);
+bool ak__cfg_parse_bool(const char *v, bool *ret);
+/* Value checks of the option table, also used for receivers (same contract as check). */
+bool ak__cfg_check_path(const char *v, char *why, size_t n);
+bool ak__cfg_check_secret(const char *v, char *why, size_t n);
+bool ak__cfg_check_hhmm(const char *v, char *why, size_t n);
+bool ak__cfg_check_tz(const char *v, char *why, size_t n);
+size_t ak__cfg_edit_distance(const char *a, size_t la, const char *b, size_t lb);
+/* false when nested {n,m} bounds multiply beyond what regcomp should be asked to build. */
+bool ak__cfg_regex_repeats_ok(const char *re);
+/* true when a repetition follows another (a++, a*{2}): glibc's regcomp builds huge automata for
+ * long runs of them, and POSIX leaves them undefined. */
+bool ak__cfg_regex_stacked(const char *re);
+
+/* ---- the loader, shared by cfg.c and cfg_notify.c ---- */
+
+struct ak__cfg_loader {
+    const char *name;
+    struct ak_cfg *c;
+    struct ak_buf *err;
+    unsigned nerr;
+    /* top-level nodes handled after the option walk (they refer to each other) */
+    const struct ak_cfg_node *receivers, *route, *notify;
+};
+
+bool ak__cfg_too_many(const struct ak__cfg_loader *ld);
+/* Appends "NAME:LINE:COL: KEY: message" (key printed without control bytes) and counts it. */
+void ak__cfg_report(struct ak__cfg_loader *ld, size_t line, size_t col, const char *key,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* "a mapping", "a list", "a single value". */
+const char *ak__cfg_kind_name(const struct ak_cfg_node *n);
+/* Appends s to b with control bytes as '?', at most max bytes (then "..."). */
+void ak__cfg_add_printable(struct ak_buf *b, const char *s, size_t max);
+
+/* cfg_notify.c: loads receivers and route (after the walk), checks cross-key rules; frees them. */
+void ak__cfg_load_notify(struct ak__cfg_loader *ld);
+void ak__cfg_notify_release(struct ak_cfg *c);
+
+/* cfg_match.c: builds one matcher from its parts, validating field, value and regex. false with
+ * why (a sentence fragment, naming the field but never quoting the value) on error. */
+bool ak__cfg_matcher_make(const char *field, enum ak_match_op op, const char *value,
+                          struct ak_matcher *ret, char *why, size_t n);
 
 /* Expands ${NAME} from the environment and $${ to a literal ${. *ret is malloc'ed.
  * false with why (naming the variable, never its value) on error. */

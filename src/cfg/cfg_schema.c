@@ -21,8 +21,6 @@
 #define REGEX_MAX_REPEAT 1000 /* product of {n,m} bounds: keeps regcomp's automaton small */
 
 static bool check_listen(const char *v, char *why, size_t n);
-static bool check_path(const char *v, char *why, size_t n);
-static bool check_secret(const char *v, char *why, size_t n);
 static bool check_topic(const char *v, char *why, size_t n);
 static bool check_regex(const char *v, char *why, size_t n);
 static bool check_cert_name(const char *v, char *why, size_t n);
@@ -33,8 +31,8 @@ static bool check_header(const char *v, char *why, size_t n);
 const struct ak_cfg_option ak_cfg_options[] = {
     {"server.listen", AK_CFG_STR, OFF(listen), "127.0.0.1:9780", 0, 0, false, check_listen, NULL,
      "Address the HTTP server listens on: HOST:PORT or [IPv6]:PORT, port 1..65535."},
-    {"server.data_dir", AK_CFG_STR, OFF(data_dir), "./asakai-data", 0, 0, false, check_path, NULL,
-     "Directory for the event store and other state."},
+    {"server.data_dir", AK_CFG_STR, OFF(data_dir), "./asakai-data", 0, 0, false,
+     ak__cfg_check_path, NULL, "Directory for the event store and other state."},
     {"server.max_body_bytes", AK_CFG_SIZE, OFF(max_body), "256KiB", 1 * KIB, 64 * MIB, false, NULL,
      NULL, "Largest request body accepted; bigger requests get 413."},
     {"server.request_timeout", AK_CFG_DURATION, OFF(request_timeout_ms), "15s", 1 * SEC, 300 * SEC,
@@ -45,8 +43,8 @@ const struct ak_cfg_option ak_cfg_options[] = {
      NULL, "Concurrent connections accepted; further ones are refused."},
     {"server.log_level", AK_CFG_ENUM, OFF(log_level), "info", 0, 0, false, NULL,
      "debug|info|warn|error", "Least severe log level written to stderr."},
-    {"server.api_token", AK_CFG_STR, OFF(api_token), NULL, 0, 0, true, check_secret, NULL,
-     "If set, /api/v1 requires \"Authorization: Bearer <token>\". Use ${ENV_VAR}."},
+    {"server.api_token", AK_CFG_STR, OFF(api_token), NULL, 0, 0, true, ak__cfg_check_secret,
+     NULL, "If set, /api/v1 requires \"Authorization: Bearer <token>\". Use ${ENV_VAR}."},
     {"intake.sns.topics", AK_CFG_STRLIST, OFF(sns_topics), "", 0, 0, false, check_topic, NULL,
      "TopicArn glob patterns ('*', '?') accepted from SNS; empty refuses every topic."},
     {"intake.sns.cert_url_pattern", AK_CFG_STR, OFF(sns_cert_url_pattern),
@@ -57,7 +55,8 @@ const struct ak_cfg_option ak_cfg_options[] = {
      "^https://sns\\.{region}\\.amazonaws\\.com(\\.cn)?/\\?Action=ConfirmSubscription&", 0, 0,
      false, check_regex, NULL,
      "POSIX ERE the SubscribeURL must match before it is visited; {region} as above."},
-    {"intake.sns.ca_file", AK_CFG_STR, OFF(sns_ca_file), NULL, 0, 0, true, check_path, NULL,
+    {"intake.sns.ca_file", AK_CFG_STR, OFF(sns_ca_file), NULL, 0, 0, true, ak__cfg_check_path,
+     NULL,
      "PEM bundle trusted for certificate fetches and the signing chain; unset = system store."},
     {"intake.sns.verify_cert_chain", AK_CFG_BOOL, OFF(sns_verify_cert_chain), "false", 0, 0, false,
      NULL, NULL,
@@ -78,13 +77,31 @@ const struct ak_cfg_option ak_cfg_options[] = {
      NULL, "Visit the SubscribeURL of a verified SubscriptionConfirmation from an allowed topic."},
     {"intake.eventbridge.api_key_header", AK_CFG_STR, OFF(eb_api_key_header), "X-Asakai-Key", 0, 0,
      false, check_header, NULL, "HTTP header carrying the EventBridge API destination key."},
-    {"intake.eventbridge.api_key", AK_CFG_STR, OFF(eb_api_key), NULL, 0, 0, true, check_secret,
-     NULL, "Expected API key; unset disables the EventBridge endpoint (401). Use ${ENV_VAR}."},
+    {"intake.eventbridge.api_key", AK_CFG_STR, OFF(eb_api_key), NULL, 0, 0, true,
+     ak__cfg_check_secret, NULL,
+     "Expected API key; unset disables the EventBridge endpoint (401). Use ${ENV_VAR}."},
     {"maintenance.recurrence_window", AK_CFG_DURATION, OFF(recurrence_window_ms), "30d", 1 * HOUR,
      365 * DAY, false, NULL, NULL,
      "Events of the same kind within this window count as one recurring maintenance."},
     {"maintenance.important_within", AK_CFG_DURATION, OFF(important_within_ms), "14d", 1 * HOUR,
      365 * DAY, false, NULL, NULL, "Maintenance starting within this time is flagged important."},
+    {"notify.reminders", AK_CFG_DURLIST, OFF(reminders_ms), "14d,7d,3d,1d,2h", 60 * SEC, 90 * DAY,
+     false, NULL, NULL,
+     "Reminders are sent this long before a record's deadline until it is acknowledged, "
+     "completed or canceled; [] sends none."},
+    {"notify.give_up_after", AK_CFG_DURATION, OFF(notify_give_up_ms), "24h", 1 * HOUR, 30 * DAY,
+     false, NULL, NULL, "A message still undelivered after this long is declared dead."},
+    {"notify.backoff_min", AK_CFG_DURATION, OFF(notify_backoff_min_ms), "5s", 100, 1 * HOUR, false,
+     NULL, NULL, "First retry delay after a failed send (doubles, with jitter)."},
+    {"notify.backoff_max", AK_CFG_DURATION, OFF(notify_backoff_max_ms), "10m", 1 * SEC, 24 * HOUR,
+     false, NULL, NULL, "Longest retry delay; not less than backoff_min."},
+    {"notify.timeout", AK_CFG_DURATION, OFF(notify_timeout_ms), "15s", 1 * SEC, 300 * SEC, false,
+     NULL, NULL, "Time allowed for one send attempt."},
+    {"notify.digest_time", AK_CFG_STR, OFF(digest_time), "09:00", 0, 0, false,
+     ak__cfg_check_hhmm, NULL,
+     "Local time (HH:MM) of the daily digest; a receiver may set its own."},
+    {"notify.digest_tz", AK_CFG_STR, OFF(digest_tz), "Asia/Tokyo", 0, 0, false,
+     ak__cfg_check_tz, NULL, "IANA time zone of digest_time; a receiver may set its own."},
 };
 const size_t ak_cfg_noptions = AK_ARRAY_SIZE(ak_cfg_options);
 
@@ -131,7 +148,7 @@ static bool check_listen(const char *v, char *why, size_t n)
     return true;
 }
 
-static bool check_path(const char *v, char *why, size_t n)
+bool ak__cfg_check_path(const char *v, char *why, size_t n)
 {
     if (!*v)
         return fail(why, n, "must not be empty");
@@ -141,7 +158,7 @@ static bool check_path(const char *v, char *why, size_t n)
     return true;
 }
 
-static bool check_secret(const char *v, char *why, size_t n)
+bool ak__cfg_check_secret(const char *v, char *why, size_t n)
 {
     if (!*v)
         return fail(why, n, "must not be empty (leave the key out to unset it)");
@@ -212,6 +229,36 @@ static bool check_header(const char *v, char *why, size_t n)
     return true;
 }
 
+bool ak__cfg_check_hhmm(const char *v, char *why, size_t n)
+{
+    static const char msg[] = "must be a time of day HH:MM (00:00 .. 23:59)";
+
+    if (strlen(v) != 5 || v[2] != ':')
+        return fail(why, n, msg);
+    for (size_t i = 0; i < 5; i++)
+        if (i != 2 && (v[i] < '0' || v[i] > '9'))
+            return fail(why, n, msg);
+    if ((v[0] - '0') * 10 + (v[1] - '0') > 23 || v[3] > '5')
+        return fail(why, n, msg);
+    return true;
+}
+
+/* The zone is loaded when it is used (cfg does not read zoneinfo); here only its shape, and
+ * nothing that could leave the zoneinfo directory. */
+bool ak__cfg_check_tz(const char *v, char *why, size_t n)
+{
+    static const char msg[] = "must be an IANA time zone name like Asia/Tokyo or UTC";
+    size_t len = strlen(v);
+
+    if (len == 0 || len > 64 || v[0] == '/' || v[len - 1] == '/' || strstr(v, "..") ||
+        strstr(v, "//"))
+        return fail(why, n, msg);
+    for (const char *p = v; *p; p++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_+-.", *p))
+            return fail(why, n, msg);
+    return true;
+}
+
 /* Replaces every "{region}" by "us-east-1", the way the intake module will use the pattern. */
 static char *regex_instantiate(const char *v)
 {
@@ -228,7 +275,7 @@ static char *regex_instantiate(const char *v)
 }
 
 /* glibc builds an automaton whose size multiplies nested {n,m} bounds; refuse huge ones. */
-static bool regex_repeats_ok(const char *re)
+bool ak__cfg_regex_repeats_ok(const char *re)
 {
     uint64_t product = 1;
 
@@ -272,8 +319,12 @@ static bool check_regex(const char *v, char *why, size_t n)
     if (v[0] != '^')
         return fail(why, n, "regular expression must be anchored: start it with '^'");
     re = regex_instantiate(v);
-    if (!regex_repeats_ok(re)) {
+    if (!ak__cfg_regex_repeats_ok(re)) {
         fail(why, n, "regular expression repeats too much ({n,m} bounds)");
+        goto out;
+    }
+    if (ak__cfg_regex_stacked(re)) {
+        fail(why, n, "stacked repetitions (like a+* or a{2}+) are not allowed");
         goto out;
     }
     rc = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB);
@@ -320,7 +371,7 @@ static void fmt_ms(uint64_t ms, char *buf, size_t n)
     snprintf(buf, n, "%llums", (unsigned long long)ms);
 }
 
-static bool parse_bool(const char *v, bool *ret)
+bool ak__cfg_parse_bool(const char *v, bool *ret)
 {
     static const char *const yes[] = {"true", "yes", "on"};
     static const char *const no[] = {"false", "no", "off"};
@@ -384,8 +435,8 @@ static bool set_u64(const struct ak_cfg_option *o, uint64_t *dst, const char *v,
     return true;
 }
 
-static bool set_duration(const struct ak_cfg_option *o, int64_t *dst, const char *v, char *why,
-                         size_t n)
+bool ak__cfg_duration(const struct ak_cfg_option *o, const char *v, int64_t *dst, char *why,
+                      size_t n)
 {
     int64_t ms;
 
@@ -427,15 +478,16 @@ bool ak_cfg_option_set(const struct ak_cfg_option *o, struct ak_cfg *c, const ch
         *s = ak_xstrdup(v);
         return true;
     case AK_CFG_BOOL:
-        if (!parse_bool(v, field(o, c)))
+        if (!ak__cfg_parse_bool(v, field(o, c)))
             return fail(why, n, "must be true or false");
         return true;
     case AK_CFG_U64:
     case AK_CFG_SIZE:
         return set_u64(o, field(o, c), v, why, n);
     case AK_CFG_DURATION:
-        return set_duration(o, field(o, c), v, why, n);
+        return ak__cfg_duration(o, v, field(o, c), why, n);
     case AK_CFG_STRLIST:
+    case AK_CFG_DURLIST:
         return fail(why, n, "expected a list");
     }
     return fail(why, n, "unknown option type");
@@ -464,6 +516,44 @@ void ak_cfg_option_set_list(const struct ak_cfg_option *o, struct ak_cfg *c,
     list->n = 0;
 }
 
+/* struct ak_cfg has one duration list; its count is the field after the array. */
+static size_t *durlist_count(const struct ak_cfg_option *o, struct ak_cfg *c)
+{
+    AK_BUG_ON(o->offset != OFF(reminders_ms));
+    return &c->n_reminders;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+bool ak__cfg_option_set_durlist(const struct ak_cfg_option *o, struct ak_cfg *c, int64_t *v,
+                                size_t n, char *why, size_t whylen)
+{
+    int64_t **dst = field(o, c);
+
+    AK_BUG_ON(o->type != AK_CFG_DURLIST);
+    if (n)
+        qsort(v, n, sizeof(*v), cmp_desc);
+    for (size_t i = 1; i < n; i++) {
+        if (v[i] == v[i - 1]) {
+            char d[32];
+
+            fmt_ms((uint64_t)v[i], d, sizeof(d));
+            snprintf(why, whylen, "%s is listed twice", d);
+            free(v);
+            return false;
+        }
+    }
+    free(*dst);
+    *dst = v;
+    *durlist_count(o, c) = n;
+    return true;
+}
+
 /* ---- defaults ---- */
 
 static void default_list(const struct ak_cfg_option *o, struct ak_cfg *c)
@@ -482,6 +572,24 @@ static void default_list(const struct ak_cfg_option *o, struct ak_cfg *c)
     ak_cfg_option_set_list(o, c, &l);
 }
 
+static void default_durlist(const struct ak_cfg_option *o, struct ak_cfg *c)
+{
+    int64_t *v = ak_xcalloc(AK_CFG_MAX_DURLIST, sizeof(*v));
+    size_t n = 0;
+    char why[128];
+
+    for (const char *p = o->def; *p;) {
+        const char *end = strchr(p, ',');
+        char *item = ak_xstrndup(p, end ? (size_t)(end - p) : strlen(p));
+
+        AK_BUG_ON(n == AK_CFG_MAX_DURLIST || !ak__cfg_duration(o, item, &v[n], why, sizeof(why)));
+        n++;
+        p += strlen(item) + (end ? 1 : 0);
+        free(item);
+    }
+    AK_BUG_ON(!ak__cfg_option_set_durlist(o, c, v, n, why, sizeof(why)));
+}
+
 void ak_cfg_defaults(struct ak_cfg *c)
 {
     char why[256];
@@ -493,6 +601,8 @@ void ak_cfg_defaults(struct ak_cfg *c)
 
         if (o->type == AK_CFG_STRLIST)
             default_list(o, c);
+        else if (o->type == AK_CFG_DURLIST)
+            default_durlist(o, c);
         else if (o->def)
             /* A default that does not pass its own validation is a bug in the table. */
             AK_BUG_ON(!ak_cfg_option_set(o, c, o->def, why, sizeof(why)));
@@ -524,7 +634,7 @@ bool ak_cfg_is_section(const char *key)
 
 #define SUGGEST_MAX_LEN 64
 
-static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
+size_t ak__cfg_edit_distance(const char *a, size_t la, const char *b, size_t lb)
 {
     size_t row[SUGGEST_MAX_LEN + 1];
 
@@ -569,7 +679,7 @@ static void consider(const char *key, size_t klen, const char *cand, size_t clen
 
     if (clen > SUGGEST_MAX_LEN)
         return;
-    d = edit_distance(key, klen, cand, clen);
+    d = ak__cfg_edit_distance(key, klen, cand, clen);
     /* Right name in the wrong section ("server.topics") is as good as a one-letter typo. */
     memcpy(tail, cand, clen);
     tail[clen] = 0;
@@ -585,10 +695,13 @@ static void consider(const char *key, size_t klen, const char *cand, size_t clen
 bool ak_cfg_suggest(const char *key, char *buf, size_t n)
 {
     struct suggestion best = {NULL, 0, SIZE_MAX};
+    static const char *const special[] = {"receivers", "route"}; /* top-level, not in the table */
     size_t klen = strlen(key);
 
     if (klen > SUGGEST_MAX_LEN)
         return false;
+    for (size_t i = 0; i < AK_ARRAY_SIZE(special); i++)
+        consider(key, klen, special[i], strlen(special[i]), &best);
     for (size_t i = 0; i < ak_cfg_noptions; i++) {
         const char *k = ak_cfg_options[i].key;
 
@@ -697,6 +810,11 @@ static void dump_type(struct ak_buf *out, const struct ak_cfg_option *o)
     case AK_CFG_STRLIST:
         ak_buf_add(out, "list of strings");
         break;
+    case AK_CFG_DURLIST:
+        fmt_ms(o->min, lo, sizeof(lo));
+        fmt_ms(o->max, hi, sizeof(hi));
+        ak_buf_addf(out, "list of durations, each %s .. %s", lo, hi);
+        break;
     }
 }
 
@@ -715,6 +833,8 @@ static void dump_value(struct ak_buf *out, const struct ak_cfg_option *o, size_t
         dump_quoted(out, o->def);
     } else if (o->type == AK_CFG_STRLIST && !*o->def) {
         ak_buf_add(out, " []");
+    } else if (o->type == AK_CFG_DURLIST) {
+        ak_buf_addf(out, " [%s]", o->def); /* "14d,7d" is a valid flow list as it is */
     } else if (o->type == AK_CFG_STRLIST) {
         for (const char *p = o->def; *p;) {
             const char *end = strchr(p, ',');
@@ -732,6 +852,23 @@ static void dump_value(struct ak_buf *out, const struct ak_cfg_option *o, size_t
     }
     ak_buf_addc(out, '\n');
 }
+
+static const char dump_notify_example[] =
+    "\n"
+    "# Receivers and the routing tree have no defaults. Without a route, every record and change\n"
+    "# goes to every email and webhook receiver, and records with importance high also to every\n"
+    "# slack receiver. An example (see docs/config.md):\n"
+    "# receivers:\n"
+    "#   - name: team-mail\n"
+    "#     email: {smarthost: 'smtp://127.0.0.1:25', from: asakai@example.com,"
+    " to: [sre@example.com]}\n"
+    "#   - name: team-slack\n"
+    "#     slack: {webhook_url: '${SLACK_WEBHOOK_URL}'}\n"
+    "# route:\n"
+    "#   receivers: [team-mail]\n"
+    "#   routes:\n"
+    "#     - match: {importance: high}\n"
+    "#       receivers: [team-slack]\n";
 
 int ak_cfg_dump_defaults(struct ak_buf *out)
 {
@@ -758,6 +895,7 @@ int ak_cfg_dump_defaults(struct ak_buf *out)
         dump_value(&b, o, depth);
         prev = o->key;
     }
+    ak_buf_add(&b, dump_notify_example);
     /* Built aside and added in one go, so a capped out is either complete or untouched. */
     text = ak_buf_detach(&b, &len);
     r = ak_buf_addn(out, text, len);

@@ -49,5 +49,9 @@ int ak_cmd_config(int argc, char **argv, struct ak_cli *cli);
 int ak_cmd_events(int argc, char **argv, struct ak_cli *cli);
 int ak_cmd_maint(int argc, char **argv, struct ak_cli *cli);
 int ak_cmd_status(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_maint_ack(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_silence(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_outbox(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_route(int argc, char **argv, struct ak_cli *cli);
 
 #endif

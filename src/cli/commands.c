@@ -438,7 +438,9 @@ int ak_cmd_maint(int argc, char **argv, struct ak_cli *cli)
         return maint_list(argc - 1, argv + 1, cli);
     if (argc >= 2 && strcmp(argv[1], "show") == 0)
         return maint_show(argc - 1, argv + 1, cli);
-    return usage_error("maint", "%s", "expected 'list' or 'show'");
+    if (argc >= 2 && strcmp(argv[1], "ack") == 0)
+        return ak_cmd_maint_ack(argc - 1, argv + 1, cli);
+    return usage_error("maint", "%s", "expected 'list', 'show' or 'ack'");
 }
 
 /* ---- status --------------------------------------------------------------------------- */

@@ -41,17 +41,37 @@ const struct ak_cmd ak_cli_cmds[] = {
      "        envelopes are trusted as the operator's own files: signatures are not checked.\n"
      "        Exit 1 when any document was skipped or kept unparsed.\n"
      "list    the archive of received messages, newest first (without bodies).\n"},
-    {"maint", ak_cmd_maint, "List and show maintenance records",
+    {"maint", ak_cmd_maint, "List, show and acknowledge maintenance records",
      "usage: asakai maint list [--upcoming | --all] [--service S] [-o table|json]\n"
      "       asakai maint show ID [--raw] [-o table|json]\n"
+     "       asakai maint ack ID --by NAME [--note TEXT]\n"
      "\n"
      "list  open records (default), soonest deadline first; --all includes completed and\n"
      "      canceled ones; --upcoming only those whose deadline or window is ahead.\n"
      "      -o json prints an array of records: id, source, service, kind, status, resources,\n"
      "      account, region, window_start, window_end, deadline, title, description,\n"
      "      first_seen, last_seen, recurrence_of (times RFC 3339 UTC).\n"
-     "show  one record and the timeline of every delivery that touched it; --raw adds the\n"
-     "      verbatim payloads.\n"},
+     "show  one record and the timeline of every delivery that touched it, its changes and\n"
+     "      its notifications; --raw adds the verbatim payloads.\n"
+     "ack   takes the record: stops its reminders; recorded in its history and announced.\n"},
+    {"silence", ak_cmd_silence, "Silence notifications for matching records for a while",
+     "usage: asakai silence add --match MATCHERS --for DURATION --reason TEXT [--by NAME]\n"
+     "       asakai silence list [-o table|json]\n"
+     "       asakai silence expire ID\n"
+     "\n"
+     "MATCHERS: comma-separated field OP value, OP one of = != =~ !~ (regex, anchored);\n"
+     "fields: service kind status account region source event_code importance resource\n"
+     "tag.<key>. Example: --match 'service=rds,kind=~.*upgrade' --for 7d --reason 'upgrade week'.\n"
+     "Silenced notifications are kept in the outbox as 'silenced' and in the record's history.\n"},
+    {"outbox", ak_cmd_outbox, "Show and retry the notification outbox",
+     "usage: asakai outbox list [--state pending|sent|dead|silenced] [-o table|json]\n"
+     "       asakai outbox retry [ID]     (no ID: every dead message)\n"
+     "\n"
+     "Every (record change, receiver) is one row, sent at least once with backoff; a row that\n"
+     "could not be delivered within notify.give_up_after is 'dead' until retried.\n"},
+    {"route", ak_cmd_route, "Show which receivers a record reaches, and why",
+     "usage: asakai route test --record ID [-o table|json]\n"
+     "       asakai route test [-o table|json] < record.json\n"},
     {"status", ak_cmd_status, "Show whether the daemon is up and what its archive holds",
      "usage: asakai status [-o table|json]\n"},
     {"help", cmd_help, "Show help for asakai or one command", "usage: asakai help [COMMAND]\n"},

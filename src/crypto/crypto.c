@@ -15,7 +15,9 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -79,6 +81,76 @@ void ak_sha256_hex(const void *data, size_t n, char out[65])
         out[2 * i + 1] = hex[md[i] & 0xf];
     }
     out[64] = 0;
+}
+
+static void to_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 0xf];
+    }
+    out[2 * n] = 0;
+}
+
+void ak_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t n, char out[65])
+{
+    static const unsigned char none[1];
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    /* HMAC() takes an int key length; OpenSSL treats a NULL key as "reuse the previous one" */
+    AK_BUG_ON(keylen > INT_MAX);
+    AK_BUG_ON(!HMAC(EVP_sha256(), key ? key : none, key ? (int)keylen : 0,
+                    data ? data : none, data ? n : 0, md, &mdlen));
+    AK_BUG_ON(mdlen != 32);
+    to_hex(md, mdlen, out);
+}
+
+int ak_random_hex(size_t n, char *out)
+{
+    unsigned char chunk[256];
+    size_t done = 0;
+
+    if (!out)
+        return AK_EINVAL;
+    while (done < n) {
+        size_t k = n - done < sizeof(chunk) ? n - done : sizeof(chunk);
+
+        if (RAND_bytes(chunk, (int)k) != 1) {
+            ERR_clear_error();
+            OPENSSL_cleanse(out, 2 * done);
+            out[0] = 0;
+            return AK_EIO;
+        }
+        to_hex(chunk, k, out + 2 * done);
+        done += k;
+    }
+    out[2 * n] = 0;
+    OPENSSL_cleanse(chunk, sizeof(chunk));
+    return AK_OK;
+}
+
+char *ak_base64_encode(const void *in, size_t n)
+{
+    /* EVP_EncodeBlock takes an int: encode in chunks of whole 3-byte groups */
+    const size_t chunk = 3 * 1024 * 1024;
+    const unsigned char *p = in;
+    size_t groups = n / 3 + (n % 3 != 0), outlen, pos = 0;
+    char *out;
+
+    AK_BUG_ON(in == NULL && n > 0);
+    AK_BUG_ON(ak_size_mul_overflow(groups, 4, &outlen) || outlen == SIZE_MAX);
+    out = ak_xmalloc(outlen + 1);
+    for (size_t off = 0; off < n; off += chunk) {
+        size_t k = n - off < chunk ? n - off : chunk;
+
+        pos += (size_t)EVP_EncodeBlock((unsigned char *)out + pos, p + off, (int)k);
+    }
+    AK_BUG_ON(pos != outlen);
+    out[outlen] = 0;
+    return out;
 }
 
 static bool is_b64_char(unsigned char c)

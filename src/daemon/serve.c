@@ -22,6 +22,7 @@
 #include "asakai/ak_httpc.h"
 #include "asakai/ak_intake.h"
 #include "asakai/ak_log.h"
+#include "asakai/ak_notify.h"
 #include "asakai/ak_util.h"
 #include "../core/ak_banned.h"
 
@@ -30,6 +31,11 @@ static bool loopback_listen(const char *listen)
 {
     return ak_startswith(listen, "127.") || ak_startswith(listen, "[::1]:") ||
            ak_startswith(listen, "localhost:") || listen[0] == ':';
+}
+
+static void kick_notify(void *arg)
+{
+    ak_notify_kick(arg);
 }
 
 static void replace(char **dst, const char *v)
@@ -44,6 +50,7 @@ int ak_daemon_serve(const char *config_path, const char *listen, const char *dat
     struct ak_buf err = AK_BUF_INIT(8192);
     struct ak_intake *in = NULL;
     struct ak_http *http = NULL;
+    struct ak_notify *notify = NULL;
     enum ak_log_level lvl;
     sigset_t set;
     int sig = 0, rc = 1, r;
@@ -92,6 +99,15 @@ int ak_daemon_serve(const char *config_path, const char *listen, const char *dat
                err.buf, NULL);
         goto out;
     }
+    if (cfg.n_receivers) {
+        r = ak_notify_start(&cfg, &notify, &err);
+        if (r < 0) {
+            ak_log(AK_LOG_ERR, "daemon", "cannot start notifications", "error", err.buf, NULL);
+            rc = r == AK_ECONFIG ? 2 : 1;
+            goto out;
+        }
+        ak_intake_set_listener(in, kick_notify, notify);
+    }
     r = ak_http_start(&cfg, in, &http, &err);
     if (r < 0) {
         ak_log(AK_LOG_ERR, "daemon", "cannot start the HTTP server", "error", err.buf, NULL);
@@ -115,6 +131,9 @@ int ak_daemon_serve(const char *config_path, const char *listen, const char *dat
     rc = 0;
 out:
     ak_http_stop(http);
+    if (in)
+        ak_intake_set_listener(in, NULL, NULL);
+    ak_notify_stop(notify); /* finishes the send in progress */
     ak_intake_stop(in);
     if (rc == 0)
         ak_log(AK_LOG_INFO, "daemon", "stopped cleanly", NULL);

@@ -171,6 +171,42 @@ static char *service_from_arn(const char *arn)
     return ak_xstrndup(p + 7, (size_t)(e - p - 7));
 }
 
+/* Resource tags: AWS allows 50 per resource, keys of 128 and values of 256 characters. Across
+ * the entities of one event, at most TAGS_MAX distinct keys are kept; longer keys or values are
+ * skipped, not truncated (a cut value would match the wrong route). */
+#define TAGS_MAX 100
+#define TAG_KEY_MAX 128
+#define TAG_VALUE_MAX 256
+
+/* Merges the string tags of one entity ({"env":"prod"}) into acc; later entities win. */
+static void merge_entity_tags(struct ak_json *acc, const struct ak_json *tags)
+{
+    for (void *it = ak_json_iter(tags); it; it = ak_json_iter_next(tags, it)) {
+        const char *k = ak_json_iter_key(it);
+        const struct ak_json *v = ak_json_iter_value(it);
+        if (!ak_json_is_str(v) || !*k || strlen(k) > TAG_KEY_MAX ||
+            ak_json_str_len(v) > TAG_VALUE_MAX || memchr(ak_json_str(v), 0, ak_json_str_len(v)))
+            continue;
+        if (!ak_json_get(acc, k) && ak_json_len(acc) >= TAGS_MAX)
+            continue;
+        ak_json_set(acc, k, ak_json_new_strn(ak_json_str(v), ak_json_str_len(v)));
+    }
+}
+
+static void add_tags(struct ak_obs *o, const struct health_in *in)
+{
+    struct ak_json *acc = ak_json_new_obj();
+
+    for (size_t i = 0; i < ak_json_len(in->entities); i++) {
+        const struct ak_json *t = ak_json_get(ak_json_at(in->entities, i), "tags");
+        if (ak_json_is_obj(t))
+            merge_entity_tags(acc, t);
+    }
+    if (ak_json_len(acc))
+        o->tags = ak_json_dump(acc, AK_JSON_COMPACT);
+    ak_json_free(acc);
+}
+
 static void add_resources(struct ak_obs *o, const struct health_in *in)
 {
     for (size_t i = 0; i < ak_json_len(in->entities); i++) {
@@ -211,6 +247,7 @@ static int health_build(const struct health_in *in, const struct ak_events_ctx *
     o->account = ak_xstrdup(account);
     o->region = ak_xstrdup(region);
     add_resources(o, in);
+    add_tags(o, in);
     o->window_start = in->start;
     o->window_end = in->end;
     o->deadline = ak_streq(in->category, "scheduledChange") ? in->start : 0;

@@ -31,6 +31,7 @@ void ak_obs_release(struct ak_obs *o)
     free(o->resources);
     free(o->title);
     free(o->description);
+    free(o->tags);
     memset(o, 0, sizeof(*o));
 }
 

@@ -251,6 +251,7 @@ static void h_maint_get(struct ak_http_req *rq, const char *tail)
         }
     }
     ak_json_set(o, "history", hist);
+    ak__http_record_extras(st, rec.id, o);
     ak__http_json(rq, 200, o);
 out:
     for (size_t i = 0; i < nd; i++)
@@ -355,5 +356,16 @@ const struct ak_http_route ak__http_routes[] = {
     {"GET", "/api/v1/raw", false, true, h_raw_list, "list the archive (?state=S ?limit=N)"},
     {"GET", "/api/v1/raw/", true, true, h_raw_get, "one archived message, verbatim"},
     {"GET", "/api/v1/stats", false, true, h_stats, "archive counts by state"},
+    {"POST", "/api/v1/maintenance/", true, true, ak__http_maint_post,
+     "acknowledge: POST ID/ack {by, note} (stops reminders)"},
+    {"GET", "/api/v1/silences", false, true, ak__http_silences_get, "list silences"},
+    {"POST", "/api/v1/silences", false, true, ak__http_silences_post,
+     "add a silence {match, for, reason, by}"},
+    {"POST", "/api/v1/silences/", true, true, ak__http_silences_post, "expire: POST ID/expire"},
+    {"GET", "/api/v1/outbox", false, true, ak__http_outbox_get, "notification outbox (?state=S)"},
+    {"POST", "/api/v1/outbox/retry", false, true, ak__http_outbox_retry,
+     "retry dead rows {id} or all"},
+    {"POST", "/api/v1/route/test", false, true, ak__http_route_test,
+     "which receivers a record reaches and why (?record=ID or a record JSON body)"},
 };
 const size_t ak__http_n_routes = AK_ARRAY_SIZE(ak__http_routes);

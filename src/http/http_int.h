@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "asakai/ak_buf.h"
 
@@ -12,6 +13,7 @@ struct MHD_Connection;
 struct ak_cfg;
 struct ak_intake;
 struct ak_http;
+struct ak_store;
 struct ak_intake_result;
 
 struct ak_http_req {
@@ -68,6 +70,16 @@ void ak__http_error(struct ak_http_req *rq, int status, const char *fmt, ...)
  * Returns false (and does not suspend) when the server is shutting down: answer at once. */
 bool ak__http_suspend(struct ak_http_req *rq, void (*finish)(struct ak_http_req *rq));
 void ak__http_resume(struct ak_http_req *rq);
+
+/* handlers_notify.c */
+struct ak_json;
+void ak__http_record_extras(struct ak_store *st, int64_t rec_id, struct ak_json *rec);
+void ak__http_maint_post(struct ak_http_req *rq, const char *tail);
+void ak__http_silences_get(struct ak_http_req *rq, const char *tail);
+void ak__http_silences_post(struct ak_http_req *rq, const char *tail);
+void ak__http_outbox_get(struct ak_http_req *rq, const char *tail);
+void ak__http_outbox_retry(struct ak_http_req *rq, const char *tail);
+void ak__http_route_test(struct ak_http_req *rq, const char *tail);
 
 /* GET / (dashboard.c): renders the overview page from a reader connection. */
 struct ak_store;

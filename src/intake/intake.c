@@ -99,6 +99,14 @@ void ak_intake_stop(struct ak_intake *in)
     free(in);
 }
 
+void ak_intake_set_listener(struct ak_intake *in, void (*fn)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&in->mu);
+    in->listener = fn;
+    in->listener_arg = arg;
+    pthread_mutex_unlock(&in->mu);
+}
+
 bool ak_intake_ready(struct ak_intake *in)
 {
     pthread_mutex_lock(&in->mu);

@@ -83,6 +83,8 @@ struct ak_intake {
     unsigned failed_count;
     int64_t retry_after_ms;
     struct region_re res[REGION_RE_MAX];
+    void (*listener)(void *arg);
+    void *listener_arg;
     size_t n_res;
 };
 

@@ -19,6 +19,7 @@
 
 #define PENDING_BATCH 32
 #define NORMALISE_MAX_ATTEMPTS 5
+#define BURST_NORMALISE 8
 
 /* Appends j to the queue; called with in->mu held. AK_EBUSY when stopping. */
 static int enqueue_locked(struct ak_intake *in, struct job *j)
@@ -151,6 +152,16 @@ static bool process_one(struct ak_intake *in, int64_t id, char **ret_state, char
     return r == AK_OK;
 }
 
+static void notify_listener(struct ak_intake *in)
+{
+    pthread_mutex_lock(&in->mu);
+    void (*fn)(void *) = in->listener;
+    void *arg = in->listener_arg;
+    pthread_mutex_unlock(&in->mu);
+    if (fn)
+        fn(arg);
+}
+
 static bool jobs_waiting(struct ak_intake *in)
 {
     pthread_mutex_lock(&in->mu);
@@ -190,6 +201,8 @@ static size_t process_pending(struct ak_intake *in, size_t max)
     }
     ak_store_set_durable(in->st, true);
     free(ids);
+    if (done)
+        notify_listener(in);
     return done;
 }
 
@@ -201,6 +214,8 @@ static void run_process_job(struct ak_intake *in, struct job *j)
     for (size_t i = 0; i < j->n; i++)
         process_one(in, j->ids[i], &j->states[i], &j->notes[i]);
     j->rc = AK_OK;
+    if (j->n)
+        notify_listener(in);
 }
 
 void *ak__intake_writer_main(void *arg)
@@ -264,12 +279,12 @@ void *ak__intake_writer_main(void *arg)
         if (proc)
             proc->done = true;
         pthread_cond_broadcast(&in->cv_done);
-        /* under a sustained burst the queue never empties: normalise one message per commit
-         * (after answering) so records still advance while acknowledging senders keeps the core;
-         * the rest catches up as soon as the burst ends */
+        /* under a sustained burst the queue never empties: after answering, normalise a few
+         * messages per commit so records (and their notifications) keep up while acknowledging
+         * senders keeps priority; process_pending stops early when new deliveries wait */
         if (n) {
             pthread_mutex_unlock(&in->mu);
-            process_pending(in, 1);
+            process_pending(in, BURST_NORMALISE);
             pthread_mutex_lock(&in->mu);
         }
     }

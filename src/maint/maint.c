@@ -16,6 +16,7 @@
 #include "asakai/ak_buf.h"
 #include "asakai/ak_err.h"
 #include "asakai/ak_events.h"
+#include "asakai/ak_json.h"
 #include "asakai/ak_store.h"
 #include "asakai/ak_time.h"
 #include "asakai/ak_util.h"
@@ -23,12 +24,23 @@
 #include "src/core/ak_banned.h"
 
 #define WHAT_MAX 159
+#define TAGS_MAX 100
+#define CHANGES_MAX 4
+
+/* A material change to record, in the same transaction, for notifications. */
+struct pending_change {
+    const char *kind;
+    char key[80];
+    char summary[160];
+};
 
 /* What one observation did to its record. */
 struct outcome {
     enum ak_maint_change change;
     int64_t recurrence_of;
     struct ak_buf what;
+    struct pending_change ch[CHANGES_MAX];
+    size_t n_ch;
 };
 
 struct ak_maint_cfg ak_maint_cfg_or_default(const struct ak_maint_cfg *cfg)
@@ -116,6 +128,67 @@ static void set_str(char **dst, const char *s)
     *dst = ak_xstrdup(s);
 }
 
+/* Queues a change row (kind is a static string; key and summary are copied, cut to fit). */
+static void change_add(struct outcome *oc, const char *kind, const char *key,
+                       const char *summary)
+{
+    struct pending_change *c;
+
+    AK_BUG_ON(oc->n_ch >= CHANGES_MAX);
+    c = &oc->ch[oc->n_ch++];
+    c->kind = kind;
+    snprintf(c->key, sizeof(c->key), "%s", key);
+    snprintf(c->summary, sizeof(c->summary), "%s", summary);
+}
+
+/* "2026-12-10T17:00Z": minutes are enough for people, seconds only when not zero. */
+static void fmt_short(int64_t ms, char *buf, size_t n)
+{
+    size_t len;
+
+    if (!ms) {
+        snprintf(buf, n, "unknown");
+        return;
+    }
+    ak_time_fmt_rfc3339(ms, buf, n);
+    len = strlen(buf);
+    if (len > 4 && strcmp(buf + len - 4, ":00Z") == 0) {
+        buf[len - 4] = 'Z';
+        buf[len - 3] = 0;
+    }
+}
+
+/* Merges the tags object text add into *tags (later keys win); at most TAGS_MAX keys. Tags
+ * are not news: they only refine routing. */
+static void merge_tags(char **tags, const char *add)
+{
+    struct ak_json *acc = NULL, *in = NULL;
+
+    if (!add || !*add)
+        return;
+    in = ak_json_parse(add, strlen(add), NULL);
+    if (!ak_json_is_obj(in) || ak_json_len(in) == 0)
+        goto out;
+    if (*tags)
+        acc = ak_json_parse(*tags, strlen(*tags), NULL);
+    if (!ak_json_is_obj(acc)) {
+        ak_json_free(acc);
+        acc = ak_json_new_obj();
+    }
+    for (void *it = ak_json_iter(in); it; it = ak_json_iter_next(in, it)) {
+        const char *k = ak_json_iter_key(it);
+        struct ak_json *v = ak_json_iter_value(it);
+        if (!ak_json_is_str(v) || (!ak_json_get(acc, k) && ak_json_len(acc) >= TAGS_MAX))
+            continue;
+        ak_json_set(acc, k, ak_json_ref(v));
+    }
+    free(*tags);
+    *tags = ak_json_len(acc) ? ak_json_dump(acc, AK_JSON_COMPACT) : NULL;
+out:
+    ak_json_free(acc);
+    ak_json_free(in);
+}
+
 static void what_add(struct outcome *oc, const char *fmt, const char *a, const char *b)
 {
     if (oc->what.len)
@@ -155,6 +228,7 @@ static void rec_from_obs(struct ak_maint_rec *r, const struct ak_obs *o, int64_t
     r->closed_at = ak_maint_status_closed(o->status) ? closed_time(o, now_ms) : 0;
     r->required = o->required;
     ak_maint_list_add(&r->sources, o->source);
+    merge_tags(&r->tags, o->tags);
     mark_mandatory(r, o);
 }
 
@@ -217,6 +291,7 @@ static int create_rec(struct ak_store *st, const struct ak_maint_cfg *cfg, const
         ak_buf_addf(&oc->what, "created (recurrence of #%lld)", (long long)rec_of);
     else
         ak_buf_add(&oc->what, "created");
+    change_add(oc, "created", "created", oc->what.buf);
     return AK_OK;
 }
 
@@ -226,6 +301,35 @@ static void fmt_when(int64_t ms, char *buf, size_t n)
         ak_time_fmt_rfc3339(ms, buf, n);
     else
         snprintf(buf, n, "unknown");
+}
+
+/* The change row of a date move: a new window start is a reschedule ("window:<start>:<deadline>"),
+ * a new deadline alone is "deadline:<ms>"; a new window end alone is not news. */
+static void date_change(const struct ak_maint_rec *r, struct outcome *oc, int64_t old_start,
+                        int64_t old_deadline)
+{
+    char a[AK_TIME_RFC3339_LEN], b[AK_TIME_RFC3339_LEN], key[80], sum[160];
+
+    if (old_start != r->window_start) {
+        fmt_short(old_start, a, sizeof(a));
+        fmt_short(r->window_start, b, sizeof(b));
+        snprintf(key, sizeof(key), "window:%lld:%lld", (long long)r->window_start,
+                 (long long)r->deadline);
+        if (old_start)
+            snprintf(sum, sizeof(sum), "rescheduled from %s to %s", a, b);
+        else
+            snprintf(sum, sizeof(sum), "scheduled for %s", b);
+        change_add(oc, "rescheduled", key, sum);
+    } else if (old_deadline != r->deadline) {
+        fmt_short(old_deadline, a, sizeof(a));
+        fmt_short(r->deadline, b, sizeof(b));
+        snprintf(key, sizeof(key), "deadline:%lld", (long long)r->deadline);
+        if (old_deadline)
+            snprintf(sum, sizeof(sum), "deadline moved from %s to %s", a, b);
+        else
+            snprintf(sum, sizeof(sum), "deadline set to %s", b);
+        change_add(oc, "deadline", key, sum);
+    }
 }
 
 /* Window and deadline: returns true when one of them moved. */
@@ -250,6 +354,7 @@ static bool merge_dates(struct ak_maint_rec *r, const struct ak_obs *o, struct o
     if (!moved)
         return false;
     bool by_window = old_start != r->window_start;
+    date_change(r, oc, old_start, old_deadline);
     fmt_when(by_window ? old_start : old_deadline, a, sizeof(a));
     fmt_when(by_window ? r->window_start : r->deadline, b, sizeof(b));
     if (ak_streq(o->status, "scheduled") || ak_streq(o->status, "rescheduled")) {
@@ -272,8 +377,12 @@ static bool merge_status(struct ak_maint_rec *r, const struct ak_obs *o, int64_t
 
     if (got > have || (got == 0 && have == 0 && ak_streq(o->status, "rescheduled") &&
                        !ak_streq(r->status, "rescheduled"))) {
+        char key[80], sum[160];
         set_str(&r->status, o->status);
         what_add(oc, "status %s -> %s", old, r->status);
+        snprintf(key, sizeof(key), "status:%s", r->status);
+        snprintf(sum, sizeof(sum), "status %s -> %s", old, r->status);
+        change_add(oc, "status", key, sum);
         changed = true;
         if (got == 2) {
             r->closed_at = closed_time(o, now_ms);
@@ -323,6 +432,7 @@ static int merge_rec(struct ak_store *st, struct ak_maint_rec *r, const struct a
     if (!r->region)
         set_str(&r->region, o->region);
     ak_maint_list_add(&r->sources, o->source);
+    merge_tags(&r->tags, o->tags);
     r->last_seen = now_ms;
     if (!material) {
         oc->change = AK_MAINT_UNCHANGED;
@@ -371,6 +481,24 @@ static int check_obs(const struct ak_obs *o, struct ak_buf *err)
     return AK_OK;
 }
 
+static int add_changes(struct ak_store *st, int64_t rec_id, const struct outcome *oc,
+                       int64_t now_ms)
+{
+    int r = AK_OK;
+
+    for (size_t i = 0; r == AK_OK && i < oc->n_ch; i++) {
+        struct ak_change c = {0};
+        c.rec_id = rec_id;
+        c.kind = (char *)oc->ch[i].kind;
+        c.key = (char *)oc->ch[i].key;
+        c.summary = (char *)oc->ch[i].summary;
+        c.at = now_ms;
+        /* a change already recorded (a window moved back and forth) is not news again */
+        r = ak_store_change_add(st, &c, NULL, NULL);
+    }
+    return r;
+}
+
 static int add_delivery(struct ak_store *st, int64_t rec_id, int64_t raw_id, const char *channel,
                         const char *message_id, int64_t now_ms, const char *what)
 {
@@ -410,6 +538,8 @@ int ak_maint_apply(struct ak_store *st, const struct ak_maint_cfg *cfg, const st
         goto out;
     rec_id = fresh.id ? fresh.id : cur.id;
     r = add_delivery(st, rec_id, raw_id, channel, message_id, now_ms, oc.what.buf);
+    if (r == AK_OK)
+        r = add_changes(st, rec_id, &oc, now_ms);
     if (r < 0)
         goto out;
     memset(ret, 0, sizeof(*ret));

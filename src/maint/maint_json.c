@@ -70,6 +70,22 @@ static void set_strings(struct ak_json *j, const struct ak_maint_rec *r)
     ak_json_set_str(j, "region", r->region);
 }
 
+/* tags as an object (null when none, or when the stored text is not an object) and who
+ * acknowledged the record. */
+static void set_ack(struct ak_json *j, const struct ak_maint_rec *r)
+{
+    struct ak_json *tags = r->tags ? ak_json_parse(r->tags, strlen(r->tags), NULL) : NULL;
+
+    if (!ak_json_is_obj(tags)) {
+        ak_json_free(tags);
+        tags = ak_json_new_null();
+    }
+    ak_json_set(j, "tags", tags);
+    ak_json_set_str(j, "acked_by", r->acked_by);
+    ak_json_set_str(j, "ack_note", r->ack_note);
+    ak_json_set_time(j, "acked_at", r->acked_at);
+}
+
 struct ak_json *ak_maint_rec_json(const struct ak_maint_cfg *cfg, const struct ak_maint_rec *r,
                                   int64_t now_ms)
 {
@@ -94,6 +110,7 @@ struct ak_json *ak_maint_rec_json(const struct ak_maint_cfg *cfg, const struct a
         ak_json_set_int(j, "recurrence_of", r->recurrence_of);
     else
         ak_json_set(j, "recurrence_of", ak_json_new_null());
+    set_ack(j, r);
     ak_json_set_bool(j, "required", r->required);
     important = ak_maint_is_important(cfg, r, now_ms, &why);
     ak_json_set_bool(j, "important", important);

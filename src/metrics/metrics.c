@@ -75,6 +75,15 @@ void ak_metrics_add(const char *name, const char *labels, double v)
     pthread_mutex_unlock(&lock);
 }
 
+void ak_metrics_set(const char *name, const char *labels, double v)
+{
+    pthread_mutex_lock(&lock);
+    struct series *s = find(name, labels ? labels : "");
+    if (s)
+        s->value = v;
+    pthread_mutex_unlock(&lock);
+}
+
 void ak_metrics_inc(const char *name, const char *labels)
 {
     ak_metrics_add(name, labels, 1);

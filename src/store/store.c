@@ -6,12 +6,14 @@
 #include "asakai/ak_store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "asakai/ak_buf.h"
 #include "asakai/ak_err.h"
@@ -25,10 +27,23 @@
 #define REC_COLS                                                                                   \
     "id, key, source, service, kind, family, status, event_code, account, region, "                \
     "window_start, window_end, deadline, title, description, first_seen, last_seen, closed_at, "   \
-    "recurrence_of, required, important, important_why, sources, resources"
+    "recurrence_of, required, important, important_why, sources, resources, tags, acked_by, "      \
+    "ack_note, acked_at"
 
-#define REC_VALUES_23 "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, " \
-                      "?17, ?18, ?19, ?20, ?21, ?22, ?23"
+#define REC_VALUES_27 "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, " \
+                      "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27"
+
+#define CHANGE_COLS "id, rec_id, kind, key, summary, at"
+#define OUTBOX_COLS                                                                                \
+    "id, rec_id, change_id, receiver, key, state, attempts, created_at, next_at, sent_at, "        \
+    "last_error, note"
+#define SILENCE_COLS "id, matchers, starts_at, ends_at, reason, created_by, created_at, expired_at"
+
+/* A pending outbox row o is at the head of its (record, receiver) queue when no older pending
+ * row exists for the pair: the partial index outbox_head answers that with one seek. */
+#define OUTBOX_HEAD(o)                                                                             \
+    "NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.rec_id = " o ".rec_id "    \
+    "AND p.receiver = " o ".receiver AND p.id < " o ".id)"
 
 #define REC_DATE "COALESCE(NULLIF(deadline, 0), NULLIF(window_start, 0))"
 
@@ -57,14 +72,15 @@ static const char *const sql_text[AK_SQL__MAX] = {
     [AK_SQL_REC_INSERT] =
         "INSERT INTO records (key, source, service, kind, family, status, event_code, account, "
         "region, window_start, window_end, deadline, title, description, first_seen, last_seen, "
-        "closed_at, recurrence_of, required, important, important_why, sources, resources) "
-        "VALUES (" REC_VALUES_23 ")",
+        "closed_at, recurrence_of, required, important, important_why, sources, resources, tags, "
+        "acked_by, ack_note, acked_at) VALUES (" REC_VALUES_27 ")",
     [AK_SQL_REC_UPDATE] =
         "UPDATE records SET key = ?1, source = ?2, service = ?3, kind = ?4, family = ?5, "
         "status = ?6, event_code = ?7, account = ?8, region = ?9, window_start = ?10, "
         "window_end = ?11, deadline = ?12, title = ?13, description = ?14, first_seen = ?15, "
         "last_seen = ?16, closed_at = ?17, recurrence_of = ?18, required = ?19, important = ?20, "
-        "important_why = ?21, sources = ?22, resources = ?23 WHERE id = ?24",
+        "important_why = ?21, sources = ?22, resources = ?23, tags = ?24, acked_by = ?25, "
+        "ack_note = ?26, acked_at = ?27 WHERE id = ?28",
     [AK_SQL_REC_RES_DELETE] = "DELETE FROM record_resources WHERE rec_id = ?1",
     [AK_SQL_REC_RES_INSERT] =
         "INSERT INTO record_resources (rec_id, pos, resource) VALUES (?1, ?2, ?3)",
@@ -84,12 +100,75 @@ static const char *const sql_text[AK_SQL__MAX] = {
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [AK_SQL_DELIVERY_LIST] = "SELECT id, rec_id, raw_id, channel, message_id, at, change "
                              "FROM deliveries WHERE rec_id = ?1 ORDER BY id",
+    [AK_SQL_REC_ACK] =
+        "UPDATE records SET acked_by = ?2, ack_note = ?3, acked_at = ?4 WHERE id = ?1",
+    [AK_SQL_CHANGE_INSERT] = "INSERT INTO changes (rec_id, kind, key, summary, at) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (rec_id, key) DO NOTHING",
+    [AK_SQL_CHANGE_ID_BY_KEY] = "SELECT id FROM changes WHERE rec_id = ?1 AND key = ?2",
+    [AK_SQL_CHANGE_LIST_AFTER] =
+        "SELECT " CHANGE_COLS " FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
+    [AK_SQL_CHANGE_LIST_REC] = "SELECT " CHANGE_COLS " FROM changes WHERE rec_id = ?1 ORDER BY id",
+    [AK_SQL_OUTBOX_INSERT] =
+        "INSERT INTO outbox (rec_id, change_id, receiver, key, state, attempts, created_at, "
+        "next_at, sent_at, last_error, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+        "ON CONFLICT (rec_id, receiver, key) DO NOTHING",
+    [AK_SQL_OUTBOX_ID_BY_KEY] =
+        "SELECT id FROM outbox WHERE rec_id = ?1 AND receiver = ?2 AND key = ?3",
+    /* Plan (checked by test_store's outbox_due_uses_indexes): SEARCH o USING INDEX outbox_next
+     * (next_at<?), then per row SEARCH p USING INDEX outbox_head (rec_id=? AND receiver=? AND
+     * id<?); a temp b-tree orders the due rows by id. Without statistics SQLite would prefer
+     * the equality on outbox_state and walk every pending row, those in backoff included, so
+     * the index is named: only rows due by time are visited. */
+    [AK_SQL_OUTBOX_DUE] = "SELECT " OUTBOX_COLS " FROM outbox o INDEXED BY outbox_next "
+                          "WHERE o.state = 'pending' AND "
+                          "o.next_at <= ?1 AND " OUTBOX_HEAD("o") " ORDER BY o.id LIMIT ?2",
+    /* walks outbox_next in time order and stops at the first queue head */
+    [AK_SQL_OUTBOX_NEXT_DUE] = "SELECT o.next_at FROM outbox o INDEXED BY outbox_next "
+                               "WHERE o.state = 'pending' AND " OUTBOX_HEAD("o") " "
+                               "ORDER BY o.next_at LIMIT 1",
+    [AK_SQL_OUTBOX_UPDATE] = "UPDATE outbox SET state = ?2, attempts = ?3, next_at = ?4, "
+                             "sent_at = ?5, last_error = ?6, note = ?7 WHERE id = ?1",
+    [AK_SQL_OUTBOX_GET] = "SELECT " OUTBOX_COLS " FROM outbox WHERE id = ?1",
+    [AK_SQL_OUTBOX_LIST_ALL] = "SELECT " OUTBOX_COLS " FROM outbox ORDER BY id DESC LIMIT ?1",
+    [AK_SQL_OUTBOX_LIST_STATE] =
+        "SELECT " OUTBOX_COLS " FROM outbox WHERE state = ?1 ORDER BY id DESC LIMIT ?2",
+    [AK_SQL_OUTBOX_COUNTS] = "SELECT state, count(*) FROM outbox GROUP BY state",
+    /* created_at = now: the give-up clock starts again */
+    [AK_SQL_OUTBOX_RETRY_ONE] = "UPDATE outbox SET state = 'pending', attempts = 0, next_at = ?2, "
+                                "created_at = ?2 WHERE id = ?1 AND state = 'dead'",
+    [AK_SQL_OUTBOX_RETRY_ALL] = "UPDATE outbox SET state = 'pending', attempts = 0, next_at = ?1, "
+                                "created_at = ?1 WHERE state = 'dead'",
+    [AK_SQL_OUTBOX_EXISTS] = "SELECT 1 FROM outbox WHERE id = ?1",
+    [AK_SQL_THREAD_GET] = "SELECT ref FROM threads WHERE rec_id = ?1 AND receiver = ?2",
+    [AK_SQL_THREAD_SET] = "INSERT INTO threads (rec_id, receiver, ref) VALUES (?1, ?2, ?3) "
+                          "ON CONFLICT (rec_id, receiver) DO UPDATE SET ref = excluded.ref",
+    [AK_SQL_SILENCE_INSERT] =
+        "INSERT INTO silences (matchers, starts_at, ends_at, reason, created_by, created_at, "
+        "expired_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [AK_SQL_SILENCE_LIST_ALL] = "SELECT " SILENCE_COLS " FROM silences ORDER BY id",
+    [AK_SQL_SILENCE_LIST_ACTIVE] =
+        "SELECT " SILENCE_COLS " FROM silences WHERE starts_at <= ?1 AND ends_at > ?1 "
+        "AND (expired_at = 0 OR expired_at > ?1) ORDER BY id",
+    [AK_SQL_SILENCE_EXPIRE] =
+        "UPDATE silences SET expired_at = ?2 WHERE id = ?1 AND expired_at = 0",
+    [AK_SQL_SILENCE_EXISTS] = "SELECT 1 FROM silences WHERE id = ?1",
+    [AK_SQL_KV_GET] = "SELECT value FROM kv WHERE key = ?1",
+    [AK_SQL_KV_SET] = "INSERT INTO kv (key, value) VALUES (?1, ?2) "
+                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 };
 
+static int install_id_create(struct ak_store *st, struct ak_buf *err);
+
 /* Schema migrations: step i brings the database to user_version i + 1. Never edit a released
- * step; append a new one. Each runs in its own transaction with the version bump. */
-static const char *const migrations[] = {
-    "PRAGMA application_id = 1634427241;" /* AK_STORE_APP_ID */
+ * step; append a new one. Each runs in its own transaction with the version bump; post (may be
+ * NULL) runs after the SQL inside the same transaction, for data SQL cannot make. */
+struct migration {
+    const char *sql;
+    int (*post)(struct ak_store *st, struct ak_buf *err);
+};
+
+static const struct migration migrations[] = {
+    {"PRAGMA application_id = 1634427241;" /* AK_STORE_APP_ID */
     "CREATE TABLE raw ("
     "  id INTEGER PRIMARY KEY,"
     "  channel TEXT NOT NULL,"
@@ -131,7 +210,55 @@ static const char *const migrations[] = {
     "  channel TEXT, message_id TEXT,"
     "  at INTEGER NOT NULL,"
     "  change TEXT);"
-    "CREATE INDEX deliveries_rec ON deliveries (rec_id, id);",
+    "CREATE INDEX deliveries_rec ON deliveries (rec_id, id);", NULL},
+    /* 2: notifications — record tags and acknowledgement, changes, outbox, threads, silences,
+     * kv. Outbox rec_id/change_id are 0 for a digest, hence no foreign key on them. */
+    {"ALTER TABLE records ADD COLUMN tags TEXT;"
+    "ALTER TABLE records ADD COLUMN acked_by TEXT;"
+    "ALTER TABLE records ADD COLUMN ack_note TEXT;"
+    "ALTER TABLE records ADD COLUMN acked_at INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE changes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  rec_id INTEGER NOT NULL REFERENCES records (id),"
+    "  kind TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  summary TEXT,"
+    "  at INTEGER NOT NULL,"
+    "  UNIQUE (rec_id, key));"
+    "CREATE INDEX changes_rec ON changes (rec_id, id);"
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  rec_id INTEGER NOT NULL DEFAULT 0,"
+    "  change_id INTEGER NOT NULL DEFAULT 0,"
+    "  receiver TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (state IN ('pending', 'sent', 'dead', 'silenced')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  next_at INTEGER NOT NULL DEFAULT 0,"
+    "  sent_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT, note TEXT,"
+    "  UNIQUE (rec_id, receiver, key));"
+    "CREATE INDEX outbox_state ON outbox (state, id);"
+    "CREATE INDEX outbox_head ON outbox (rec_id, receiver, id) WHERE state = 'pending';"
+    "CREATE INDEX outbox_next ON outbox (next_at) WHERE state = 'pending';"
+    "CREATE TABLE threads ("
+    "  rec_id INTEGER NOT NULL,"
+    "  receiver TEXT NOT NULL,"
+    "  ref TEXT NOT NULL,"
+    "  PRIMARY KEY (rec_id, receiver)) WITHOUT ROWID;"
+    "CREATE TABLE silences ("
+    "  id INTEGER PRIMARY KEY,"
+    "  matchers TEXT NOT NULL,"
+    "  starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL,"
+    "  reason TEXT, created_by TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  expired_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE kv ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL) WITHOUT ROWID;",
+     install_id_create},
 };
 
 #define AK_STORE_VERSION ((int)AK_ARRAY_SIZE(migrations))
@@ -331,6 +458,62 @@ out:
     return r;
 }
 
+/* Fills buf with n bytes from /dev/urandom (the store does not link a crypto library). */
+static int urandom_bytes(unsigned char *buf, size_t n, struct ak_buf *err)
+{
+    size_t got = 0;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return ak_err(err, AK_EIO, "cannot open /dev/urandom: %s.", strerror(errno));
+    while (got < n) {
+        ssize_t k = read(fd, buf + got, n - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            int e = k < 0 ? errno : EIO;
+            close(fd);
+            return ak_err(err, AK_EIO, "cannot read /dev/urandom: %s.", strerror(e));
+        }
+        got += (size_t)k;
+    }
+    close(fd);
+    return AK_OK;
+}
+
+/* kv "install_id": 16 random bytes in hex, made once when the kv table is created. It names
+ * this installation (e.g. in Message-IDs) without revealing anything about the host. */
+static int install_id_create(struct ak_store *st, struct ak_buf *err)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char b[16];
+    char id[2 * sizeof(b) + 1];
+    sqlite3_stmt *s = NULL;
+    int r = urandom_bytes(b, sizeof(b), err), rc;
+
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < sizeof(b); i++) {
+        id[2 * i] = hex[b[i] >> 4];
+        id[2 * i + 1] = hex[b[i] & 15];
+    }
+    id[2 * sizeof(b)] = 0;
+    rc = sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO kv (key, value) "
+                                    "VALUES ('install_id', ?1)", -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+            rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK)
+        r = ak_err(err, ak_store_map_rc(rc), "%s: cannot create the installation id: %s.",
+                   st->path, sqlite3_errmsg(st->db));
+    sqlite3_finalize(s);
+    return r;
+}
+
 /* Reads a one-integer PRAGMA (uncached: only used while opening). */
 static int pragma_int(sqlite3 *db, const char *sql, int64_t *ret)
 {
@@ -381,7 +564,9 @@ static int migrate_step(struct ak_store *st, int to, struct ak_buf *err)
     }
     if (v >= to)
         goto out;
-    r = exec_sql(st, migrations[to - 1], err);
+    r = exec_sql(st, migrations[to - 1].sql, err);
+    if (r == AK_OK && migrations[to - 1].post)
+        r = migrations[to - 1].post(st, err);
     if (r < 0)
         goto out;
     snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", to);

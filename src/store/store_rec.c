@@ -33,6 +33,9 @@ void ak_maint_rec_release(struct ak_maint_rec *r)
     free(r->important_why);
     free(r->sources);
     free(r->family);
+    free(r->tags);
+    free(r->acked_by);
+    free(r->ack_note);
     memset(r, 0, sizeof(*r));
 }
 
@@ -68,7 +71,7 @@ static void resources_json(const struct ak_maint_rec *r, struct ak_buf *b)
     ak_buf_addc(b, ']');
 }
 
-/* Binds the 23 record fields in the column order of AK_SQL_REC_INSERT / _UPDATE. */
+/* Binds the 27 record fields in the column order of AK_SQL_REC_INSERT / _UPDATE. */
 static int rec_bind(sqlite3_stmt *s, const struct ak_maint_rec *r, const char *res_json)
 {
     const char *strs1[] = {r->key, r->source, r->service, r->kind, r->family, r->status,
@@ -98,6 +101,14 @@ static int rec_bind(sqlite3_stmt *s, const struct ak_maint_rec *r, const char *r
         ret = ak_store_bind_str(s, 22, r->sources);
     if (ret == AK_OK)
         ret = ak_store_bind_str(s, 23, res_json);
+    if (ret == AK_OK)
+        ret = ak_store_bind_str(s, 24, r->tags);
+    if (ret == AK_OK)
+        ret = ak_store_bind_str(s, 25, r->acked_by);
+    if (ret == AK_OK)
+        ret = ak_store_bind_str(s, 26, r->ack_note);
+    if (ret == AK_OK)
+        ret = ak_store_bind_i64(s, 27, r->acked_at);
     return ret;
 }
 
@@ -152,7 +163,7 @@ static int rec_write(struct ak_store *st, const struct ak_maint_rec *r, int64_t 
     if (ret == AK_OK)
         ret = rec_bind(s, r, res.buf);
     if (ret == AK_OK && id)
-        ret = ak_store_bind_i64(s, 24, id);
+        ret = ak_store_bind_i64(s, 28, id);
     if (ret == AK_OK)
         ret = ak_store_step_done(s);
     if (ret == AK_OK && id && sqlite3_changes(st->db) == 0)
@@ -212,6 +223,11 @@ static void rec_read_row(sqlite3_stmt *s, struct ak_maint_rec *r)
     r->important = ak_store_col_i64(s, 20) != 0;
     r->important_why = ak_store_col_str(s, 21);
     r->sources = ak_store_col_str(s, 22);
+    /* column 23 is the resources convenience copy: resources come from record_resources */
+    r->tags = ak_store_col_str(s, 24);
+    r->acked_by = ak_store_col_str(s, 25);
+    r->ack_note = ak_store_col_str(s, 26);
+    r->acked_at = ak_store_col_i64(s, 27);
 }
 
 static int rec_load_resources(struct ak_store *st, struct ak_maint_rec *r)

@@ -625,6 +625,613 @@ AK_TEST(dump_into_capped_buffer)
     ak_buf_release(&out);
 }
 
+/* ---- notifications: notify.*, receivers, route (issue 3) ---- */
+
+AK_TEST(notify_defaults)
+{
+    struct ak_cfg c;
+
+    ak_cfg_defaults(&c);
+    AK_ASSERT_EQ_INT(c.n_reminders, 5);
+    AK_ASSERT_EQ_INT(c.reminders_ms[0], 14 * DAY);
+    AK_ASSERT_EQ_INT(c.reminders_ms[1], 7 * DAY);
+    AK_ASSERT_EQ_INT(c.reminders_ms[2], 3 * DAY);
+    AK_ASSERT_EQ_INT(c.reminders_ms[3], 1 * DAY);
+    AK_ASSERT_EQ_INT(c.reminders_ms[4], 2 * 3600 * SEC);
+    AK_ASSERT_EQ_INT(c.notify_give_up_ms, 24 * 3600 * SEC);
+    AK_ASSERT_EQ_INT(c.notify_backoff_min_ms, 5 * SEC);
+    AK_ASSERT_EQ_INT(c.notify_backoff_max_ms, 600 * SEC);
+    AK_ASSERT_EQ_INT(c.notify_timeout_ms, 15 * SEC);
+    AK_ASSERT_STR(c.digest_time, "09:00");
+    AK_ASSERT_STR(c.digest_tz, "Asia/Tokyo");
+    AK_ASSERT_EQ_INT(c.n_receivers, 0);
+    AK_ASSERT_NULL(c.receivers);
+    AK_ASSERT_NULL(c.route);
+    ak_cfg_release(&c);
+    AK_ASSERT_NULL(c.reminders_ms);
+}
+
+AK_TEST(notify_full_file)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    const struct ak_cfg_receiver *r;
+    const struct ak_cfg_route *rt;
+    char path[1024], *m;
+
+    setenv("AK_TEST_SMTP_PASSWORD", "smtp-pw", 1);
+    setenv("AK_TEST_SLACK_URL", "https://hooks.slack.com/services/T1/B2/zzz", 1);
+    setenv("AK_TEST_SLACK_TOKEN", "xoxb-123", 1);
+    setenv("AK_TEST_HOOK_SECRET", "hook-secret", 1);
+    snprintf(path, sizeof(path), "%s/tests/data/cfg/notify.yaml", ak_test_srcdir());
+    AK_ASSERT_OK(ak_cfg_load(path, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    /* notify.*: reminders sorted descending */
+    AK_ASSERT_EQ_INT(c.n_reminders, 4);
+    AK_ASSERT_EQ_INT(c.reminders_ms[0], 14 * DAY);
+    AK_ASSERT_EQ_INT(c.reminders_ms[1], 1 * DAY);
+    AK_ASSERT_EQ_INT(c.reminders_ms[2], 2 * 3600 * SEC);
+    AK_ASSERT_EQ_INT(c.reminders_ms[3], 30 * 60 * SEC);
+    AK_ASSERT_EQ_INT(c.notify_give_up_ms, 2 * DAY);
+    AK_ASSERT_EQ_INT(c.notify_backoff_min_ms, 2 * SEC);
+    AK_ASSERT_EQ_INT(c.notify_backoff_max_ms, 300 * SEC);
+    AK_ASSERT_EQ_INT(c.notify_timeout_ms, 20 * SEC);
+    AK_ASSERT_STR(c.digest_time, "08:30");
+    AK_ASSERT_STR(c.digest_tz, "Europe/Berlin");
+    AK_ASSERT_EQ_INT(c.n_receivers, 5);
+    r = &c.receivers[0];
+    AK_ASSERT_STR(r->name, "team-mail");
+    AK_ASSERT_EQ_INT(r->kind, AK_RECV_EMAIL);
+    AK_ASSERT_STR(r->smarthost, "smtp://mail.example.com:587");
+    AK_ASSERT_STR(r->from, "asakai@example.com");
+    AK_ASSERT_EQ_INT(r->to.n, 2);
+    AK_ASSERT_STR(r->to.v[1], "dba@example.com");
+    AK_ASSERT_STR(r->username, "asakai");
+    AK_ASSERT_STR(r->password, "smtp-pw");
+    AK_ASSERT_EQ_INT(r->starttls, 1);
+    AK_ASSERT_STR(r->ca_file, "/etc/ssl/certs/ca-certificates.crt");
+    AK_ASSERT(r->digest); /* email: on by default */
+    AK_ASSERT_STR(r->digest_time, "08:30"); /* from notify.* */
+    AK_ASSERT_STR(r->digest_tz, "Europe/Berlin");
+    AK_ASSERT_EQ_INT(r->line, 12);
+    r = &c.receivers[1];
+    AK_ASSERT_EQ_INT(r->kind, AK_RECV_SLACK);
+    AK_ASSERT_STR(r->webhook_url, "https://hooks.slack.com/services/T1/B2/zzz");
+    AK_ASSERT_NULL(r->bot_token);
+    AK_ASSERT_STR(r->api_url, "https://slack.com/api");
+    AK_ASSERT(r->digest);
+    AK_ASSERT_STR(r->digest_time, "18:00");
+    r = &c.receivers[2];
+    AK_ASSERT_STR(r->name, "dba_bot");
+    AK_ASSERT_STR(r->bot_token, "xoxb-123");
+    AK_ASSERT_STR(r->channel, "#dba");
+    AK_ASSERT_STR(r->api_url, "http://127.0.0.1:8089/api");
+    AK_ASSERT(!r->digest); /* slack: off by default */
+    AK_ASSERT_STR(r->digest_tz, "UTC");
+    r = &c.receivers[3];
+    AK_ASSERT_EQ_INT(r->kind, AK_RECV_WEBHOOK);
+    AK_ASSERT_STR(r->url, "https://hooks.example.com/asakai");
+    AK_ASSERT_STR(r->secret, "hook-secret");
+    r = &c.receivers[4];
+    AK_ASSERT_STR(r->smarthost, "smtps://smtp.example.com");
+    AK_ASSERT_EQ_INT(r->starttls, -1);
+    AK_ASSERT(!r->digest);
+    /* the tree */
+    rt = c.route;
+    AK_ASSERT(rt != NULL);
+    AK_ASSERT_EQ_INT(rt->line, 38);
+    AK_ASSERT_EQ_INT(rt->match.n, 0);
+    AK_ASSERT_EQ_INT(rt->receivers.n, 1);
+    AK_ASSERT_STR(rt->receivers.v[0], "team-mail");
+    AK_ASSERT_EQ_INT(rt->n_routes, 3);
+    m = ak_matchers_format(&rt->routes[0].match);
+    AK_ASSERT_STR(m, "importance=high");
+    free(m);
+    AK_ASSERT(rt->routes[0].cont);
+    m = ak_matchers_format(&rt->routes[1].match);
+    AK_ASSERT_STR(m, "service=rds,tag.team=~dba|data,status!=completed,kind!~\"test,.*\"");
+    free(m);
+    AK_ASSERT(!rt->routes[1].cont);
+    AK_ASSERT_EQ_INT(rt->routes[1].receivers.n, 2);
+    AK_ASSERT_STR(rt->routes[1].receivers.v[1], "hook-1");
+    AK_ASSERT_EQ_INT(rt->routes[1].n_routes, 1);
+    AK_ASSERT_STR(rt->routes[1].routes[0].receivers.v[0], "relay");
+    AK_ASSERT_EQ_INT(rt->routes[1].routes[0].match.v[0].op, AK_MATCH_RE);
+    AK_ASSERT_EQ_INT(rt->routes[2].match.n, 0);
+    AK_ASSERT_EQ_INT(rt->routes[2].line, 50);
+    ak_cfg_release(&c);
+    AK_ASSERT_NULL(c.receivers);
+    AK_ASSERT_NULL(c.route);
+    ak_buf_release(&err);
+}
+
+AK_TEST(notify_errors_file)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    char path[1024], want[1400];
+
+    setenv("AK_TEST_HOOK_SECRET", "hook-secret", 1);
+    snprintf(path, sizeof(path), "%s/tests/data/cfg/notify_errors.yaml", ak_test_srcdir());
+    AK_ASSERT_EQ_INT(ak_cfg_load(path, &c, &err), AK_ECONFIG);
+    AK_ASSERT_NULL(c.receivers);
+#define LINE(l, rest)                                                                              \
+    do {                                                                                           \
+        snprintf(want, sizeof(want), "%s:%s\n", path, l rest);                                    \
+        AK_ASSERT_CONTAINS(err.buf, want);                                                         \
+    } while (0)
+    LINE("3:24: ", "receivers[0].email.smarthost: must be a URL starting with smtp:// or "
+                   "smtps://");
+    LINE("4:11: ", "receivers[1].name: duplicate receiver name \"mail\" (first defined at "
+                   "line 2)");
+    LINE("8:5: ", "receivers[2]: has both email and slack; a receiver has exactly one kind "
+                  "(define two receivers and route to both)");
+    LINE("9:11: ", "receivers[3].name: a receiver name is 1 to 64 of a-z, 0-9, '_' and '-'");
+    LINE("10:20: ", "receivers[3].webhook.url: must be a URL starting with https:// or http://");
+    LINE("12:19: ", "notify.reminders[1]: not a duration (examples: 500ms, 15s, 2h, 30d)");
+    LINE("16:27: ", "route.routes[0].match_re.service: bad regular expression: unbalanced "
+                    "parentheses or brackets");
+    LINE("17:19: ", "route.routes[0].receivers[0]: no receiver named \"nobody\" (defined: mail, "
+                    "both)");
+    LINE("18:23: ", "route.routes[1].match.colour: unknown field (fields: service, kind, status, "
+                    "account, region, source, event_code, importance, resource, tag.<key>)");
+#undef LINE
+    AK_ASSERT_EQ_INT(count_lines(err.buf), 9);
+    AK_ASSERT(strstr(err.buf, "hook-secret") == NULL);
+    ak_buf_release(&err);
+}
+
+/* Loads yaml expecting failure; err gets exactly the messages. */
+static int load_err(const char *yaml, struct ak_buf *err)
+{
+    struct ak_cfg c;
+    int r;
+
+    ak_buf_reset(err);
+    r = load(yaml, &c, err);
+    if (r == AK_OK)
+        ak_cfg_release(&c);
+    return r;
+}
+
+#define RECV(kind) "receivers:\n  - name: x\n    " kind "\n"
+
+AK_TEST(receiver_errors)
+{
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    AK_ASSERT_EQ_INT(load_err("receivers:\n  - name: x\n", &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:2:5: receivers[0]: needs one of email, slack or webhook\n");
+    AK_ASSERT_EQ_INT(load_err("receivers:\n  - webhook: {url: 'http://h/'}\n", &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:2:5: receivers[0]: needs name\n");
+    AK_ASSERT_EQ_INT(load_err("receivers: {name: x}\n", &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:1:12: receivers: expected a list of receivers, got a "
+                           "mapping\n");
+    AK_ASSERT_EQ_INT(load_err(RECV("email: {smarthost: 'smtp://user:pw@h', from: a@b, to: [c@d]}"),
+                              &err),
+                     AK_ECONFIG);
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:3:24: receivers[0].email.smarthost: a URL must not carry "
+                                "user@ credentials");
+    AK_ASSERT(strstr(err.buf, "pw") == NULL);
+    AK_ASSERT_EQ_INT(load_err(RECV("email: {smarthost: 'smtp://h:99999', from: a@b, to: [c@d]}"),
+                              &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:3:24: receivers[0].email.smarthost: the URL's port must be a "
+                           "number from 1 to 65535\n");
+    AK_ASSERT_EQ_INT(load_err(RECV("email: {smarthost: 'smtp://h', from: 'A <a@b>', to: []}"),
+                              &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:3:42: receivers[0].email.from: must be a bare e-mail address "
+                           "like sre@example.com\n"
+                           "t.yaml:3:57: receivers[0].email.to: needs at least one address\n");
+    AK_ASSERT_EQ_INT(load_err(RECV("email: {smarthost: 'smtp://h', from: a@b, to: [c@d], "
+                                   "smarthostt: 1}"),
+                              &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:3:58: receivers[0].email.smarthostt: unknown key; did you "
+                           "mean 'smarthost'?\n");
+    /* A password is never sent in clear text to another host. */
+    AK_ASSERT_EQ_INT(load_err(RECV("email: {smarthost: 'smtp://mail.example.com', from: a@b, "
+                                   "to: [c@d], username: u, password: p, starttls: false}"),
+                              &err),
+                     AK_ECONFIG);
+    AK_ASSERT_CONTAINS(err.buf, "receivers[0].email: starttls: false would send the password "
+                                "unencrypted");
+    AK_ASSERT_OK(load_err(RECV("email: {smarthost: 'smtp://127.0.0.1:2525', from: a@b, "
+                               "to: [c@d], username: u, password: p, starttls: false}"),
+                          &err));
+    AK_ASSERT_EQ_INT(load_err(RECV("email: {smarthost: 'smtps://h', from: a@b, to: [c@d], "
+                                   "starttls: true, password: p}"),
+                              &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:3:12: receivers[0].email: password needs a username\n"
+                           "t.yaml:3:59: receivers[0].email: starttls applies to smtp:// only "
+                           "(smtps:// is TLS from the start)\n");
+    AK_ASSERT_EQ_INT(load_err(RECV("slack: {webhook_url: 'https://a/', bot_token: t}"), &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:3:12: receivers[0].slack: has both webhook_url and bot_token; "
+                           "a slack receiver uses one of them\n");
+    AK_ASSERT_EQ_INT(load_err(RECV("slack: {bot_token: t}"), &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:3:12: receivers[0].slack: bot_token needs a channel\n");
+    AK_ASSERT_EQ_INT(load_err(RECV("slack: {}"), &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:3:12: receivers[0].slack: needs webhook_url, or bot_token and "
+                           "channel\n");
+    AK_ASSERT_EQ_INT(load_err(RECV("slack: {webhook_url: 'smtp://a/'}"), &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:3:26: receivers[0].slack.webhook_url: must be a URL starting "
+                           "with https:// or http://\n");
+    AK_ASSERT_EQ_INT(load_err(RECV("webhook: {secret: s}"), &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:3:14: receivers[0].webhook: needs url\n");
+    AK_ASSERT_EQ_INT(load_err(RECV("webhook: {url: 'http://h'}\n    digest_time: '24:00'\n"
+                                   "    digest_tz: ../etc/passwd\n    digest: sometimes"),
+                              &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:6:13: receivers[0].digest: must be true or false\n"
+                           "t.yaml:4:18: receivers[0].digest_time: must be a time of day HH:MM "
+                           "(00:00 .. 23:59)\n"
+                           "t.yaml:5:16: receivers[0].digest_tz: must be an IANA time zone name "
+                           "like Asia/Tokyo or UTC\n");
+    AK_ASSERT_EQ_INT(load_err(RECV("webhook: {url: 'http://h', secret: '${AK_T_UNSET_VAR}'}"),
+                              &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:3:40: receivers[0].webhook.secret: environment variable "
+                           "AK_T_UNSET_VAR is not set\n");
+    ak_buf_release(&err);
+}
+
+AK_TEST(receiver_secrets_never_in_messages)
+{
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    setenv("AK_T_HOOK", "https://hooks.slack.com/services/T/B/s3cr3t with space", 1);
+    setenv("AK_T_TOKEN", "xoxb-s3cr3t two", 1);
+    AK_ASSERT_EQ_INT(load_err("receivers:\n"
+                              "  - {name: a, slack: {webhook_url: '${AK_T_HOOK}'}}\n"
+                              "  - {name: b, slack: {bot_token: '${AK_T_TOKEN}', channel: c}}\n",
+                              &err),
+                     AK_ECONFIG);
+    AK_ASSERT_EQ_INT(count_lines(err.buf), 2);
+    AK_ASSERT_CONTAINS(err.buf, "receivers[0].slack.webhook_url: a URL must not contain spaces");
+    AK_ASSERT_CONTAINS(err.buf, "receivers[1].slack.bot_token: must not contain spaces");
+    AK_ASSERT(strstr(err.buf, "s3cr3t") == NULL);
+    ak_buf_release(&err);
+}
+
+AK_TEST(receivers_without_route)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    AK_ASSERT_OK(load("receivers:\n"
+                      "  - {name: email, email: {smarthost: 'smtp://localhost', from: a@b, "
+                      "to: [c@d]}}\n"
+                      "  - {name: slack, slack: {webhook_url: 'https://hooks.slack.com/x'}}\n"
+                      "notify:\n  digest_tz: UTC\n",
+                      &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_NULL(c.route); /* the route module builds the default tree */
+    AK_ASSERT_EQ_INT(c.n_receivers, 2);
+    AK_ASSERT(c.receivers[0].digest);
+    AK_ASSERT(!c.receivers[1].digest);
+    AK_ASSERT_STR(c.receivers[1].digest_time, "09:00");
+    AK_ASSERT_STR(c.receivers[1].digest_tz, "UTC"); /* notify.* is read first, wherever it is */
+    ak_cfg_release(&c);
+    /* "route:" with nothing under it is no route either */
+    AK_ASSERT_OK(load("route:\nreceivers: []\n", &c, &err));
+    AK_ASSERT_NULL(c.route);
+    ak_cfg_release(&c);
+    ak_buf_release(&err);
+}
+
+AK_TEST(route_errors)
+{
+    static const char recv[] = "receivers:\n  - {name: a, webhook: {url: 'http://h'}}\n";
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    char yaml[1024];
+
+#define ROUTE(body) (snprintf(yaml, sizeof(yaml), "%s%s", recv, body), yaml)
+    AK_ASSERT_EQ_INT(load_err(ROUTE("route:\n  receivers: [a, b]\n"), &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:4:18: route.receivers[1]: no receiver named \"b\" (defined: "
+                           "a)\n");
+    AK_ASSERT_EQ_INT(load_err("route:\n  receivers: [a]\n", &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:2:15: route.receivers[0]: no receiver named \"a\" (no "
+                           "receivers are defined)\n");
+    AK_ASSERT_EQ_INT(load_err(ROUTE("route:\n  match: {service: rds}\n  continue: true\n"), &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:4:3: route.match: the root route matches every record; put "
+                           "matchers on child routes\n"
+                           "t.yaml:5:3: route: continue applies to child routes only\n");
+    AK_ASSERT_EQ_INT(load_err(ROUTE("route:\n  routes:\n    - matchers: ['service=rds', "
+                                    "'kind~x', 'importance=urgent']\n"
+                                    "      recievers: [a]\n"),
+                              &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:6:7: route.routes[0].recievers: unknown key; did you mean "
+                           "'receivers'?\n"
+                           "t.yaml:5:33: route.routes[0].matchers[1]: matcher \"kind~x\": expected "
+                           "an operator (=, !=, =~ or !~) after the field name.\n"
+                           "t.yaml:5:43: route.routes[0].matchers[2]: matcher "
+                           "\"importance=urgent\": importance is high or normal.\n");
+    AK_ASSERT_EQ_INT(load_err(ROUTE("route:\n  routes:\n    - match_re: {region: 'a)|(b'}\n"
+                                    "    - match_re: {region: 'x{1,'}\n    - routes: {}\n"
+                                    "    - continue: 2\n    - match: [service]\n"),
+                              &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:5:26: route.routes[0].match_re.region: bad regular expression: "
+                           "unbalanced parentheses or brackets\n"
+                           "t.yaml:6:26: route.routes[1].match_re.region: bad regular "
+                           "expression: Unmatched \\{\n"
+                           "t.yaml:7:15: route.routes[2].routes: expected a list of routes, got "
+                           "a mapping\n"
+                           "t.yaml:8:17: route.routes[3].continue: must be true or false\n"
+                           "t.yaml:9:14: route.routes[4].match: expected a mapping of field: "
+                           "value, got a list\n");
+    /* deep trees hit the YAML nesting cap first */
+    AK_ASSERT_EQ_INT(load_err(ROUTE("route: {routes: [{routes: [{routes: [{routes: [{routes: "
+                                    "[{routes: [{routes: [{routes: [{receivers: [a]}]"
+                                    "}]}]}]}]}]}]}\n"),
+                              &err),
+                     AK_ECONFIG);
+    AK_ASSERT_CONTAINS(err.buf, "(syntax): nesting is too deep\n");
+#undef ROUTE
+    ak_buf_release(&err);
+}
+
+AK_TEST(reminders)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    AK_ASSERT_OK(load("notify:\n  reminders: []\n", &c, &err));
+    AK_ASSERT_EQ_INT(c.n_reminders, 0);
+    ak_cfg_release(&c);
+    AK_ASSERT_OK(load("notify:\n  reminders: [1m, 90d, 1h30m]\n", &c, &err));
+    AK_ASSERT_EQ_INT(c.n_reminders, 3);
+    AK_ASSERT_EQ_INT(c.reminders_ms[0], 90 * DAY);
+    AK_ASSERT_EQ_INT(c.reminders_ms[1], 90 * 60 * SEC);
+    AK_ASSERT_EQ_INT(c.reminders_ms[2], 60 * SEC);
+    ak_cfg_release(&c);
+    AK_ASSERT_EQ_INT(load_err("notify:\n  reminders: [7d, 1w]\n", &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:2:14: notify.reminders: 7d is listed twice\n");
+    AK_ASSERT_EQ_INT(load_err("notify:\n  reminders: [30s, 91d, tomorrow, [1d]]\n", &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:2:15: notify.reminders[0]: must be between 1m and 90d\n"
+                           "t.yaml:2:20: notify.reminders[1]: must be between 1m and 90d\n"
+                           "t.yaml:2:25: notify.reminders[2]: not a duration (examples: 500ms, "
+                           "15s, 2h, 30d)\n"
+                           "t.yaml:2:35: notify.reminders[3]: expected a duration, got a list\n");
+    AK_ASSERT_EQ_INT(load_err("notify:\n  reminders: 7d\n", &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:2:14: notify.reminders: expected a list of durations, got a "
+                           "single value\n");
+    AK_ASSERT_EQ_INT(load_err("notify:\n  backoff_min: 1h\n  backoff_max: 1m\n", &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:1:1: notify.backoff_min: must not be longer than "
+                           "notify.backoff_max\n");
+    AK_ASSERT_EQ_INT(load_err("notify:\n  digest_time: '9:00'\n  give_up_after: 10m\n", &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:2:16: notify.digest_time: must be a time of day HH:MM (00:00 "
+                           ".. 23:59)\n"
+                           "t.yaml:3:18: notify.give_up_after: must be between 1h and 30d\n");
+    AK_ASSERT_EQ_INT(load_err("notify:\n  reminder: [1d]\n", &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:2:3: notify.reminder: unknown key; did you mean "
+                           "'notify.reminders'?\n");
+    AK_ASSERT_EQ_INT(load_err("recievers: []\n", &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:1:1: recievers: unknown key; did you mean 'receivers'?\n");
+    ak_buf_release(&err);
+}
+
+/* ---- matchers ---- */
+
+AK_TEST(matcher_ops_and_fields)
+{
+    static const struct {
+        const char *in, *field;
+        enum ak_match_op op;
+        const char *value;
+    } ok[] = {
+        {"service=rds", "service", AK_MATCH_EQ, "rds"},
+        {"kind=~node-.*", "kind", AK_MATCH_RE, "node-.*"},
+        {"status!=completed", "status", AK_MATCH_NE, "completed"},
+        {"tag.env!~dev|test", "tag.env", AK_MATCH_NRE, "dev|test"},
+        {"account = 123456789012", "account", AK_MATCH_EQ, "123456789012"},
+        {"  region=~ap-.*  ", "region", AK_MATCH_RE, "ap-.*"},
+        {"source=health", "source", AK_MATCH_EQ, "health"},
+        {"event_code=AWS_RDS_MAINTENANCE_SCHEDULED", "event_code", AK_MATCH_EQ,
+         "AWS_RDS_MAINTENANCE_SCHEDULED"},
+        {"importance=high", "importance", AK_MATCH_EQ, "high"},
+        {"importance!=normal", "importance", AK_MATCH_NE, "normal"},
+        {"importance=~h.*", "importance", AK_MATCH_RE, "h.*"},
+        {"resource=arn:aws:rds:us-east-1:1:db:x=y", "resource", AK_MATCH_EQ,
+         "arn:aws:rds:us-east-1:1:db:x=y"},
+        {"tag.aws:cloudformation:stack-name=web", "tag.aws:cloudformation:stack-name",
+         AK_MATCH_EQ, "web"},
+        {"service=a,b", "service", AK_MATCH_EQ, "a,b"}, /* one matcher: the comma is data */
+        {"service=\"a \\\"b\\\" \\\\c\"", "service", AK_MATCH_EQ, "a \"b\" \\c"},
+        {"service!=\"~x\"", "service", AK_MATCH_NE, "~x"},
+        {"kind=~[[:alpha:]]+\\(x\\)", "kind", AK_MATCH_RE, "[[:alpha:]]+\\(x\\)"},
+        {"kind=~[])(]", "kind", AK_MATCH_RE, "[])(]"},
+        {"kind=~[+*]+(a+)*\\++x{2}", "kind", AK_MATCH_RE, "[+*]+(a+)*\\++x{2}"},
+    };
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+        struct ak_matcher m;
+        int r = ak_matcher_parse(ok[i].in, &m, &err);
+
+        if (r != AK_OK)
+            printf("# %s: %s\n", ok[i].in, err.buf);
+        AK_ASSERT_OK(r);
+        AK_ASSERT_STR(m.field, ok[i].field);
+        AK_ASSERT_EQ_INT(m.op, ok[i].op);
+        AK_ASSERT_STR(m.value, ok[i].value);
+        ak_matcher_release(&m);
+        AK_ASSERT_NULL(m.field);
+        ak_matcher_release(&m);
+        ak_buf_release(&err);
+    }
+    ak_matcher_release(NULL);
+    ak_matchers_release(NULL);
+}
+
+AK_TEST(matcher_errors)
+{
+    static const struct {
+        const char *in, *msg;
+    } bad[] = {
+        {"colour=red", "matcher \"colour=red\": unknown field (fields: service, kind, status, "
+                       "account, region, source, event_code, importance, resource, tag.<key>)."},
+        {"service", "matcher \"service\": expected an operator (=, !=, =~ or !~) after the field "
+                    "name."},
+        {"=rds", "matcher \"=rds\": expected a field name."},
+        {"service=", "matcher \"service=\": service: empty value."},
+        {"service=\"\"", "matcher \"service=\"\"\": service: empty value."},
+        {"service=\"rds", "matcher \"service=\"rds\": quoted value has no closing '\"'."},
+        {"service=\"r\\ds\"", "matcher \"service=\"r\\ds\"\": only \\\" and \\\\ may be escaped in "
+                              "a quoted value."},
+        {"service=\"rds\" x", "matcher \"service=\"rds\" x\": unexpected text after the quoted "
+                              "value."},
+        {"service=r\"ds", "matcher \"service=r\"ds\": a value containing '\"' must be quoted as a "
+                          "whole (\"...\")."},
+        {"importance=urgent", "matcher \"importance=urgent\": importance is high or normal."},
+        {"kind=~(node", "matcher \"kind=~(node\": bad regular expression: unbalanced parentheses "
+                        "or brackets."},
+        {"kind=~a)|(b", "matcher \"kind=~a)|(b\": bad regular expression: unbalanced parentheses "
+                        "or brackets."},
+        {"kind=~(?:a)", "matcher \"kind=~(?:a)\": bad regular expression: Invalid preceding "
+                        "regular expression."},
+        {"kind=~(a{1000}){1000}", "matcher \"kind=~(a{1000}){1000}\": bad regular expression: "
+                                  "it repeats too much ({n,m} bounds)."},
+        {"kind=~a+++", "matcher \"kind=~a+++\": bad regular expression: stacked repetitions "
+                       "(like a+* or a{2}+) are not allowed."},
+        {"kind=~a{2}*", "matcher \"kind=~a{2}*\": bad regular expression: stacked repetitions "
+                        "(like a+* or a{2}+) are not allowed."},
+        {"tag.=x", "matcher \"tag.=x\": unknown field (fields: service, kind, status, account, "
+                   "region, source, event_code, importance, resource, tag.<key>)."},
+        {"service=a\tb\x01", "matcher \"service=a?b?\": service: value contains a control "
+                             "character."},
+    };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+        struct ak_matcher m = {NULL, 0, NULL};
+
+        AK_ASSERT_EQ_INT(ak_matcher_parse(bad[i].in, &m, &err), AK_EINVAL);
+        AK_ASSERT_STR(err.buf, bad[i].msg);
+        AK_ASSERT_NULL(m.field); /* untouched on failure */
+        ak_buf_release(&err);
+    }
+}
+
+AK_TEST(matcher_lists_and_format)
+{
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_matchers l, l2;
+    char *f, *f2;
+
+    AK_ASSERT_OK(ak_matchers_parse("service=rds, kind=~node.*,tag.team=\"a,b\" ,status!~x|y",
+                                   &l, &err));
+    AK_ASSERT_EQ_INT(l.n, 4);
+    AK_ASSERT_STR(l.v[2].field, "tag.team");
+    AK_ASSERT_STR(l.v[2].value, "a,b");
+    AK_ASSERT_STR(l.v[3].value, "x|y");
+    f = ak_matchers_format(&l);
+    AK_ASSERT_STR(f, "service=rds,kind=~node.*,tag.team=\"a,b\",status!~x|y");
+    /* the format reads back to the same matchers */
+    AK_ASSERT_OK(ak_matchers_parse(f, &l2, &err));
+    f2 = ak_matchers_format(&l2);
+    AK_ASSERT_STR(f2, f);
+    free(f);
+    free(f2);
+    ak_matchers_release(&l);
+    ak_matchers_release(&l2);
+    AK_ASSERT_NULL(l.v);
+    /* values that need quotes get them, with escapes */
+    AK_ASSERT_OK(ak_matchers_parse("service=\"~a\\\\\", kind=\" x \\\"y\\\"\"", &l, &err));
+    f = ak_matchers_format(&l);
+    AK_ASSERT_STR(f, "service=\"~a\\\\\",kind=\" x \\\"y\\\"\"");
+    free(f);
+    ak_matchers_release(&l);
+    f = ak_matchers_format(NULL);
+    AK_ASSERT_STR(f, "");
+    free(f);
+    AK_ASSERT_STR(err.buf, "");
+    ak_buf_release(&err);
+}
+
+AK_TEST(matcher_list_errors_and_caps)
+{
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX), text = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_matchers l = {NULL, 0};
+    struct ak_matcher m;
+
+    AK_ASSERT_EQ_INT(ak_matchers_parse("  ", &l, &err), AK_EINVAL);
+    AK_ASSERT_STR(err.buf, "no matchers given (write field=value, ...).");
+    ak_buf_reset(&err);
+    AK_ASSERT_EQ_INT(ak_matchers_parse("service=rds,", &l, &err), AK_EINVAL);
+    AK_ASSERT_STR(err.buf, "matcher list ends with ','.");
+    ak_buf_reset(&err);
+    AK_ASSERT_EQ_INT(ak_matchers_parse("service=rds,,kind=x", &l, &err), AK_EINVAL);
+    AK_ASSERT_STR(err.buf, "matcher \"\": expected a field name.");
+    ak_buf_reset(&err);
+    AK_ASSERT_EQ_INT(ak_matchers_parse("service=rds,regoin=x", &l, &err), AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, "matcher \"regoin=x\": unknown field");
+    AK_ASSERT_NULL(l.v);
+    ak_buf_reset(&err);
+    /* 64 matchers are fine, 65 are not */
+    for (int i = 0; i < 64; i++)
+        ak_buf_addf(&text, "%sservice=s%d", i ? "," : "", i);
+    AK_ASSERT_OK(ak_matchers_parse(text.buf, &l, &err));
+    AK_ASSERT_EQ_INT(l.n, 64);
+    ak_matchers_release(&l);
+    ak_buf_add(&text, ",kind=x");
+    AK_ASSERT_EQ_INT(ak_matchers_parse(text.buf, &l, &err), AK_EINVAL);
+    AK_ASSERT_STR(err.buf, "more than 64 matchers.");
+    ak_buf_reset(&err);
+    /* 1 KiB per value */
+    ak_buf_reset(&text);
+    ak_buf_add(&text, "service=");
+    for (int i = 0; i < 1024; i++)
+        ak_buf_addc(&text, 'a');
+    AK_ASSERT_OK(ak_matcher_parse(text.buf, &m, &err));
+    ak_matcher_release(&m);
+    ak_buf_addc(&text, 'a');
+    AK_ASSERT_EQ_INT(ak_matcher_parse(text.buf, &m, &err), AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, ": value is longer than 1024 bytes.");
+    AK_ASSERT_EQ_INT(ak_matcher_parse(NULL, &m, NULL), AK_EINVAL);
+    ak_buf_release(&text);
+    ak_buf_release(&err);
+}
+
+AK_TEST(dump_example_loads)
+{
+    struct ak_buf out = AK_BUF_INIT(AK_BUF_NOMAX), yaml = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_cfg c;
+    const char *p;
+
+    /* The commented receivers/route example, uncommented, is a valid configuration. */
+    setenv("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/x", 1);
+    AK_ASSERT_OK(ak_cfg_dump_defaults(&out));
+    AK_ASSERT_CONTAINS(out.buf, "  reminders: [14d,7d,3d,1d,2h]\n");
+    AK_ASSERT_CONTAINS(out.buf, "  digest_tz: 'Asia/Tokyo'\n");
+    p = strstr(out.buf, "# receivers:\n");
+    AK_ASSERT(p != NULL);
+    for (; *p; p = strchr(p, '\n') + 1) {
+        const char *nl = strchr(p, '\n');
+
+        AK_ASSERT(strncmp(p, "# ", 2) == 0);
+        ak_buf_addn(&yaml, p + 2, (size_t)(nl - p - 1));
+    }
+    AK_ASSERT_OK(ak_cfg_load_string("example", yaml.buf, yaml.len, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_EQ_INT(c.n_receivers, 2);
+    AK_ASSERT_STR(c.receivers[1].webhook_url, "https://hooks.slack.com/services/T/B/x");
+    AK_ASSERT_EQ_INT(c.route->n_routes, 1);
+    ak_cfg_release(&c);
+    ak_buf_release(&out);
+    ak_buf_release(&yaml);
+    ak_buf_release(&err);
+}
+
 AK_TEST_MAIN(AK_T(defaults_match_header), AK_T(full_file_loads),
              AK_T(empty_and_comment_only_give_defaults), AK_T(missing_file_is_eio),
              AK_T(many_errors_are_all_reported), AK_T(unknown_key_suggestions), AK_T(wrong_shapes),
@@ -634,4 +1241,9 @@ AK_TEST_MAIN(AK_T(defaults_match_header), AK_T(full_file_loads),
              AK_T(listen_validation), AK_T(topic_validation), AK_T(error_cap_is_twenty),
              AK_T(file_errors_name_the_file), AK_T(odd_keys), AK_T(oversized_input_refused),
              AK_T(dump_defaults_roundtrip),
-             AK_T(dump_into_capped_buffer))
+             AK_T(dump_into_capped_buffer), AK_T(notify_defaults), AK_T(notify_full_file),
+             AK_T(notify_errors_file), AK_T(receiver_errors),
+             AK_T(receiver_secrets_never_in_messages), AK_T(receivers_without_route),
+             AK_T(route_errors), AK_T(reminders), AK_T(matcher_ops_and_fields),
+             AK_T(matcher_errors), AK_T(matcher_lists_and_format),
+             AK_T(matcher_list_errors_and_caps), AK_T(dump_example_loads))

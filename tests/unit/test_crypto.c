@@ -521,9 +521,121 @@ AK_TEST(cert_check_chain)
     ak_buf_release(&err);
 }
 
+/* ---- HMAC, random, base64 encode ---- */
+
+static void fill(unsigned char *p, unsigned char v, size_t n)
+{
+    memset(p, v, n);
+}
+
+AK_TEST(hmac_sha256_rfc4231)
+{
+    static const char tc6[] = "Test Using Larger Than Block-Size Key - Hash Key First";
+    static const char tc7[] = "This is a test using a larger than block-size key and a larger "
+                              "than block-size data. The key needs to be hashed before being "
+                              "used by the HMAC algorithm.";
+    unsigned char k20[20], kaa[131], d50[50], k25[25];
+    char out[65];
+
+    /* test case 1 */
+    fill(k20, 0x0b, sizeof(k20));
+    ak_hmac_sha256_hex(k20, sizeof(k20), "Hi There", 8, out);
+    AK_ASSERT_STR(out, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    /* 2: a key shorter than the output */
+    ak_hmac_sha256_hex("Jefe", 4, "what do ya want for nothing?", 28, out);
+    AK_ASSERT_STR(out, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    /* 3 */
+    fill(k20, 0xaa, sizeof(k20));
+    fill(d50, 0xdd, sizeof(d50));
+    ak_hmac_sha256_hex(k20, sizeof(k20), d50, sizeof(d50), out);
+    AK_ASSERT_STR(out, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
+    /* 4 */
+    for (size_t i = 0; i < sizeof(k25); i++)
+        k25[i] = (unsigned char)(i + 1);
+    fill(d50, 0xcd, sizeof(d50));
+    ak_hmac_sha256_hex(k25, sizeof(k25), d50, sizeof(d50), out);
+    AK_ASSERT_STR(out, "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
+    /* 6 and 7: a key longer than the block is hashed first */
+    fill(kaa, 0xaa, sizeof(kaa));
+    ak_hmac_sha256_hex(kaa, sizeof(kaa), tc6, strlen(tc6), out);
+    AK_ASSERT_STR(out, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    ak_hmac_sha256_hex(kaa, sizeof(kaa), tc7, strlen(tc7), out);
+    AK_ASSERT_STR(out, "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+    /* empty key and data (Python's hmac gives the same), NULL allowed for empty */
+    ak_hmac_sha256_hex(NULL, 0, NULL, 0, out);
+    AK_ASSERT_STR(out, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+    ak_hmac_sha256_hex("", 0, "", 0, out);
+    AK_ASSERT_STR(out, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+    /* one changed key byte changes the result */
+    k20[19] ^= 1;
+    ak_hmac_sha256_hex(k20, sizeof(k20), d50, sizeof(d50), out);
+    AK_ASSERT(strcmp(out, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe") != 0);
+}
+
+AK_TEST(random_hex_length_charset_unique)
+{
+    char a[2 * 600 + 1], b[2 * 600 + 1], z[1] = {'x'};
+
+    AK_ASSERT_OK(ak_random_hex(600, a)); /* more than one internal chunk */
+    AK_ASSERT_OK(ak_random_hex(600, b));
+    AK_ASSERT_EQ_INT(strlen(a), 1200);
+    AK_ASSERT_EQ_INT(strspn(a, "0123456789abcdef"), 1200);
+    AK_ASSERT(strcmp(a, b) != 0);
+    /* 16 bytes: a collision among a few hundred draws would mean a broken generator */
+    for (int i = 0; i < 200; i++) {
+        char x[33], y[33];
+
+        AK_ASSERT_OK(ak_random_hex(16, x));
+        AK_ASSERT_OK(ak_random_hex(16, y));
+        AK_ASSERT_EQ_INT(strlen(x), 32);
+        AK_ASSERT(strcmp(x, y) != 0);
+    }
+    AK_ASSERT_OK(ak_random_hex(0, z));
+    AK_ASSERT_EQ_INT(z[0], 0);
+    AK_ASSERT_EQ_INT(ak_random_hex(4, NULL), AK_EINVAL);
+}
+
+AK_TEST(base64_encode_vectors_and_round_trip)
+{
+    static const char *const vec[][2] = {
+        {"", ""},         {"Zg==", "f"},         {"Zm8=", "fo"},         {"Zm9v", "foo"},
+        {"Zm9vYg==", "foob"}, {"Zm9vYmE=", "fooba"}, {"Zm9vYmFy", "foobar"},
+    };
+    unsigned char bin[1000];
+
+    for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+        char *e = ak_base64_encode(vec[i][1], strlen(vec[i][1]));
+
+        AK_ASSERT_STR(e, vec[i][0]);
+        free(e);
+    }
+    for (size_t i = 0; i < sizeof(bin); i++)
+        bin[i] = (unsigned char)(i * 7 + 3);
+    for (size_t n = 0; n <= sizeof(bin); n += 37) {
+        char *e = ak_base64_encode(bin, n);
+        unsigned char *d = NULL;
+        size_t dlen = 0;
+
+        AK_ASSERT_EQ_INT(strlen(e), (n + 2) / 3 * 4);
+        AK_ASSERT_OK(ak_base64_decode(e, strlen(e), &d, &dlen));
+        AK_ASSERT_EQ_INT(dlen, n);
+        AK_ASSERT(n == 0 || memcmp(d, bin, n) == 0);
+        free(e);
+        free(d);
+    }
+    {
+        static const unsigned char hi[] = {0xfb, 0xff, 0xbf};
+        char *e = ak_base64_encode(hi, 3);
+
+        AK_ASSERT_STR(e, "+/+/"); /* the two non-alphanumeric characters, no URL alphabet */
+        free(e);
+    }
+}
+
 AK_TEST_MAIN(AK_T(sha256_vectors), AK_T(ct_equal_cases), AK_T(base64_rfc4648_vectors),
              AK_T(base64_binary_and_signature_length), AK_T(base64_rejects_invalid),
              AK_T(pem_parses_real_sns_cert), AK_T(pem_rejects_everything_but_one_cert),
              AK_T(sns_vectors_verify), AK_T(sns_vectors_tampered_fail),
              AK_T(verify_from_many_threads), AK_T(cert_check_names_and_dates),
-             AK_T(cert_check_chain))
+             AK_T(cert_check_chain), AK_T(hmac_sha256_rfc4231),
+             AK_T(random_hex_length_charset_unique), AK_T(base64_encode_vectors_and_round_trip))

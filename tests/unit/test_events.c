@@ -981,7 +981,60 @@ AK_TEST(kind_family)
                      ak_kind_family("rds", "planned-lifecycle")) != 0);
 }
 
-AK_TEST_MAIN(AK_T(sns_parse_sv2_notification), AK_T(sns_string_to_sign_sv2_sha256),
+/* ---- resource tags ------------------------------------------------------------------------ */
+
+AK_TEST(health_entity_tags_merged)
+{
+    struct ak_obs_list l = {0};
+
+    /* later entities win; non-string values and empty keys are skipped */
+    AK_ASSERT_OK(raw_file("health-ec2-retirement-tags.json", 0, &l, NULL));
+    AK_ASSERT_EQ_INT(l.n, 1);
+    AK_ASSERT_EQ_INT(l.v[0].n_resources, 3);
+    AK_ASSERT_STR(l.v[0].tags, "{\"env\":\"prod\",\"team\":\"db\",\"cost-center\":\"42\","
+                               "\"app\":\"orders\"}");
+    ak_obs_list_release(&l);
+    AK_ASSERT_OK(raw_file("health-ec2-minimal-test.json", 0, &l, NULL));
+    AK_ASSERT_STR(l.v[0].tags, "{\"stage\":\"prod\",\"app\":\"my-app\"}");
+    ak_obs_list_release(&l);
+    /* no tags anywhere (or only empty objects): NULL, not "{}" */
+    AK_ASSERT_OK(raw_file("health-ec2-retirement-custodian.json", 0, &l, NULL));
+    AK_ASSERT_NULL(l.v[0].tags);
+    ak_obs_list_release(&l);
+}
+
+AK_TEST(health_entity_tags_capped)
+{
+    struct ak_buf ev = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_obs_list l = {0};
+    char big[300];
+
+    memset(big, 'v', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    ak_buf_add(&ev, "{\"detail-type\": \"AWS Health Event\", \"source\": \"aws.health\", "
+                    "\"account\": \"1\", \"time\": \"2026-11-20T02:00:00Z\", \"detail\": "
+                    "{\"eventArn\": \"arn:aws:health:us-east-1::event/EC2/X/1\", "
+                    "\"eventTypeCode\": \"AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED\", "
+                    "\"affectedEntities\": [{\"entityValue\": \"i-1\", \"tags\": {");
+    for (int i = 0; i < 150; i++)
+        ak_buf_addf(&ev, "%s\"k%03d\": \"v\"", i ? ", " : "", i);
+    ak_buf_addf(&ev, ", \"long\": \"%s\"}}, {\"entityValue\": \"i-2\", \"tags\": "
+                     "{\"k000\": \"last\", \"k149\": \"x\"}}]}}", big);
+    AK_ASSERT_OK(ak_events_parse(ev.buf, ev.len, &tokyo, &l, NULL));
+    AK_ASSERT_EQ_INT(l.n, 1);
+    AK_ASSERT(l.v[0].tags != NULL);
+    /* 100 distinct keys at most; an overlong value is skipped; existing keys still update */
+    AK_ASSERT_CONTAINS(l.v[0].tags, "{\"k000\":\"last\",\"k001\":\"v\"");
+    AK_ASSERT_CONTAINS(l.v[0].tags, "\"k099\":\"v\"}");
+    AK_ASSERT(strstr(l.v[0].tags, "k100") == NULL);
+    AK_ASSERT(strstr(l.v[0].tags, "k149") == NULL);
+    AK_ASSERT(strstr(l.v[0].tags, "long") == NULL);
+    ak_obs_list_release(&l);
+    ak_buf_release(&ev);
+}
+
+AK_TEST_MAIN(AK_T(health_entity_tags_merged), AK_T(health_entity_tags_capped),
+             AK_T(sns_parse_sv2_notification), AK_T(sns_string_to_sign_sv2_sha256),
              AK_T(sns_string_to_sign_sv1_subject), AK_T(sns_string_to_sign_confirmations),
              AK_T(sns_lambda_casing_and_null_subject), AK_T(sns_rejects_missing_and_bad_fields),
              AK_T(sns_unsupported_and_too_big), AK_T(sns_looks_like),

@@ -1,5 +1,6 @@
 /* test_httpc.c — ak_httpc_do against a tiny real HTTP server on 127.0.0.1 in a thread. */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "asakai/ak_err.h"
@@ -23,6 +25,7 @@ enum srv_mode {
     SRV_BIG_NOCL,      /* body_size bytes, length given only by closing the connection */
     SRV_SLOW,          /* reads the request, never answers, waits for the client to go */
     SRV_ECHO,          /* answers with the raw request as the body */
+    SRV_CANNED,        /* answers with the bytes in srv.canned */
 };
 
 struct srv {
@@ -31,6 +34,7 @@ struct srv {
     int conns; /* connections to serve before the thread exits */
     size_t body_size;
     enum srv_mode mode;
+    const char *canned;
     pthread_t thread;
     char url[64];
 };
@@ -151,6 +155,9 @@ static void respond(struct srv *s, int c, int i, const char *req, size_t reqlen)
                  reqlen);
         send_str(c, head);
         send_all(c, req, reqlen);
+        break;
+    case SRV_CANNED:
+        send_str(c, s->canned);
         break;
     }
 }
@@ -444,6 +451,565 @@ AK_TEST(post_sends_body_and_headers)
     ak_httpc_resp_release(&resp);
 }
 
+/* ---- Retry-After ---- */
+
+static int64_t retry_after_of(const char *canned, long *ret_status)
+{
+    struct srv s = {0};
+    struct ak_httpc_req req = {0};
+    struct ak_httpc_resp resp;
+    int64_t v;
+
+    ak_httpc_global_init();
+    s.canned = canned;
+    srv_start(&s, SRV_CANNED, 1);
+    ak_httpc_resp_init(&resp);
+    req.url = s.url;
+    if (ak_httpc_do(&req, &resp, NULL) != AK_OK)
+        resp.retry_after_ms = -1;
+    srv_stop(&s);
+    *ret_status = resp.status;
+    v = resp.retry_after_ms;
+    ak_httpc_resp_release(&resp);
+    return v;
+}
+
+AK_TEST(retry_after_seconds_and_date)
+{
+    long status = 0;
+
+    AK_ASSERT_EQ_INT(retry_after_of("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\n"
+                                    "Content-Length: 0\r\nConnection: close\r\n\r\n", &status),
+                     7000);
+    AK_ASSERT_EQ_INT(status, 429);
+    /* an HTTP-date 90 s after the response's own Date header, whatever our clock says */
+    AK_ASSERT_EQ_INT(retry_after_of("HTTP/1.1 503 Service Unavailable\r\n"
+                                    "Date: Wed, 21 Oct 2015 07:28:00 GMT\r\n"
+                                    "Retry-After: Wed, 21 Oct 2015 07:29:30 GMT\r\n"
+                                    "Content-Length: 0\r\nConnection: close\r\n\r\n", &status),
+                     90000);
+    AK_ASSERT_EQ_INT(status, 503);
+    /* capped at one hour */
+    AK_ASSERT_EQ_INT(retry_after_of("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 86400\r\n"
+                                    "Content-Length: 0\r\nConnection: close\r\n\r\n", &status),
+                     3600000);
+    /* a date in the past, garbage, a negative number, or none: 0 */
+    AK_ASSERT_EQ_INT(retry_after_of("HTTP/1.1 429 Too Many Requests\r\n"
+                                    "Date: Wed, 21 Oct 2015 07:28:00 GMT\r\n"
+                                    "Retry-After: Wed, 21 Oct 2015 07:00:00 GMT\r\n"
+                                    "Content-Length: 0\r\nConnection: close\r\n\r\n", &status),
+                     0);
+    AK_ASSERT_EQ_INT(retry_after_of("HTTP/1.1 429 Too Many Requests\r\nRetry-After: soon\r\n"
+                                    "Content-Length: 0\r\nConnection: close\r\n\r\n", &status),
+                     0);
+    AK_ASSERT_EQ_INT(retry_after_of("HTTP/1.1 429 Too Many Requests\r\nRetry-After: -5\r\n"
+                                    "Content-Length: 0\r\nConnection: close\r\n\r\n", &status),
+                     0);
+    AK_ASSERT_EQ_INT(retry_after_of("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+                                    "Connection: close\r\n\r\n", &status), 0);
+    AK_ASSERT_EQ_INT(status, 200);
+}
+
+/* ---- SMTP: a tiny server that speaks enough of RFC 5321 for libcurl ---- */
+
+enum smtp_mode {
+    SMTP_ACCEPT,
+    SMTP_REJECT_RCPT, /* 550 to every RCPT */
+    SMTP_HANG,        /* never answers the end of DATA */
+    SMTP_AUTH_FAIL,   /* 535 to AUTH */
+};
+
+struct smtp_srv {
+    int fd, port;
+    enum smtp_mode mode;
+    bool offer_auth;
+    pthread_t thread;
+    char url[64];
+    /* what arrived */
+    char from[256];
+    char rcpt[4][256];
+    int n_rcpt;
+    char auth[512]; /* the AUTH PLAIN credentials, base64 as sent */
+    char *data;     /* the message, dot-stuffing undone */
+    size_t data_len;
+    bool quit, starttls;
+};
+
+struct lineio {
+    int fd;
+    char buf[16384];
+    size_t len;
+};
+
+/* One CRLF-terminated line into out (without CRLF); false on EOF, timeout or overlong line. */
+static bool smtp_getline(struct lineio *io, char *out, size_t cap)
+{
+    for (;;) {
+        char *eol = memchr(io->buf, '\n', io->len);
+        ssize_t k;
+
+        if (eol) {
+            size_t n = (size_t)(eol - io->buf) + 1, l = n;
+
+            if (l >= 2 && io->buf[l - 2] == '\r')
+                l -= 2;
+            else
+                l -= 1;
+            if (l >= cap)
+                return false;
+            memcpy(out, io->buf, l);
+            out[l] = 0;
+            memmove(io->buf, io->buf + n, io->len - n);
+            io->len -= n;
+            return true;
+        }
+        if (io->len == sizeof(io->buf) || !wait_readable(io->fd, 3000))
+            return false;
+        k = recv(io->fd, io->buf + io->len, sizeof(io->buf) - io->len, 0);
+        if (k <= 0)
+            return false;
+        io->len += (size_t)k;
+    }
+}
+
+static void smtp_angle(const char *line, char *out, size_t cap)
+{
+    const char *a = strchr(line, '<'), *b = a ? strchr(a, '>') : NULL;
+
+    snprintf(out, cap, "%.*s", a && b ? (int)(b - a - 1) : 0, a ? a + 1 : "");
+}
+
+static void smtp_data(struct smtp_srv *s, struct lineio *io, char *line, size_t cap)
+{
+    send_str(io->fd, "354 End data with <CR><LF>.<CR><LF>\r\n");
+    while (smtp_getline(io, line, cap)) {
+        const char *l = line;
+        size_t n;
+
+        if (strcmp(line, ".") == 0) {
+            if (s->mode == SMTP_HANG)
+                (void)wait_readable(io->fd, 5000);
+            else
+                send_str(io->fd, "250 2.0.0 Ok: queued as 1\r\n");
+            return;
+        }
+        if (l[0] == '.')
+            l++; /* RFC 5321 4.5.2: undo the transparency dot */
+        n = strlen(l);
+        s->data = realloc(s->data, s->data_len + n + 3);
+        memcpy(s->data + s->data_len, l, n);
+        memcpy(s->data + s->data_len + n, "\r\n", 3);
+        s->data_len += n + 2;
+    }
+}
+
+static void smtp_auth(struct smtp_srv *s, struct lineio *io, const char *line, char *buf,
+                      size_t cap)
+{
+    if (strlen(line) > 11) /* "AUTH PLAIN <initial response>" */
+        snprintf(s->auth, sizeof(s->auth), "%.500s", line + 11);
+    else {
+        send_str(io->fd, "334 \r\n");
+        if (!smtp_getline(io, buf, cap))
+            return;
+        snprintf(s->auth, sizeof(s->auth), "%.500s", buf);
+    }
+    send_str(io->fd, s->mode == SMTP_AUTH_FAIL ? "535 5.7.8 Authentication credentials invalid\r\n"
+                                               : "235 2.7.0 Authentication successful\r\n");
+}
+
+static void smtp_session(struct smtp_srv *s, int c)
+{
+    static struct lineio io; /* one session at a time; too big for a thread stack frame */
+    char line[2048], extra[2048];
+
+    memset(&io, 0, sizeof(io));
+    io.fd = c;
+    send_str(c, "220 test.local ESMTP\r\n");
+    while (smtp_getline(&io, line, sizeof(line))) {
+        if (strncasecmp(line, "EHLO", 4) == 0) {
+            send_str(c, "250-test.local\r\n250-PIPELINING\r\n250-8BITMIME\r\n");
+            send_str(c, s->offer_auth ? "250-AUTH PLAIN\r\n250 SIZE 1000000\r\n"
+                                      : "250 SIZE 1000000\r\n");
+        } else if (strncasecmp(line, "HELO", 4) == 0) {
+            send_str(c, "250 test.local\r\n");
+        } else if (strncasecmp(line, "STARTTLS", 8) == 0) {
+            s->starttls = true;
+            send_str(c, "454 4.7.0 TLS not available\r\n");
+        } else if (strncasecmp(line, "AUTH PLAIN", 10) == 0) {
+            smtp_auth(s, &io, line, extra, sizeof(extra));
+        } else if (strncasecmp(line, "MAIL FROM:", 10) == 0) {
+            smtp_angle(line, s->from, sizeof(s->from));
+            send_str(c, "250 2.1.0 Ok\r\n");
+        } else if (strncasecmp(line, "RCPT TO:", 8) == 0) {
+            if (s->mode == SMTP_REJECT_RCPT) {
+                send_str(c, "550 5.7.1 Relaying denied\r\n");
+                continue;
+            }
+            if (s->n_rcpt < 4)
+                smtp_angle(line, s->rcpt[s->n_rcpt++], sizeof(s->rcpt[0]));
+            send_str(c, "250 2.1.5 Ok\r\n");
+        } else if (strcasecmp(line, "DATA") == 0) {
+            smtp_data(s, &io, line, sizeof(line));
+            if (s->mode == SMTP_HANG)
+                return;
+        } else if (strcasecmp(line, "QUIT") == 0) {
+            s->quit = true;
+            send_str(c, "221 2.0.0 Bye\r\n");
+            return;
+        } else if (strcasecmp(line, "RSET") == 0 || strcasecmp(line, "NOOP") == 0) {
+            send_str(c, "250 2.0.0 Ok\r\n");
+        } else {
+            send_str(c, "502 5.5.2 Command not recognized\r\n");
+        }
+    }
+}
+
+static void *smtp_main(void *arg)
+{
+    struct smtp_srv *s = arg;
+    int c;
+
+    if (!wait_readable(s->fd, 5000))
+        return NULL;
+    c = accept(s->fd, NULL, NULL);
+    if (c >= 0) {
+        smtp_session(s, c);
+        close(c);
+    }
+    return NULL;
+}
+
+/* Listens on addr (IPv4, NULL = 127.0.0.1) at a free port and serves one session. */
+static void smtp_start_on(struct smtp_srv *s, enum smtp_mode mode, bool offer_auth,
+                          const char *addr)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t alen = sizeof(a);
+
+    memset(s, 0, sizeof(*s));
+    s->mode = mode;
+    s->offer_auth = offer_auth;
+    s->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (s->fd < 0 || inet_pton(AF_INET, addr ? addr : "127.0.0.1", &a.sin_addr) != 1 ||
+        bind(s->fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+        getsockname(s->fd, (struct sockaddr *)&a, &alen) < 0 || listen(s->fd, 8) < 0 ||
+        pthread_create(&s->thread, NULL, smtp_main, s) != 0) {
+        perror("smtp server");
+        abort();
+    }
+    s->port = ntohs(a.sin_port);
+    snprintf(s->url, sizeof(s->url), "smtp://%s:%d", addr ? addr : "127.0.0.1", s->port);
+}
+
+static void smtp_start(struct smtp_srv *s, enum smtp_mode mode, bool offer_auth)
+{
+    smtp_start_on(s, mode, offer_auth, NULL);
+}
+
+/* An IPv4 address of this machine that is not loopback, or false. */
+static bool non_loopback_addr(char *out, size_t n)
+{
+    struct ifaddrs *ifs = NULL;
+    bool found = false;
+
+    if (getifaddrs(&ifs) != 0)
+        return false;
+    for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
+        const struct sockaddr_in *sa = (const struct sockaddr_in *)(const void *)i->ifa_addr;
+
+        if (!sa || sa->sin_family != AF_INET || (ntohl(sa->sin_addr.s_addr) >> 24) == 127)
+            continue;
+        found = inet_ntop(AF_INET, &sa->sin_addr, out, (socklen_t)n) != NULL;
+    }
+    freeifaddrs(ifs);
+    return found;
+}
+
+/* Waits for the session to end; the caller inspects and frees s->data. */
+static void smtp_join(struct smtp_srv *s)
+{
+    pthread_join(s->thread, NULL);
+    close(s->fd);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Lines starting with a dot (stuffed by curl, unstuffed by the server), a lone dot, 8-bit. */
+static const char test_msg[] = "From: asakai <asakai@example.com>\r\n"
+                               "To: sre@example.com\r\n"
+                               "Subject: [asakai] RDS maintenance\r\n"
+                               "Content-Type: text/plain; charset=utf-8\r\n"
+                               "\r\n"
+                               "line one\r\n"
+                               ".leading dot\r\n"
+                               ".\r\n"
+                               "..two dots\r\n"
+                               "caf\xc3\xa9 02:00 JST\r\n";
+
+static const char *const two_rcpt[] = {"sre@example.com", "oncall@example.org", NULL};
+
+AK_TEST(smtp_delivers_byte_exact)
+{
+    struct smtp_srv s;
+    struct ak_smtp_req req = {0};
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    int r;
+
+    ak_httpc_global_init();
+    smtp_start(&s, SMTP_ACCEPT, false);
+    req.url = s.url;
+    req.from = "asakai@example.com";
+    req.rcpt = two_rcpt;
+    req.message = test_msg;
+    req.message_len = sizeof(test_msg) - 1;
+    req.timeout_ms = 5000;
+    r = ak_smtp_send(&req, &err);
+    smtp_join(&s);
+    AK_ASSERT_OK(r);
+    AK_ASSERT_EQ_INT(err.len, 0);
+    AK_ASSERT_STR(s.from, "asakai@example.com");
+    AK_ASSERT_EQ_INT(s.n_rcpt, 2);
+    AK_ASSERT_STR(s.rcpt[0], "sre@example.com");
+    AK_ASSERT_STR(s.rcpt[1], "oncall@example.org");
+    AK_ASSERT_EQ_INT(s.data_len, sizeof(test_msg) - 1);
+    AK_ASSERT_MEM(s.data, test_msg, sizeof(test_msg) - 1);
+    AK_ASSERT(s.quit);
+    AK_ASSERT(!s.starttls); /* starttls 0: never asked */
+    AK_ASSERT(s.auth[0] == 0);
+    free(s.data);
+    ak_buf_release(&err);
+}
+
+AK_TEST(smtp_rcpt_550_is_forbidden)
+{
+    struct smtp_srv s;
+    struct ak_smtp_req req = {0};
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    int r;
+
+    ak_httpc_global_init();
+    smtp_start(&s, SMTP_REJECT_RCPT, false);
+    req.url = s.url;
+    req.from = "asakai@example.com";
+    req.rcpt = two_rcpt;
+    req.message = test_msg;
+    req.message_len = sizeof(test_msg) - 1;
+    r = ak_smtp_send(&req, &err);
+    smtp_join(&s);
+    AK_ASSERT_EQ_INT(r, AK_EFORBIDDEN);
+    AK_ASSERT_CONTAINS(err.buf, "550 5.7.1 Relaying denied");
+    AK_ASSERT_CONTAINS(err.buf, "127.0.0.1");
+    AK_ASSERT_EQ_INT(s.data_len, 0); /* nothing was sent */
+    free(s.data);
+    ak_buf_release(&err);
+}
+
+AK_TEST(smtp_hang_times_out)
+{
+    struct smtp_srv s;
+    struct ak_smtp_req req = {0};
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    int64_t t0;
+    int r;
+
+    ak_httpc_global_init();
+    smtp_start(&s, SMTP_HANG, false);
+    req.url = s.url;
+    req.from = "asakai@example.com";
+    req.rcpt = two_rcpt;
+    req.message = test_msg;
+    req.message_len = sizeof(test_msg) - 1;
+    req.timeout_ms = 700;
+    t0 = mono_ms();
+    r = ak_smtp_send(&req, &err);
+    t0 = mono_ms() - t0;
+    smtp_join(&s);
+    AK_ASSERT_EQ_INT(r, AK_ETIMEDOUT);
+    AK_ASSERT_CONTAINS(err.buf, "timed out");
+    AK_ASSERT(t0 >= 600 && t0 < 3000);
+    free(s.data);
+    ak_buf_release(&err);
+}
+
+AK_TEST(smtp_connection_refused_is_eio)
+{
+    struct ak_smtp_req req = {0};
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    char url[64];
+    int port, fd;
+
+    ak_httpc_global_init();
+    fd = bound_socket(&port); /* bound, never listening: connect() is refused */
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", port);
+    req.url = url;
+    req.from = "asakai@example.com";
+    req.rcpt = two_rcpt;
+    req.message = test_msg;
+    req.message_len = sizeof(test_msg) - 1;
+    AK_ASSERT_EQ_INT(ak_smtp_send(&req, &err), AK_EIO);
+    close(fd);
+    AK_ASSERT_CONTAINS(err.buf, "127.0.0.1");
+    ak_buf_release(&err);
+}
+
+AK_TEST(smtp_auth_plain_over_loopback)
+{
+    struct smtp_srv s;
+    struct ak_smtp_req req = {0};
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    int r;
+
+    ak_httpc_global_init();
+    smtp_start(&s, SMTP_ACCEPT, true);
+    req.url = s.url;
+    req.from = "asakai@example.com";
+    req.rcpt = two_rcpt;
+    req.username = "asakai";
+    req.password = "s3cret-pw";
+    req.starttls = -1; /* not offered by this server: carries on in clear text */
+    req.message = test_msg;
+    req.message_len = sizeof(test_msg) - 1;
+    r = ak_smtp_send(&req, &err);
+    smtp_join(&s);
+    AK_ASSERT_OK(r);
+    /* base64("\0asakai\0s3cret-pw"): libcurl 7.88 does AUTH PLAIN without TLS when offered */
+    AK_ASSERT_STR(s.auth, "AGFzYWthaQBzM2NyZXQtcHc=");
+    AK_ASSERT_EQ_INT(s.data_len, sizeof(test_msg) - 1);
+    free(s.data);
+    ak_buf_release(&err);
+}
+
+AK_TEST(smtp_auth_failure_hides_password)
+{
+    struct smtp_srv s;
+    struct ak_smtp_req req = {0};
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    int r;
+
+    ak_httpc_global_init();
+    smtp_start(&s, SMTP_AUTH_FAIL, true);
+    req.url = s.url;
+    req.from = "asakai@example.com";
+    req.rcpt = two_rcpt;
+    req.username = "asakai";
+    req.password = "s3cret-pw";
+    req.message = test_msg;
+    req.message_len = sizeof(test_msg) - 1;
+    r = ak_smtp_send(&req, &err);
+    smtp_join(&s);
+    AK_ASSERT_EQ_INT(r, AK_EFORBIDDEN);
+    AK_ASSERT_CONTAINS(err.buf, "535");
+    AK_ASSERT(strstr(err.buf, "s3cret") == NULL);
+    AK_ASSERT(strstr(err.buf, "AGFzYWthaQBzM2NyZXQtcHc=") == NULL);
+    AK_ASSERT_EQ_INT(s.data_len, 0);
+    free(s.data);
+    ak_buf_release(&err);
+}
+
+AK_TEST(smtp_starttls_required_but_missing)
+{
+    struct smtp_srv s;
+    struct ak_smtp_req req = {0};
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    int r;
+
+    ak_httpc_global_init();
+    smtp_start(&s, SMTP_ACCEPT, true);
+    req.url = s.url;
+    req.from = "asakai@example.com";
+    req.rcpt = two_rcpt;
+    req.username = "asakai";
+    req.password = "s3cret-pw";
+    req.starttls = 1;
+    req.message = test_msg;
+    req.message_len = sizeof(test_msg) - 1;
+    r = ak_smtp_send(&req, &err);
+    smtp_join(&s);
+    AK_ASSERT_EQ_INT(r, AK_EFORBIDDEN);
+    AK_ASSERT_CONTAINS(err.buf, "TLS");
+    AK_ASSERT(s.auth[0] == 0); /* the password never left */
+    AK_ASSERT_EQ_INT(s.data_len, 0);
+    free(s.data);
+    ak_buf_release(&err);
+}
+
+AK_TEST(smtp_password_to_remote_host_requires_tls)
+{
+    struct smtp_srv s;
+    struct ak_smtp_req req = {0};
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    char addr[64];
+    int r;
+
+    if (!non_loopback_addr(addr, sizeof(addr)))
+        AK_SKIP("this machine has no IPv4 address besides loopback");
+    ak_httpc_global_init();
+    /* starttls -1 ("when offered") with a password for a remote host means "required": this
+     * server does not offer STARTTLS, so nothing but EHLO happens */
+    smtp_start_on(&s, SMTP_ACCEPT, true, addr);
+    req.url = s.url;
+    req.from = "asakai@example.com";
+    req.rcpt = two_rcpt;
+    req.username = "asakai";
+    req.password = "s3cret-pw";
+    req.starttls = -1;
+    req.message = test_msg;
+    req.message_len = sizeof(test_msg) - 1;
+    req.timeout_ms = 5000;
+    r = ak_smtp_send(&req, &err);
+    smtp_join(&s);
+    AK_ASSERT_EQ_INT(r, AK_EFORBIDDEN);
+    AK_ASSERT_CONTAINS(err.buf, "TLS"); /* libcurl: "STARTTLS not supported." */
+    AK_ASSERT(s.auth[0] == 0);
+    AK_ASSERT(s.from[0] == 0);
+    free(s.data);
+    ak_buf_release(&err);
+}
+
+AK_TEST(smtp_request_checks)
+{
+    static const char *const crlf_rcpt[] = {"a@example.com\r\nRCPT TO:<evil@example.com>", NULL};
+    static const char *const none[] = {NULL};
+    struct ak_smtp_req req = {0};
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    ak_httpc_global_init();
+    req.from = "asakai@example.com";
+    req.rcpt = two_rcpt;
+    req.message = test_msg;
+    req.message_len = sizeof(test_msg) - 1;
+    /* a password in clear text to another machine: refused before any connection */
+    req.url = "smtp://192.0.2.1:25";
+    req.username = "asakai";
+    req.password = "s3cret-pw";
+    req.starttls = 0;
+    AK_ASSERT_EQ_INT(ak_smtp_send(&req, &err), AK_EFORBIDDEN);
+    AK_ASSERT_CONTAINS(err.buf, "clear text");
+    req.starttls = -1;
+    req.username = req.password = NULL;
+    req.url = "http://127.0.0.1:25";
+    ak_buf_reset(&err);
+    AK_ASSERT_EQ_INT(ak_smtp_send(&req, &err), AK_EFORBIDDEN);
+    req.url = "smtp://127.0.0.1:25";
+    req.rcpt = crlf_rcpt;
+    ak_buf_reset(&err);
+    AK_ASSERT_EQ_INT(ak_smtp_send(&req, &err), AK_EINVAL);
+    req.rcpt = none;
+    AK_ASSERT_EQ_INT(ak_smtp_send(&req, &err), AK_EINVAL);
+    req.rcpt = two_rcpt;
+    req.from = "a b@example.com";
+    AK_ASSERT_EQ_INT(ak_smtp_send(&req, &err), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_smtp_send(NULL, &err), AK_EINVAL);
+    ak_buf_release(&err);
+}
+
 AK_TEST(url_escape)
 {
     char *e = ak_url_escape("a b&c=d/\xc3\xa9?");
@@ -464,4 +1030,9 @@ AK_TEST_MAIN(AK_T(get_200_body_and_content_type), AK_T(redirect_not_followed_by_
              AK_T(redirect_followed_when_asked), AK_T(redirect_to_file_scheme_refused),
              AK_T(body_over_cap_is_toobig), AK_T(slow_server_times_out), AK_T(scheme_policy),
              AK_T(connection_refused_is_eio), AK_T(post_sends_body_and_headers),
-             AK_T(url_escape))
+             AK_T(retry_after_seconds_and_date), AK_T(smtp_delivers_byte_exact),
+             AK_T(smtp_rcpt_550_is_forbidden), AK_T(smtp_hang_times_out),
+             AK_T(smtp_connection_refused_is_eio), AK_T(smtp_auth_plain_over_loopback),
+             AK_T(smtp_auth_failure_hides_password), AK_T(smtp_starttls_required_but_missing),
+             AK_T(smtp_password_to_remote_host_requires_tls),
+             AK_T(smtp_request_checks), AK_T(url_escape))

@@ -1,4 +1,5 @@
-/* test_maint.c — observation -> record: create, dedupe, reschedule, pages, close, recurrence. */
+/* test_maint.c — observation -> record: create, dedupe, reschedule, pages, close, recurrence;
+ * the change rows notifications are made of; resource tags. */
 #include <stdbool.h>
 
 #include "asakai/ak_buf.h"
@@ -742,6 +743,302 @@ AK_TEST(process_raw_control_ignored_unparsed)
     ak_store_close(st);
 }
 
+/* ---- changes: what notifications are about -------------------------------------------- */
+
+/* The record's changes as "kind|key|summary" lines joined by "\n". */
+static const char *changes_of(struct ak_store *st, int64_t rec_id, char *buf, size_t cap)
+{
+    struct ak_change *v = NULL;
+    size_t n = 0, len = 0;
+    buf[0] = 0;
+    if (ak_store_change_list_rec(st, rec_id, &v, &n) != AK_OK)
+        return "error";
+    for (size_t i = 0; i < n; i++) {
+        if (len < cap)
+            len += (size_t)snprintf(buf + len, cap - len, "%s%s|%s|%s", i ? "\n" : "", v[i].kind,
+                                    v[i].key, v[i].summary ? v[i].summary : "(null)");
+        ak_change_release(&v[i]);
+    }
+    free(v);
+    return buf;
+}
+
+static size_t count_changes(struct ak_store *st)
+{
+    struct ak_change *v = NULL;
+    size_t n = 0;
+    if (ak_store_change_list_after(st, 0, 0, &v, &n) != AK_OK)
+        return (size_t)-1;
+    for (size_t i = 0; i < n; i++)
+        ak_change_release(&v[i]);
+    free(v);
+    return n;
+}
+
+AK_TEST(change_created)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = health_obs("scheduled", T0);
+    struct ak_maint_result res;
+    struct ak_change *v = NULL;
+    size_t n = 0;
+    char buf[512];
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &res));
+    AK_ASSERT_STR(changes_of(st, res.rec_id, buf, sizeof(buf)), "created|created|created");
+    AK_ASSERT_OK(ak_store_change_list_rec(st, res.rec_id, &v, &n));
+    AK_ASSERT_EQ_INT(n, 1);
+    AK_ASSERT_EQ_INT(v[0].at, NOW);
+    AK_ASSERT_EQ_INT(v[0].rec_id, res.rec_id);
+    ak_change_release(&v[0]);
+    free(v);
+    ak_store_close(st);
+}
+
+AK_TEST(change_rescheduled_key_and_summary)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = ec_obs("scheduled", T0 + 15 * HOUR_MS);
+    struct ak_maint_result a, b;
+    char buf[512], want[512];
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &a));
+    o = ec_obs("rescheduled", T0 + 7 * DAY_MS + 15 * HOUR_MS);
+    AK_ASSERT_OK(apply(st, &o, NOW + 1000, &b));
+    AK_ASSERT_EQ_INT(b.rec_id, a.rec_id);
+    snprintf(want, sizeof(want),
+             "created|created|created\n"
+             "rescheduled|window:%lld:%lld|rescheduled from 2026-12-10T17:00Z to "
+             "2026-12-17T17:00Z",
+             (long long)(T0 + 7 * DAY_MS + 15 * HOUR_MS),
+             (long long)(T0 + 7 * DAY_MS + 15 * HOUR_MS));
+    AK_ASSERT_STR(changes_of(st, a.rec_id, buf, sizeof(buf)), want);
+    ak_store_close(st);
+}
+
+AK_TEST(change_status_lifecycle)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = ec_obs("scheduled", T0);
+    struct ak_maint_result a, b, c, d;
+    char buf[512];
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &a));
+    o = ec_obs("in-progress", 0);
+    AK_ASSERT_OK(apply(st, &o, T0 + 60000, &b));
+    o = ec_obs("in-progress", 0); /* again: nothing new */
+    AK_ASSERT_OK(apply(st, &o, T0 + 90000, &c));
+    AK_ASSERT_EQ_INT(c.change, AK_MAINT_UNCHANGED);
+    o = ec_obs("completed", 0);
+    AK_ASSERT_OK(apply(st, &o, T0 + HOUR_MS, &d));
+    AK_ASSERT_EQ_INT(d.change, AK_MAINT_CLOSED);
+    AK_ASSERT_STR(changes_of(st, a.rec_id, buf, sizeof(buf)),
+                  "created|created|created\n"
+                  "status|status:in-progress|status scheduled -> in-progress\n"
+                  "status|status:completed|status in-progress -> completed");
+    ak_store_close(st);
+}
+
+AK_TEST(change_deadline_without_window_move)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = ec_obs("scheduled", T0);
+    struct ak_maint_result a, b, c;
+    char buf[512], want[512];
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &a));
+    o.deadline = T0 + 2 * DAY_MS + 30 * 60000; /* the window stays, the apply-by date moves */
+    AK_ASSERT_OK(apply(st, &o, NOW + 1, &b));
+    AK_ASSERT_EQ_INT(b.change, AK_MAINT_UPDATED);
+    /* a new window end alone is not news */
+    o.window_end += HOUR_MS;
+    AK_ASSERT_OK(apply(st, &o, NOW + 2, &c));
+    AK_ASSERT_EQ_INT(c.change, AK_MAINT_UPDATED);
+    snprintf(want, sizeof(want),
+             "created|created|created\n"
+             "deadline|deadline:%lld|deadline moved from 2026-12-10T02:00Z to 2026-12-12T02:30Z",
+             (long long)(T0 + 2 * DAY_MS + 30 * 60000));
+    AK_ASSERT_STR(changes_of(st, a.rec_id, buf, sizeof(buf)), want);
+    ak_store_close(st);
+}
+
+AK_TEST(change_none_for_duplicates_pages_and_stale)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = ec_obs("scheduled", T0);
+    struct ak_maint_result res;
+    static char *more[] = {(char *)"prod-sessions", (char *)"prod-sessions-0002-001"};
+    AK_ASSERT(st != NULL);
+    int64_t first = complete_ec(st); /* created + status:completed */
+    AK_ASSERT(first > 0);
+    AK_ASSERT_EQ_INT(count_changes(st), 2);
+    o.event_time = T0 + 2 * DAY_MS; /* stale scheduled notice after the completion */
+    AK_ASSERT_OK(apply(st, &o, T0 + 2 * DAY_MS, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UNCHANGED);
+    o = ec_obs("completed", 0); /* the completion again */
+    AK_ASSERT_OK(apply(st, &o, T0 + 3 * DAY_MS, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UNCHANGED);
+    AK_ASSERT_EQ_INT(count_changes(st), 2);
+    /* an open record: a duplicate and a resources-only update add no change either */
+    struct ak_obs h = health_obs("scheduled", T0);
+    AK_ASSERT_OK(apply(st, &h, NOW, &res));
+    AK_ASSERT_OK(apply(st, &h, NOW + 1, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UNCHANGED);
+    h.resources = more;
+    h.n_resources = 2;
+    AK_ASSERT_OK(apply(st, &h, NOW + 2, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UPDATED);
+    AK_ASSERT_CONTAINS(res.what, "resources +2");
+    AK_ASSERT_EQ_INT(count_changes(st), 3); /* only its "created" */
+    ak_store_close(st);
+}
+
+AK_TEST(change_window_back_and_forth_is_not_news_twice)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = ec_obs("scheduled", T0);
+    struct ak_maint_result a, r;
+    char buf[1024];
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &a));
+    o = ec_obs("rescheduled", T0 + DAY_MS);
+    AK_ASSERT_OK(apply(st, &o, NOW + 1, &r));
+    o = ec_obs("rescheduled", T0);
+    AK_ASSERT_OK(apply(st, &o, NOW + 2, &r));
+    o = ec_obs("rescheduled", T0 + DAY_MS); /* the same move as before: its key exists */
+    AK_ASSERT_OK(apply(st, &o, NOW + 3, &r));
+    AK_ASSERT_EQ_INT(r.change, AK_MAINT_UPDATED);
+    AK_ASSERT_EQ_INT(count_changes(st), 3);
+    AK_ASSERT_CONTAINS(changes_of(st, a.rec_id, buf, sizeof(buf)),
+                       "rescheduled from 2026-12-11T02:00Z to 2026-12-10T02:00Z");
+    ak_store_close(st);
+}
+
+AK_TEST(change_recurrence_summary)
+{
+    struct ak_store *st = open_w();
+    struct ak_maint_result res;
+    char buf[512], want[512];
+    AK_ASSERT(st != NULL);
+    int64_t first = complete_ec(st);
+    AK_ASSERT(first > 0);
+    struct ak_obs o = ec_obs("scheduled", T0 + 21 * DAY_MS);
+    o.event_time = T0 + 7 * DAY_MS;
+    AK_ASSERT_OK(apply(st, &o, T0 + 7 * DAY_MS, &res));
+    AK_ASSERT_EQ_INT(res.recurrence_of, first);
+    snprintf(want, sizeof(want), "created|created|created (recurrence of #%lld)",
+             (long long)first);
+    AK_ASSERT_STR(changes_of(st, res.rec_id, buf, sizeof(buf)), want);
+    ak_store_close(st);
+}
+
+AK_TEST(change_rolls_back_with_the_record)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = health_obs("scheduled", T0);
+    struct ak_maint_result res;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(ak_store_begin(st));
+    AK_ASSERT_OK(apply(st, &o, NOW, &res));
+    AK_ASSERT_EQ_INT(count_changes(st), 1);
+    AK_ASSERT_OK(ak_store_rollback(st));
+    AK_ASSERT_EQ_INT(count_changes(st), 0);
+    AK_ASSERT_EQ_INT(count_records(st), 0);
+    ak_store_close(st);
+}
+
+/* ---- resource tags ------------------------------------------------------------------------ */
+
+AK_TEST(tags_from_health_pages_merged)
+{
+    struct ak_store *st = open_w();
+    struct ak_buf err = AK_BUF_INIT(1024);
+    struct ak_maint_rec r = {0};
+    int64_t p1, p2;
+    char buf[512];
+    AK_ASSERT(st != NULL);
+    p1 = put_fixture(st, "health-ec2-tags-page1.json", "eb:t1");
+    p2 = put_fixture(st, "health-ec2-tags-page2.json", "eb:t2");
+    AK_ASSERT(p1 > 0 && p2 > 0);
+    AK_ASSERT_OK(ak_maint_process_raw(st, &cfg, p1, NOW, NULL, &err));
+    AK_ASSERT_OK(ak_store_rec_get(st, 1, &r));
+    AK_ASSERT_STR(r.tags, "{\"env\":\"staging\",\"team\":\"db\",\"app\":\"orders\"}");
+    ak_maint_rec_release(&r);
+    AK_ASSERT_OK(ak_maint_process_raw(st, &cfg, p2, NOW + 1, NULL, &err));
+    AK_ASSERT_EQ_INT(count_records(st), 1);
+    AK_ASSERT_OK(ak_store_rec_get(st, 1, &r));
+    /* the union over pages; the later page wins a key both have */
+    AK_ASSERT_STR(r.tags,
+                  "{\"env\":\"prod\",\"team\":\"db\",\"app\":\"orders\",\"owner\":\"sre\"}");
+    AK_ASSERT_EQ_INT(r.n_resources, 3);
+    ak_maint_rec_release(&r);
+    /* the second page (resources and tags only) is no change worth a message */
+    AK_ASSERT_STR(changes_of(st, 1, buf, sizeof(buf)), "created|created|created");
+    ak_buf_release(&err);
+    ak_store_close(st);
+}
+
+AK_TEST(tags_merge_from_observations)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = health_obs("scheduled", T0);
+    struct ak_maint_result res;
+    struct ak_maint_rec r = {0};
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &res)); /* no tags */
+    AK_ASSERT_OK(ak_store_rec_get(st, res.rec_id, &r));
+    AK_ASSERT_NULL(r.tags);
+    ak_maint_rec_release(&r);
+    o.tags = (char *)"{\"env\":\"prod\",\"n\":1}"; /* non-string values are not tags */
+    AK_ASSERT_OK(apply(st, &o, NOW + 1, &res));
+    o.tags = (char *)"not json";
+    AK_ASSERT_OK(apply(st, &o, NOW + 2, &res));
+    o.tags = (char *)"{\"team\":\"web\"}";
+    AK_ASSERT_OK(apply(st, &o, NOW + 3, &res));
+    AK_ASSERT_OK(ak_store_rec_get(st, res.rec_id, &r));
+    AK_ASSERT_STR(r.tags, "{\"env\":\"prod\",\"team\":\"web\"}");
+    ak_maint_rec_release(&r);
+    ak_store_close(st);
+}
+
+AK_TEST(rec_json_tags_and_ack)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs o = health_obs("scheduled", T0);
+    struct ak_maint_result res;
+    struct ak_maint_rec r = {0};
+    struct ak_json *j;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &o, NOW, &res));
+    AK_ASSERT_OK(ak_store_rec_get(st, res.rec_id, &r));
+    j = ak_maint_rec_json(&cfg, &r, NOW);
+    AK_ASSERT(ak_json_is_null(ak_json_get(j, "tags")));
+    AK_ASSERT(ak_json_is_null(ak_json_get(j, "acked_by")));
+    AK_ASSERT(ak_json_is_null(ak_json_get(j, "ack_note")));
+    AK_ASSERT(ak_json_is_null(ak_json_get(j, "acked_at")));
+    ak_json_free(j);
+    ak_maint_rec_release(&r);
+    o.tags = (char *)"{\"env\":\"prod\"}";
+    AK_ASSERT_OK(apply(st, &o, NOW + 1, &res));
+    AK_ASSERT_OK(ak_store_rec_ack(st, res.rec_id, "alice", "replacing it Friday", NOW + 2));
+    AK_ASSERT_OK(ak_store_rec_get(st, res.rec_id, &r));
+    j = ak_maint_rec_json(&cfg, &r, NOW);
+    AK_ASSERT(ak_json_is_obj(ak_json_get(j, "tags")));
+    AK_ASSERT_STR(ak_json_get_str(ak_json_get(j, "tags"), "env"), "prod");
+    AK_ASSERT_STR(ak_json_get_str(j, "acked_by"), "alice");
+    AK_ASSERT_STR(ak_json_get_str(j, "ack_note"), "replacing it Friday");
+    AK_ASSERT_STR(ak_json_get_str(j, "acked_at"), "2026-11-20T02:00:00Z");
+    ak_json_free(j);
+    /* a damaged tags text shows as null, not as a string */
+    free(r.tags);
+    r.tags = strdup("[1,2]");
+    j = ak_maint_rec_json(&cfg, &r, NOW);
+    AK_ASSERT(ak_json_is_null(ak_json_get(j, "tags")));
+    ak_json_free(j);
+    ak_maint_rec_release(&r);
+    ak_store_close(st);
+}
+
 AK_TEST_MAIN(AK_T(create_record), AK_T(create_closed_sets_closed_at),
              AK_T(not_important_when_optional), AK_T(duplicate_is_unchanged_with_history),
              AK_T(second_source_is_recorded), AK_T(reschedule_moves_window_and_is_important),
@@ -754,4 +1051,10 @@ AK_TEST_MAIN(AK_T(create_record), AK_T(create_closed_sets_closed_at),
              AK_T(recurrence_found_by_resource_across_keys), AK_T(invalid_observations_refused),
              AK_T(default_cfg_when_null), AK_T(is_important_deadline_window),
              AK_T(rec_json_fields), AK_T(process_raw_elasticache_sns),
-             AK_T(process_raw_health_pages), AK_T(process_raw_control_ignored_unparsed))
+             AK_T(process_raw_health_pages), AK_T(process_raw_control_ignored_unparsed),
+             AK_T(change_created), AK_T(change_rescheduled_key_and_summary),
+             AK_T(change_status_lifecycle), AK_T(change_deadline_without_window_move),
+             AK_T(change_none_for_duplicates_pages_and_stale),
+             AK_T(change_window_back_and_forth_is_not_news_twice), AK_T(change_recurrence_summary),
+             AK_T(change_rolls_back_with_the_record), AK_T(tags_from_health_pages_merged),
+             AK_T(tags_merge_from_observations), AK_T(rec_json_tags_and_ack))

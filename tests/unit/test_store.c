@@ -1,5 +1,8 @@
-/* test_store.c — the SQLite store: open/migrate, raw archive, records, history, durability. */
+/* test_store.c — the SQLite store: open/migrate, raw archive, records, history, durability,
+ * and the notification tables (changes, outbox, threads, silences, kv). */
+#include <ctype.h>
 #include <fcntl.h>
+#include <sqlite3.h> /* only to build a version-1 file and to read query plans */
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -7,6 +10,7 @@
 #include "asakai/ak_buf.h"
 #include "asakai/ak_err.h"
 #include "asakai/ak_store.h"
+#include "asakai/ak_util.h"
 #include "ak_test.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
@@ -80,18 +84,18 @@ AK_TEST(open_creates_dir_and_migrates)
     snprintf(dir, sizeof(dir), "%s/a/b/data", AK_TMPDIR());
     struct ak_store *st = open_w(dir);
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 1);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 2);
     ak_store_close(st);
     AK_ASSERT_EQ_INT(stat(dir, &sb), 0);
     AK_ASSERT_EQ_INT(sb.st_mode & 0777, 0700);
     st = open_w(dir);
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 1);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 2);
     ak_store_close(st);
 
     struct ak_buf err = AK_BUF_INIT(1024);
     AK_ASSERT_OK(ak_store_open(dir, AK_STORE_READ, &st, &err));
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 1);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 2);
     ak_store_close(st);
     ak_buf_release(&err);
     ak_store_close(NULL);
@@ -634,6 +638,860 @@ AK_TEST(crash_after_commit_keeps_rows)
     ak_store_close(st);
 }
 
+/* ---- schema version 2: notifications -------------------------------------------------- */
+
+/* The version-1 schema exactly as asakai 1 created it (frozen: a released migration never
+ * changes), to check that such a file upgrades in place. */
+static const char v1_schema[] =
+    "PRAGMA application_id = 1634427241;"
+    "CREATE TABLE raw (id INTEGER PRIMARY KEY, channel TEXT NOT NULL, dedupe_id TEXT NOT NULL "
+    "UNIQUE, received_at INTEGER NOT NULL, remote TEXT, meta TEXT, body BLOB NOT NULL, state TEXT "
+    "NOT NULL DEFAULT 'pending', note TEXT);"
+    "CREATE INDEX raw_state ON raw (state, id);"
+    "CREATE TABLE records (id INTEGER PRIMARY KEY, key TEXT NOT NULL, source TEXT, service TEXT, "
+    "kind TEXT, family TEXT, status TEXT NOT NULL, event_code TEXT, account TEXT, region TEXT, "
+    "window_start INTEGER NOT NULL DEFAULT 0, window_end INTEGER NOT NULL DEFAULT 0, deadline "
+    "INTEGER NOT NULL DEFAULT 0, title TEXT, description TEXT, first_seen INTEGER NOT NULL DEFAULT "
+    "0, last_seen INTEGER NOT NULL DEFAULT 0, closed_at INTEGER NOT NULL DEFAULT 0, recurrence_of "
+    "INTEGER REFERENCES records (id), required INTEGER NOT NULL DEFAULT 0, important INTEGER NOT "
+    "NULL DEFAULT 0, important_why TEXT, sources TEXT, resources TEXT NOT NULL DEFAULT '[]');"
+    "CREATE INDEX records_key ON records (key, id);"
+    "CREATE INDEX records_status ON records (status);"
+    "CREATE INDEX records_deadline ON records (deadline);"
+    "CREATE TABLE record_resources (rec_id INTEGER NOT NULL REFERENCES records (id) ON DELETE "
+    "CASCADE, pos INTEGER NOT NULL, resource TEXT NOT NULL, PRIMARY KEY (rec_id, pos));"
+    "CREATE INDEX record_resources_resource ON record_resources (resource);"
+    "CREATE TABLE deliveries (id INTEGER PRIMARY KEY, rec_id INTEGER NOT NULL REFERENCES records "
+    "(id), raw_id INTEGER REFERENCES raw (id), channel TEXT, message_id TEXT, at INTEGER NOT "
+    "NULL, change TEXT);"
+    "CREATE INDEX deliveries_rec ON deliveries (rec_id, id);"
+    "INSERT INTO raw (id, channel, dedupe_id, received_at, body, state) "
+    "VALUES (1, 'sns', 'sns:m1', 1000, '{}', 'parsed');"
+    "INSERT INTO records (id, key, service, kind, status, deadline, title, first_seen, last_seen, "
+    "resources) VALUES (7, 'health:1:arn', 'ec2', 'instance-retirement', 'scheduled', 5000, "
+    "'EC2 instance retirement i-0abc', 100, 200, '[\"i-0abc\"]');"
+    "INSERT INTO record_resources VALUES (7, 0, 'i-0abc');"
+    "INSERT INTO deliveries (rec_id, raw_id, channel, message_id, at, change) "
+    "VALUES (7, 1, 'sns', 'm1', 100, 'created');"
+    "PRAGMA user_version = 1;";
+
+static int make_v1_db(const char *dir)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(dbpath(dir), &db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, v1_schema, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+static bool is_hex32(const char *s)
+{
+    if (!s || strlen(s) != 32)
+        return false;
+    for (; *s; s++)
+        if (!isxdigit((unsigned char)*s) || isupper((unsigned char)*s))
+            return false;
+    return true;
+}
+
+AK_TEST(migrate_v1_to_v2_keeps_data)
+{
+    struct ak_store *st;
+    struct ak_maint_rec r = {0};
+    struct ak_delivery *d = NULL;
+    struct ak_change c = {0};
+    char *id = NULL;
+    size_t n = 0;
+    int64_t cid = 0, raws = 0;
+    bool dup = true;
+
+    AK_ASSERT_EQ_INT(make_v1_db(AK_TMPDIR()), SQLITE_OK);
+    st = open_w(AK_TMPDIR());
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 2);
+    AK_ASSERT_OK(ak_store_rec_get(st, 7, &r));
+    AK_ASSERT_STR(r.key, "health:1:arn");
+    AK_ASSERT_STR(r.title, "EC2 instance retirement i-0abc");
+    AK_ASSERT_EQ_INT(r.deadline, 5000);
+    AK_ASSERT_EQ_INT(r.n_resources, 1);
+    AK_ASSERT_STR(r.resources[0], "i-0abc");
+    AK_ASSERT_NULL(r.tags);
+    AK_ASSERT_NULL(r.acked_by);
+    AK_ASSERT_NULL(r.ack_note);
+    AK_ASSERT_EQ_INT(r.acked_at, 0);
+    ak_maint_rec_release(&r);
+    AK_ASSERT_OK(ak_store_delivery_list(st, 7, &d, &n));
+    AK_ASSERT_EQ_INT(n, 1);
+    AK_ASSERT_STR(d[0].change, "created");
+    ak_delivery_release(&d[0]);
+    free(d);
+    AK_ASSERT_OK(ak_store_raw_count(st, "parsed", &raws));
+    AK_ASSERT_EQ_INT(raws, 1);
+    /* the new tables work on the upgraded file, with the old rows */
+    c.rec_id = 7;
+    c.kind = (char *)"created";
+    c.key = (char *)"created";
+    c.at = 300;
+    AK_ASSERT_OK(ak_store_change_add(st, &c, &cid, &dup));
+    AK_ASSERT(cid > 0 && !dup);
+    AK_ASSERT_OK(ak_store_rec_ack(st, 7, "alice", NULL, 400));
+    AK_ASSERT_OK(ak_store_rec_get(st, 7, &r));
+    AK_ASSERT_STR(r.acked_by, "alice");
+    ak_maint_rec_release(&r);
+    AK_ASSERT_OK(ak_store_kv_get(st, "install_id", &id));
+    AK_ASSERT(is_hex32(id));
+    free(id);
+    ak_store_close(st);
+}
+
+AK_TEST(reader_refuses_v1_database)
+{
+    struct ak_store *st = NULL;
+    struct ak_buf err = AK_BUF_INIT(1024);
+    AK_ASSERT_EQ_INT(make_v1_db(AK_TMPDIR()), SQLITE_OK);
+    AK_ASSERT_EQ_INT(ak_store_open(AK_TMPDIR(), AK_STORE_READ, &st, &err), AK_EUNSUPPORTED);
+    AK_ASSERT_NULL(st);
+    AK_ASSERT_CONTAINS(err.buf, "schema version 1, not 2");
+    ak_buf_release(&err);
+}
+
+AK_TEST(install_id_random_and_stable)
+{
+    char d1[600], d2[600], *a = NULL, *a2 = NULL, *b = NULL;
+    struct ak_store *st;
+    snprintf(d1, sizeof(d1), "%s/one", AK_TMPDIR());
+    snprintf(d2, sizeof(d2), "%s/two", AK_TMPDIR());
+    st = open_w(d1);
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(ak_store_kv_get(st, "install_id", &a));
+    ak_store_close(st);
+    st = open_w(d1); /* reopening keeps it */
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(ak_store_kv_get(st, "install_id", &a2));
+    ak_store_close(st);
+    st = open_w(d2);
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(ak_store_kv_get(st, "install_id", &b));
+    ak_store_close(st);
+    AK_ASSERT(is_hex32(a));
+    AK_ASSERT(is_hex32(b));
+    AK_ASSERT_STR(a, a2);
+    AK_ASSERT(strcmp(a, b) != 0);
+    free(a);
+    free(a2);
+    free(b);
+}
+
+AK_TEST(rec_tags_and_ack_fields_round_trip)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_maint_rec r = mkrec("k", "scheduled", 0, 0), got = {0};
+    int64_t id;
+    AK_ASSERT(st != NULL);
+    r.tags = (char *)"{\"env\":\"prod\",\"team\":\"db\"}";
+    r.acked_by = (char *)"bob";
+    r.ack_note = (char *)"on it";
+    r.acked_at = 4242;
+    AK_ASSERT_OK(ak_store_rec_insert(st, &r, &id));
+    AK_ASSERT_OK(ak_store_rec_get(st, id, &got));
+    AK_ASSERT_STR(got.tags, "{\"env\":\"prod\",\"team\":\"db\"}");
+    AK_ASSERT_STR(got.acked_by, "bob");
+    AK_ASSERT_STR(got.ack_note, "on it");
+    AK_ASSERT_EQ_INT(got.acked_at, 4242);
+    /* update overwrites them too, NULL included */
+    free(got.tags);
+    got.tags = strdup("{\"env\":\"stg\"}");
+    free(got.ack_note);
+    got.ack_note = NULL;
+    got.acked_at = 5000;
+    AK_ASSERT_OK(ak_store_rec_update(st, &got));
+    ak_maint_rec_release(&got);
+    AK_ASSERT_OK(ak_store_rec_latest_by_key(st, "k", &got));
+    AK_ASSERT_STR(got.tags, "{\"env\":\"stg\"}");
+    AK_ASSERT_STR(got.acked_by, "bob");
+    AK_ASSERT_NULL(got.ack_note);
+    AK_ASSERT_EQ_INT(got.acked_at, 5000);
+    ak_maint_rec_release(&got);
+    AK_ASSERT_NULL(got.tags); /* release zeroes */
+    ak_store_close(st);
+}
+
+static int64_t add_rec(struct ak_store *st, const char *key)
+{
+    struct ak_maint_rec r = mkrec(key, "scheduled", 0, 0);
+    int64_t id = 0;
+    if (ak_store_rec_insert(st, &r, &id) != AK_OK)
+        return 0;
+    return id;
+}
+
+static int add_change(struct ak_store *st, int64_t rec_id, const char *kind, const char *key,
+                      int64_t at, int64_t *ret_id, bool *ret_dup)
+{
+    struct ak_change c = {0};
+    c.rec_id = rec_id;
+    c.kind = (char *)kind;
+    c.key = (char *)key;
+    c.summary = (char *)kind;
+    c.at = at;
+    return ak_store_change_add(st, &c, ret_id, ret_dup);
+}
+
+static void free_changes(struct ak_change *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ak_change_release(&v[i]);
+    free(v);
+}
+
+AK_TEST(change_add_dedupes)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    int64_t a = add_rec(st, "a"), b = add_rec(st, "b"), id1 = 0, id2 = 0, id3 = 0;
+    bool dup = true;
+    AK_ASSERT(a > 0 && b > 0);
+    AK_ASSERT_OK(add_change(st, a, "status", "status:completed", 10, &id1, &dup));
+    AK_ASSERT(!dup);
+    AK_ASSERT_OK(add_change(st, a, "status", "status:completed", 20, &id2, &dup));
+    AK_ASSERT(dup);
+    AK_ASSERT_EQ_INT(id2, id1); /* the existing change */
+    /* the same key on another record is another change */
+    AK_ASSERT_OK(add_change(st, b, "status", "status:completed", 30, &id3, &dup));
+    AK_ASSERT(!dup);
+    AK_ASSERT(id3 > id1);
+    AK_ASSERT_OK(add_change(st, b, "created", "created", 30, NULL, NULL)); /* outputs optional */
+    struct ak_change *v = NULL;
+    size_t n = 0;
+    AK_ASSERT_OK(ak_store_change_list_rec(st, a, &v, &n));
+    AK_ASSERT_EQ_INT(n, 1);
+    AK_ASSERT_EQ_INT(v[0].at, 10); /* the first one is kept */
+    free_changes(v, n);
+    ak_store_close(st);
+}
+
+AK_TEST(change_add_rejects_bad_input)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    int64_t a = add_rec(st, "a"), id = -1;
+    AK_ASSERT(a > 0);
+    AK_ASSERT_EQ_INT(add_change(st, a, "created", NULL, 1, &id, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(add_change(st, a, "created", "", 1, &id, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(add_change(st, a, NULL, "created", 1, &id, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(add_change(st, 0, "created", "created", 1, &id, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(add_change(st, a + 100, "created", "created", 1, &id, NULL), AK_ENOTFOUND);
+    AK_ASSERT_EQ_INT(ak_store_change_add(st, NULL, &id, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(id, -1); /* untouched on failure */
+    ak_store_close(st);
+}
+
+AK_TEST(change_lists)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    int64_t a = add_rec(st, "a"), b = add_rec(st, "b"), ids[5];
+    const int64_t recs[5] = {a, b, a, b, a};
+    const char *keys[5] = {"created", "created", "window:1:2", "status:completed", "deadline:9"};
+    struct ak_change *v = NULL;
+    size_t n = 0;
+    for (int i = 0; i < 5; i++)
+        AK_ASSERT_OK(add_change(st, recs[i], "k", keys[i], 100 + i, &ids[i], NULL));
+    AK_ASSERT_OK(ak_store_change_list_after(st, 0, 0, &v, &n));
+    AK_ASSERT_EQ_INT(n, 5);
+    for (size_t i = 0; i < n; i++) {
+        AK_ASSERT_EQ_INT(v[i].id, ids[i]);
+        AK_ASSERT_EQ_INT(v[i].rec_id, recs[i]);
+        AK_ASSERT_STR(v[i].key, keys[i]);
+        AK_ASSERT_STR(v[i].summary, "k");
+        AK_ASSERT_EQ_INT(v[i].at, 100 + (int64_t)i);
+    }
+    free_changes(v, n);
+    AK_ASSERT_OK(ak_store_change_list_after(st, ids[1], 2, &v, &n));
+    AK_ASSERT_EQ_INT(n, 2);
+    AK_ASSERT_EQ_INT(v[0].id, ids[2]);
+    AK_ASSERT_EQ_INT(v[1].id, ids[3]);
+    free_changes(v, n);
+    AK_ASSERT_OK(ak_store_change_list_after(st, ids[4], 10, &v, &n));
+    AK_ASSERT_EQ_INT(n, 0);
+    free_changes(v, n);
+    AK_ASSERT_OK(ak_store_change_list_rec(st, a, &v, &n));
+    AK_ASSERT_EQ_INT(n, 3);
+    AK_ASSERT_STR(v[0].key, "created");
+    AK_ASSERT_STR(v[1].key, "window:1:2");
+    AK_ASSERT_STR(v[2].key, "deadline:9");
+    free_changes(v, n);
+    AK_ASSERT_OK(ak_store_change_list_rec(st, 999, &v, &n));
+    AK_ASSERT_EQ_INT(n, 0);
+    free_changes(v, n);
+    ak_change_release(NULL);
+    ak_store_close(st);
+}
+
+AK_TEST(rec_ack_adds_change_once)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    int64_t a = add_rec(st, "a");
+    struct ak_maint_rec r = {0};
+    struct ak_change *v = NULL;
+    size_t n = 0;
+    AK_ASSERT(a > 0);
+    AK_ASSERT_OK(ak_store_rec_ack(st, a, "alice", "patching tonight\nin window", 1000));
+    AK_ASSERT_OK(ak_store_rec_get(st, a, &r));
+    AK_ASSERT_STR(r.acked_by, "alice");
+    AK_ASSERT_STR(r.ack_note, "patching tonight\nin window");
+    AK_ASSERT_EQ_INT(r.acked_at, 1000);
+    AK_ASSERT_STR(r.status, "scheduled"); /* nothing else moves */
+    ak_maint_rec_release(&r);
+    AK_ASSERT_OK(ak_store_change_list_rec(st, a, &v, &n));
+    AK_ASSERT_EQ_INT(n, 1);
+    AK_ASSERT_STR(v[0].kind, "ack");
+    AK_ASSERT_STR(v[0].key, "ack");
+    AK_ASSERT_STR(v[0].summary, "acknowledged by alice: patching tonight in window");
+    AK_ASSERT_EQ_INT(v[0].at, 1000);
+    free_changes(v, n);
+    /* a second ack updates who, but is no second change */
+    AK_ASSERT_OK(ak_store_rec_ack(st, a, "bob", NULL, 2000));
+    AK_ASSERT_OK(ak_store_rec_get(st, a, &r));
+    AK_ASSERT_STR(r.acked_by, "bob");
+    AK_ASSERT_NULL(r.ack_note);
+    AK_ASSERT_EQ_INT(r.acked_at, 2000);
+    ak_maint_rec_release(&r);
+    AK_ASSERT_OK(ak_store_change_list_rec(st, a, &v, &n));
+    AK_ASSERT_EQ_INT(n, 1);
+    free_changes(v, n);
+    AK_ASSERT_EQ_INT(ak_store_rec_ack(st, a + 1, "bob", NULL, 1), AK_ENOTFOUND);
+    AK_ASSERT_EQ_INT(ak_store_rec_ack(st, a, NULL, NULL, 1), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_store_rec_ack(st, a, "", NULL, 1), AK_EINVAL);
+    AK_ASSERT_OK(ak_store_change_list_after(st, 0, 0, &v, &n));
+    AK_ASSERT_EQ_INT(n, 1); /* the failed ack left nothing */
+    free_changes(v, n);
+    ak_store_close(st);
+}
+
+static struct ak_outbox mkout(int64_t rec_id, const char *receiver, const char *key,
+                              int64_t next_at)
+{
+    struct ak_outbox o = {0};
+    o.rec_id = rec_id;
+    o.change_id = rec_id ? rec_id * 10 : 0;
+    o.receiver = (char *)receiver;
+    o.key = (char *)key;
+    o.created_at = next_at;
+    o.next_at = next_at;
+    return o;
+}
+
+static int64_t out_add(struct ak_store *st, int64_t rec_id, const char *receiver, const char *key,
+                       int64_t next_at)
+{
+    struct ak_outbox o = mkout(rec_id, receiver, key, next_at);
+    int64_t id = 0;
+    bool dup = true;
+    if (ak_store_outbox_add(st, &o, &id, &dup) != AK_OK || dup)
+        return 0;
+    return id;
+}
+
+static void free_outbox(struct ak_outbox *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ak_outbox_release(&v[i]);
+    free(v);
+}
+
+/* The ids ak_store_outbox_due returns at now, as "1,2,3" in buf. */
+static const char *due_ids(struct ak_store *st, int64_t now, size_t max, char *buf, size_t cap)
+{
+    struct ak_outbox *v = NULL;
+    size_t n = 0, len = 0;
+    buf[0] = 0;
+    if (ak_store_outbox_due(st, now, max, &v, &n) != AK_OK)
+        return "error";
+    for (size_t i = 0; i < n && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%lld", i ? "," : "",
+                                (long long)v[i].id);
+    free_outbox(v, n);
+    return buf;
+}
+
+static int mark(struct ak_store *st, int64_t id, const char *state, int64_t next_at)
+{
+    struct ak_outbox o = {0};
+    int r = ak_store_outbox_get(st, id, &o);
+    if (r != AK_OK)
+        return r;
+    free(o.state);
+    o.state = strdup(state);
+    o.attempts++;
+    o.next_at = next_at;
+    if (strcmp(state, "sent") == 0)
+        o.sent_at = next_at;
+    r = ak_store_outbox_update(st, &o);
+    ak_outbox_release(&o);
+    return r;
+}
+
+AK_TEST(outbox_add_dedupes_and_defaults)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_outbox o = mkout(3, "team-mail", "created", 500), got = {0};
+    int64_t id = 0, id2 = 0;
+    bool dup = true;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(ak_store_outbox_add(st, &o, &id, &dup));
+    AK_ASSERT(id > 0 && !dup);
+    AK_ASSERT_OK(ak_store_outbox_get(st, id, &got));
+    AK_ASSERT_EQ_INT(got.rec_id, 3);
+    AK_ASSERT_EQ_INT(got.change_id, 30);
+    AK_ASSERT_STR(got.receiver, "team-mail");
+    AK_ASSERT_STR(got.key, "created");
+    AK_ASSERT_STR(got.state, "pending"); /* the default */
+    AK_ASSERT_EQ_INT(got.attempts, 0);
+    AK_ASSERT_EQ_INT(got.created_at, 500);
+    AK_ASSERT_EQ_INT(got.next_at, 500);
+    AK_ASSERT_EQ_INT(got.sent_at, 0);
+    AK_ASSERT_NULL(got.last_error);
+    AK_ASSERT_NULL(got.note);
+    ak_outbox_release(&got);
+    /* same (record, receiver, key): refused as a duplicate, whatever else differs */
+    o.next_at = 900;
+    o.change_id = 77;
+    AK_ASSERT_OK(ak_store_outbox_add(st, &o, &id2, &dup));
+    AK_ASSERT(dup);
+    AK_ASSERT_EQ_INT(id2, id);
+    /* another receiver or key is another row */
+    o.receiver = (char *)"team-slack";
+    AK_ASSERT_OK(ak_store_outbox_add(st, &o, &id2, &dup));
+    AK_ASSERT(!dup && id2 != id);
+    /* digests: rec_id 0, deduped by their date key; a row may start silenced */
+    struct ak_outbox dg = mkout(0, "team-mail", "digest:2026-12-10", 600);
+    AK_ASSERT_OK(ak_store_outbox_add(st, &dg, &id2, &dup));
+    AK_ASSERT(!dup);
+    AK_ASSERT_OK(ak_store_outbox_add(st, &dg, &id2, &dup));
+    AK_ASSERT(dup);
+    struct ak_outbox sil = mkout(4, "team-mail", "created", 600);
+    sil.state = (char *)"silenced";
+    sil.note = (char *)"silenced by #3 (db migration week)";
+    AK_ASSERT_OK(ak_store_outbox_add(st, &sil, &id2, NULL));
+    AK_ASSERT_OK(ak_store_outbox_get(st, id2, &got));
+    AK_ASSERT_STR(got.state, "silenced");
+    AK_ASSERT_STR(got.note, "silenced by #3 (db migration week)");
+    ak_outbox_release(&got);
+    ak_outbox_release(NULL);
+    ak_store_close(st);
+}
+
+AK_TEST(outbox_add_rejects_bad_input)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_outbox o = mkout(1, "r", "k", 1);
+    int64_t id = -1, n = -1;
+    AK_ASSERT(st != NULL);
+    o.state = (char *)"bogus";
+    AK_ASSERT_EQ_INT(ak_store_outbox_add(st, &o, &id, NULL), AK_EINVAL); /* CHECK constraint */
+    o = mkout(1, NULL, "k", 1);
+    AK_ASSERT_EQ_INT(ak_store_outbox_add(st, &o, &id, NULL), AK_EINVAL);
+    o = mkout(1, "r", "", 1);
+    AK_ASSERT_EQ_INT(ak_store_outbox_add(st, &o, &id, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_store_outbox_add(st, NULL, &id, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(id, -1);
+    AK_ASSERT_OK(ak_store_outbox_counts(st, &n, NULL, NULL, NULL));
+    AK_ASSERT_EQ_INT(n, 0);
+    ak_store_close(st);
+}
+
+AK_TEST(outbox_due_one_per_record_receiver)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    char buf[128], want[128];
+    int64_t a = out_add(st, 1, "mail", "created", 100);
+    int64_t b = out_add(st, 1, "mail", "window:1:2", 100);
+    int64_t c = out_add(st, 1, "mail", "status:completed", 100);
+    AK_ASSERT(a && b && c);
+    /* all three are due by time; only the oldest may go, so the record's messages stay in order */
+    snprintf(want, sizeof(want), "%lld", (long long)a);
+    AK_ASSERT_STR(due_ids(st, 1000, 10, buf, sizeof(buf)), want);
+    AK_ASSERT_OK(mark(st, a, "sent", 1000));
+    snprintf(want, sizeof(want), "%lld", (long long)b);
+    AK_ASSERT_STR(due_ids(st, 1000, 10, buf, sizeof(buf)), want);
+    /* a dead or silenced row does not block the queue behind it */
+    AK_ASSERT_OK(mark(st, b, "dead", 1000));
+    snprintf(want, sizeof(want), "%lld", (long long)c);
+    AK_ASSERT_STR(due_ids(st, 1000, 10, buf, sizeof(buf)), want);
+    AK_ASSERT_OK(mark(st, c, "silenced", 1000));
+    AK_ASSERT_STR(due_ids(st, 1000, 10, buf, sizeof(buf)), "");
+    ak_store_close(st);
+}
+
+AK_TEST(outbox_due_receivers_independent)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    char buf[128], want[128];
+    int64_t m1 = out_add(st, 1, "mail", "created", 100);
+    int64_t s1 = out_add(st, 1, "slack", "created", 100);
+    int64_t m2 = out_add(st, 1, "mail", "status:in-progress", 100);
+    int64_t r2 = out_add(st, 2, "mail", "created", 100);
+    AK_ASSERT(m1 && s1 && m2 && r2);
+    snprintf(want, sizeof(want), "%lld,%lld,%lld", (long long)m1, (long long)s1, (long long)r2);
+    AK_ASSERT_STR(due_ids(st, 1000, 10, buf, sizeof(buf)), want);
+    /* slack failing (backoff) does not hold mail back */
+    AK_ASSERT_OK(mark(st, s1, "pending", 5000));
+    AK_ASSERT_OK(mark(st, m1, "sent", 1000));
+    snprintf(want, sizeof(want), "%lld,%lld", (long long)m2, (long long)r2);
+    AK_ASSERT_STR(due_ids(st, 1000, 10, buf, sizeof(buf)), want);
+    ak_store_close(st);
+}
+
+AK_TEST(outbox_due_future_and_backoff)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    char buf[128], want[128];
+    int64_t next = -1;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(ak_store_outbox_next_due(st, &next));
+    AK_ASSERT_EQ_INT(next, 0); /* nothing pending */
+    int64_t a = out_add(st, 1, "mail", "created", 2000);
+    int64_t b = out_add(st, 1, "mail", "deadline:9", 100); /* due by time, but behind a */
+    int64_t c = out_add(st, 2, "mail", "created", 3000);
+    AK_ASSERT(a && b && c);
+    AK_ASSERT_STR(due_ids(st, 1999, 10, buf, sizeof(buf)), "");
+    /* the earliest time something becomes due is a's, not b's (b waits for a) */
+    AK_ASSERT_OK(ak_store_outbox_next_due(st, &next));
+    AK_ASSERT_EQ_INT(next, 2000);
+    snprintf(want, sizeof(want), "%lld", (long long)a);
+    AK_ASSERT_STR(due_ids(st, 2000, 10, buf, sizeof(buf)), want); /* next_at <= now */
+    AK_ASSERT_OK(mark(st, a, "sent", 2000));
+    AK_ASSERT_OK(ak_store_outbox_next_due(st, &next));
+    AK_ASSERT_EQ_INT(next, 100);
+    AK_ASSERT_OK(mark(st, b, "sent", 2000));
+    AK_ASSERT_OK(ak_store_outbox_next_due(st, &next));
+    AK_ASSERT_EQ_INT(next, 3000);
+    AK_ASSERT_OK(mark(st, c, "dead", 3000));
+    AK_ASSERT_OK(ak_store_outbox_next_due(st, &next));
+    AK_ASSERT_EQ_INT(next, 0);
+    ak_store_close(st);
+}
+
+AK_TEST(outbox_due_order_and_max)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    char buf[256], want[256];
+    int64_t ids[6];
+    for (int i = 0; i < 6; i++) {
+        char recv[16];
+        snprintf(recv, sizeof(recv), "r%d", i);
+        /* next_at descending: the order is still oldest (id) first */
+        ids[i] = out_add(st, 10 + i, recv, "created", 600 - i * 100);
+        AK_ASSERT(ids[i] > 0);
+    }
+    snprintf(want, sizeof(want), "%lld,%lld,%lld", (long long)ids[0], (long long)ids[1],
+             (long long)ids[2]);
+    AK_ASSERT_STR(due_ids(st, 1000, 3, buf, sizeof(buf)), want);
+    snprintf(want, sizeof(want), "%lld,%lld", (long long)ids[4], (long long)ids[5]);
+    AK_ASSERT_STR(due_ids(st, 200, 0, buf, sizeof(buf)), want); /* max 0: the default cap */
+    ak_store_close(st);
+}
+
+AK_TEST(outbox_update_get)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_outbox o = {0};
+    int64_t a = out_add(st, 1, "mail", "created", 100);
+    AK_ASSERT(a > 0);
+    AK_ASSERT_OK(ak_store_outbox_get(st, a, &o));
+    free(o.state);
+    o.state = strdup("pending");
+    o.attempts = 3;
+    o.next_at = 7000;
+    o.last_error = strdup("smtp: 451 try later");
+    o.note = strdup("retry 3");
+    AK_ASSERT_OK(ak_store_outbox_update(st, &o));
+    ak_outbox_release(&o);
+    AK_ASSERT_OK(ak_store_outbox_get(st, a, &o));
+    AK_ASSERT_EQ_INT(o.attempts, 3);
+    AK_ASSERT_EQ_INT(o.next_at, 7000);
+    AK_ASSERT_STR(o.last_error, "smtp: 451 try later");
+    AK_ASSERT_STR(o.note, "retry 3");
+    AK_ASSERT_STR(o.key, "created"); /* identity is not rewritten */
+    AK_ASSERT_EQ_INT(o.created_at, 100);
+    free(o.state);
+    o.state = strdup("sent");
+    o.sent_at = 7001;
+    free(o.last_error);
+    o.last_error = NULL;
+    AK_ASSERT_OK(ak_store_outbox_update(st, &o));
+    ak_outbox_release(&o);
+    AK_ASSERT_OK(ak_store_outbox_get(st, a, &o));
+    AK_ASSERT_STR(o.state, "sent");
+    AK_ASSERT_EQ_INT(o.sent_at, 7001);
+    AK_ASSERT_NULL(o.last_error);
+    o.id = a + 50;
+    AK_ASSERT_EQ_INT(ak_store_outbox_update(st, &o), AK_ENOTFOUND);
+    o.id = a;
+    free(o.state);
+    o.state = strdup("lost");
+    AK_ASSERT_EQ_INT(ak_store_outbox_update(st, &o), AK_EINVAL);
+    ak_outbox_release(&o);
+    AK_ASSERT_EQ_INT(ak_store_outbox_get(st, a + 50, &o), AK_ENOTFOUND);
+    ak_store_close(st);
+}
+
+AK_TEST(outbox_list_and_counts)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_outbox *v = NULL;
+    size_t n = 0;
+    int64_t ids[5], p = -1, s = -1, d = -1, q = -1;
+    for (int i = 0; i < 5; i++) {
+        ids[i] = out_add(st, i + 1, "mail", "created", 100);
+        AK_ASSERT(ids[i] > 0);
+    }
+    AK_ASSERT_OK(mark(st, ids[0], "sent", 1));
+    AK_ASSERT_OK(mark(st, ids[1], "dead", 1));
+    AK_ASSERT_OK(mark(st, ids[2], "dead", 1));
+    AK_ASSERT_OK(mark(st, ids[3], "silenced", 1));
+    AK_ASSERT_OK(ak_store_outbox_counts(st, &p, &s, &d, &q));
+    AK_ASSERT_EQ_INT(p, 1);
+    AK_ASSERT_EQ_INT(s, 1);
+    AK_ASSERT_EQ_INT(d, 2);
+    AK_ASSERT_EQ_INT(q, 1);
+    AK_ASSERT_OK(ak_store_outbox_counts(st, NULL, NULL, &d, NULL));
+    AK_ASSERT_OK(ak_store_outbox_list(st, NULL, 0, &v, &n));
+    AK_ASSERT_EQ_INT(n, 5);
+    AK_ASSERT_EQ_INT(v[0].id, ids[4]); /* newest first */
+    AK_ASSERT_EQ_INT(v[4].id, ids[0]);
+    free_outbox(v, n);
+    AK_ASSERT_OK(ak_store_outbox_list(st, "dead", 0, &v, &n));
+    AK_ASSERT_EQ_INT(n, 2);
+    AK_ASSERT_EQ_INT(v[0].id, ids[2]);
+    AK_ASSERT_EQ_INT(v[1].id, ids[1]);
+    AK_ASSERT_STR(v[0].state, "dead");
+    free_outbox(v, n);
+    AK_ASSERT_OK(ak_store_outbox_list(st, NULL, 2, &v, &n));
+    AK_ASSERT_EQ_INT(n, 2);
+    free_outbox(v, n);
+    AK_ASSERT_OK(ak_store_outbox_list(st, "nothing", 10, &v, &n));
+    AK_ASSERT_EQ_INT(n, 0);
+    free_outbox(v, n);
+    ak_store_close(st);
+}
+
+AK_TEST(outbox_retry_dead)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_outbox o = {0};
+    char buf[128], want[128];
+    int64_t a = out_add(st, 1, "mail", "created", 100), b = out_add(st, 2, "mail", "created", 100);
+    int64_t c = out_add(st, 3, "mail", "created", 100), n = -1, dead = -1;
+    AK_ASSERT(a && b && c);
+    AK_ASSERT_OK(mark(st, a, "dead", 100));
+    AK_ASSERT_OK(mark(st, b, "dead", 100));
+    AK_ASSERT_OK(mark(st, c, "sent", 100));
+    AK_ASSERT_STR(due_ids(st, 99999, 10, buf, sizeof(buf)), "");
+    AK_ASSERT_OK(ak_store_outbox_retry(st, a, 5000, &n));
+    AK_ASSERT_EQ_INT(n, 1);
+    AK_ASSERT_OK(ak_store_outbox_get(st, a, &o));
+    AK_ASSERT_STR(o.state, "pending");
+    AK_ASSERT_EQ_INT(o.next_at, 5000); /* due now */
+    AK_ASSERT_EQ_INT(o.attempts, 0);
+    ak_outbox_release(&o);
+    snprintf(want, sizeof(want), "%lld", (long long)a);
+    AK_ASSERT_STR(due_ids(st, 5000, 10, buf, sizeof(buf)), want);
+    /* a row that is not dead: nothing to do; a missing row: not found */
+    AK_ASSERT_OK(ak_store_outbox_retry(st, c, 5000, &n));
+    AK_ASSERT_EQ_INT(n, 0);
+    AK_ASSERT_EQ_INT(ak_store_outbox_retry(st, c + 100, 5000, &n), AK_ENOTFOUND);
+    AK_ASSERT_OK(mark(st, a, "dead", 100));
+    AK_ASSERT_OK(ak_store_outbox_retry(st, 0, 6000, &n)); /* every dead row */
+    AK_ASSERT_EQ_INT(n, 2);
+    AK_ASSERT_OK(ak_store_outbox_counts(st, NULL, NULL, &dead, NULL));
+    AK_ASSERT_EQ_INT(dead, 0);
+    AK_ASSERT_OK(ak_store_outbox_retry(st, 0, 6000, NULL));
+    ak_store_close(st);
+}
+
+/* The query plan of ak_store_outbox_due's statement (kept in step with store.c). */
+AK_TEST(outbox_due_uses_indexes)
+{
+    static const char sql[] =
+        "EXPLAIN QUERY PLAN SELECT id FROM outbox o INDEXED BY outbox_next "
+        "WHERE o.state = 'pending' AND o.next_at <= ?1 "
+        "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.rec_id = o.rec_id "
+        "AND p.receiver = o.receiver AND p.id < o.id) ORDER BY o.id LIMIT ?2";
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_buf plan = AK_BUF_INIT(AK_BUF_NOMAX);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    AK_ASSERT(st != NULL);
+    for (int i = 0; i < 50; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "k%d", i);
+        AK_ASSERT(out_add(st, i % 7 + 1, i % 2 ? "mail" : "slack", key, i * 10) > 0);
+    }
+    ak_store_close(st);
+    AK_ASSERT_EQ_INT(sqlite3_open_v2(dbpath(AK_TMPDIR()), &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    AK_ASSERT_EQ_INT(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        ak_buf_addf(&plan, "%s\n", (const char *)sqlite3_column_text(s, 3));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    AK_ASSERT_CONTAINS(plan.buf, "USING INDEX outbox_next (next_at<?)");
+    AK_ASSERT_CONTAINS(plan.buf, "INDEX outbox_head (rec_id=? AND receiver=? AND id<?)");
+    AK_ASSERT(strstr(plan.buf, "SCAN o\n") == NULL && strstr(plan.buf, "SCAN p") == NULL);
+    ak_buf_release(&plan);
+}
+
+AK_TEST(outbox_rolled_back_with_transaction)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    int64_t a = add_rec(st, "a"), n = -1;
+    struct ak_change *v = NULL;
+    size_t nc = 0;
+    AK_ASSERT(a > 0);
+    AK_ASSERT_OK(ak_store_begin(st));
+    AK_ASSERT_OK(add_change(st, a, "created", "created", 1, NULL, NULL));
+    AK_ASSERT(out_add(st, a, "mail", "created", 1) > 0);
+    AK_ASSERT_OK(ak_store_rollback(st));
+    AK_ASSERT_OK(ak_store_outbox_counts(st, &n, NULL, NULL, NULL));
+    AK_ASSERT_EQ_INT(n, 0);
+    AK_ASSERT_OK(ak_store_change_list_rec(st, a, &v, &nc));
+    AK_ASSERT_EQ_INT(nc, 0);
+    free_changes(v, nc);
+    ak_store_close(st);
+}
+
+AK_TEST(thread_get_set)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    char *ref = NULL;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_EQ_INT(ak_store_thread_get(st, 1, "mail", &ref), AK_ENOTFOUND);
+    AK_ASSERT_NULL(ref);
+    AK_ASSERT_OK(ak_store_thread_set(st, 1, "mail", "<asakai.1.abc@example.com>"));
+    AK_ASSERT_OK(ak_store_thread_set(st, 1, "slack", "1702000000.000100"));
+    AK_ASSERT_OK(ak_store_thread_get(st, 1, "mail", &ref));
+    AK_ASSERT_STR(ref, "<asakai.1.abc@example.com>");
+    free(ref);
+    AK_ASSERT_OK(ak_store_thread_set(st, 1, "slack", "1702000000.000200")); /* replaces */
+    AK_ASSERT_OK(ak_store_thread_get(st, 1, "slack", &ref));
+    AK_ASSERT_STR(ref, "1702000000.000200");
+    free(ref);
+    ref = NULL;
+    AK_ASSERT_EQ_INT(ak_store_thread_get(st, 2, "mail", &ref), AK_ENOTFOUND);
+    AK_ASSERT_EQ_INT(ak_store_thread_set(st, 2, "mail", NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_store_thread_get(st, 2, NULL, &ref), AK_EINVAL);
+    ak_store_close(st);
+}
+
+static void free_silences(struct ak_silence *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ak_silence_release(&v[i]);
+    free(v);
+}
+
+static int64_t sil_add(struct ak_store *st, const char *m, int64_t start, int64_t end)
+{
+    struct ak_silence s = {0};
+    int64_t id = 0;
+    s.matchers = (char *)m;
+    s.starts_at = start;
+    s.ends_at = end;
+    s.reason = (char *)"db migration week";
+    s.created_by = (char *)"alice";
+    s.created_at = 50;
+    return ak_store_silence_add(st, &s, &id) == AK_OK ? id : 0;
+}
+
+AK_TEST(silence_active_window)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_silence *v = NULL, bad = {0};
+    size_t n = 0;
+    int64_t a = sil_add(st, "service=rds", 100, 200), b = sil_add(st, "kind=~node.*", 150, 300);
+    AK_ASSERT(a > 0 && b > a);
+    AK_ASSERT_OK(ak_store_silence_list(st, 0, &v, &n));
+    AK_ASSERT_EQ_INT(n, 2);
+    AK_ASSERT_EQ_INT(v[0].id, a);
+    AK_ASSERT_STR(v[0].matchers, "service=rds");
+    AK_ASSERT_EQ_INT(v[0].starts_at, 100);
+    AK_ASSERT_EQ_INT(v[0].ends_at, 200);
+    AK_ASSERT_STR(v[0].reason, "db migration week");
+    AK_ASSERT_STR(v[0].created_by, "alice");
+    AK_ASSERT_EQ_INT(v[0].created_at, 50);
+    AK_ASSERT_EQ_INT(v[0].expired_at, 0);
+    free_silences(v, n);
+    const struct {
+        int64_t t;
+        size_t n;
+        int64_t first;
+    } cases[] = {{99, 0, 0}, {100, 1, a}, {149, 1, a}, {150, 2, a}, {199, 2, a}, {200, 1, b},
+                 {299, 1, b}, {300, 0, 0}};
+    for (size_t i = 0; i < AK_ARRAY_SIZE(cases); i++) {
+        AK_ASSERT_OK(ak_store_silence_list(st, cases[i].t, &v, &n));
+        AK_ASSERT_EQ_INT(n, cases[i].n);
+        if (n)
+            AK_ASSERT_EQ_INT(v[0].id, cases[i].first);
+        free_silences(v, n);
+    }
+    bad.matchers = (char *)"service=rds";
+    bad.starts_at = 100;
+    bad.ends_at = 100;
+    AK_ASSERT_EQ_INT(ak_store_silence_add(st, &bad, NULL), AK_EINVAL); /* empty window */
+    bad.matchers = NULL;
+    bad.ends_at = 200;
+    AK_ASSERT_EQ_INT(ak_store_silence_add(st, &bad, NULL), AK_EINVAL);
+    ak_silence_release(NULL);
+    ak_store_close(st);
+}
+
+AK_TEST(silence_expire)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_silence *v = NULL;
+    size_t n = 0;
+    int64_t a = sil_add(st, "service=rds", 100, 1000), b = sil_add(st, "service=ec2", 100, 1000);
+    AK_ASSERT(a && b);
+    AK_ASSERT_OK(ak_store_silence_expire(st, a, 500));
+    AK_ASSERT_OK(ak_store_silence_expire(st, a, 700)); /* again: keeps the first time */
+    AK_ASSERT_OK(ak_store_silence_list(st, 600, &v, &n));
+    AK_ASSERT_EQ_INT(n, 1);
+    AK_ASSERT_EQ_INT(v[0].id, b);
+    free_silences(v, n);
+    /* before it was expired, it was active */
+    AK_ASSERT_OK(ak_store_silence_list(st, 400, &v, &n));
+    AK_ASSERT_EQ_INT(n, 2);
+    free_silences(v, n);
+    AK_ASSERT_OK(ak_store_silence_list(st, 0, &v, &n)); /* all, expired ones included */
+    AK_ASSERT_EQ_INT(n, 2);
+    AK_ASSERT_EQ_INT(v[0].expired_at, 500);
+    AK_ASSERT_EQ_INT(v[1].expired_at, 0);
+    free_silences(v, n);
+    AK_ASSERT_EQ_INT(ak_store_silence_expire(st, b + 10, 500), AK_ENOTFOUND);
+    ak_store_close(st);
+}
+
+AK_TEST(kv_get_set)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    char *v = NULL;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_EQ_INT(ak_store_kv_get(st, "digest_cursor", &v), AK_ENOTFOUND);
+    AK_ASSERT_NULL(v);
+    AK_ASSERT_OK(ak_store_kv_set(st, "digest_cursor", "41"));
+    AK_ASSERT_OK(ak_store_kv_set(st, "digest_cursor", "42"));
+    AK_ASSERT_OK(ak_store_kv_get(st, "digest_cursor", &v));
+    AK_ASSERT_STR(v, "42");
+    free(v);
+    AK_ASSERT_OK(ak_store_kv_set(st, "empty", ""));
+    AK_ASSERT_OK(ak_store_kv_get(st, "empty", &v));
+    AK_ASSERT_STR(v, "");
+    free(v);
+    AK_ASSERT_EQ_INT(ak_store_kv_set(st, "x", NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_store_kv_get(st, NULL, &v), AK_EINVAL);
+    ak_store_close(st);
+}
+
 AK_TEST_MAIN(AK_T(open_creates_dir_and_migrates), AK_T(read_mode_does_not_create),
              AK_T(read_mode_refuses_empty_schema), AK_T(not_a_database_file),
              AK_T(foreign_sqlite_database), AK_T(newer_schema_refused), AK_T(raw_put_dedupes),
@@ -643,4 +1501,14 @@ AK_TEST_MAIN(AK_T(open_creates_dir_and_migrates), AK_T(read_mode_does_not_create
              AK_T(rec_latest_by_key), AK_T(rec_find_completed_window_edges),
              AK_T(rec_list_order_and_filters), AK_T(deliveries_history),
              AK_T(transaction_rollback_and_commit), AK_T(reader_sees_committed_rows_beside_writer),
-             AK_T(crash_after_commit_keeps_rows))
+             AK_T(crash_after_commit_keeps_rows), AK_T(migrate_v1_to_v2_keeps_data),
+             AK_T(reader_refuses_v1_database), AK_T(install_id_random_and_stable),
+             AK_T(rec_tags_and_ack_fields_round_trip), AK_T(change_add_dedupes),
+             AK_T(change_add_rejects_bad_input), AK_T(change_lists), AK_T(rec_ack_adds_change_once),
+             AK_T(outbox_add_dedupes_and_defaults), AK_T(outbox_add_rejects_bad_input),
+             AK_T(outbox_due_one_per_record_receiver), AK_T(outbox_due_receivers_independent),
+             AK_T(outbox_due_future_and_backoff), AK_T(outbox_due_order_and_max),
+             AK_T(outbox_update_get), AK_T(outbox_list_and_counts), AK_T(outbox_retry_dead),
+             AK_T(outbox_due_uses_indexes), AK_T(outbox_rolled_back_with_transaction),
+             AK_T(thread_get_set), AK_T(silence_active_window), AK_T(silence_expire),
+             AK_T(kv_get_set))

@@ -30,7 +30,7 @@ allowed() {
     json | metrics | tz | cfg | crypto | httpc | store) echo "core $1" ;;
     route) echo "core json cfg route" ;;
     events) echo "core json events" ;;
-    maint) echo "core json cfg store events maint" ;;
+    maint) echo "core json cfg route store events maint" ;;
     notify) echo "core json metrics tz cfg route crypto httpc store events maint notify" ;;
     intake) echo "core json metrics cfg crypto httpc store events maint notify intake" ;;
     http) echo "core json metrics tz cfg route crypto store maint notify intake http" ;;

@@ -126,6 +126,9 @@ struct ak_cfg {
     /* maintenance */
     int64_t recurrence_window_ms; /* maintenance.recurrence_window, default 30d */
     int64_t important_within_ms;  /* maintenance.important_within, default 14d */
+    struct ak_cfg_strlist important_rules; /* maintenance.important_rules: matcher sets
+                                   ("service=rds,kind=hardware-maintenance"); a record matching
+                                   any of them is important (an explicit rule) */
 
     /* notifications: receivers (every name unique; route names must exist) and the route tree.
      * route == NULL: the default tree — every record and change to every email receiver, and

@@ -16,9 +16,12 @@ struct ak_obs;
 struct ak_store;
 struct ak_maint_rec;
 
+struct ak_cfg_strlist;
+
 struct ak_maint_cfg {
     int64_t recurrence_window_ms; /* default 30 d */
     int64_t important_within_ms;  /* deadline within this is important; default 14 d */
+    const struct ak_cfg_strlist *important_rules; /* matcher sets (ak_cfg.h); may be NULL */
 };
 
 enum ak_maint_change {
@@ -49,8 +52,8 @@ int ak_maint_apply(struct ak_store *st, const struct ak_maint_cfg *cfg, const st
 int ak_maint_process_raw(struct ak_store *st, const struct ak_maint_cfg *cfg, int64_t raw_id,
                          int64_t now_ms, struct ak_buf *summary, struct ak_buf *err);
 
-/* true when the record is important at now_ms (sticky flag, or deadline within the window);
- * reason (may be NULL) gets why. */
+/* true when the record is important at now_ms (sticky flag, a deadline within the window, or an
+ * explicit rule of cfg->important_rules); reason (may be NULL) gets why. */
 bool ak_maint_is_important(const struct ak_maint_cfg *cfg, const struct ak_maint_rec *r,
                            int64_t now_ms, struct ak_buf *reason);
 

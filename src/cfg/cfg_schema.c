@@ -22,6 +22,7 @@
 
 static bool check_listen(const char *v, char *why, size_t n);
 static bool check_topic(const char *v, char *why, size_t n);
+static bool check_rule(const char *v, char *why, size_t n);
 static bool check_regex(const char *v, char *why, size_t n);
 static bool check_cert_name(const char *v, char *why, size_t n);
 static bool check_header(const char *v, char *why, size_t n);
@@ -85,6 +86,10 @@ const struct ak_cfg_option ak_cfg_options[] = {
      "Events of the same kind within this window count as one recurring maintenance."},
     {"maintenance.important_within", AK_CFG_DURATION, OFF(important_within_ms), "14d", 1 * HOUR,
      365 * DAY, false, NULL, NULL, "Maintenance starting within this time is flagged important."},
+    {"maintenance.important_rules", AK_CFG_STRLIST, OFF(important_rules), "", 0, 0, false,
+     check_rule, NULL,
+     "Matcher sets that make a record important, e.g. \"service=rds,kind=hardware-maintenance\" "
+     "(comma = and; list items = or)."},
     {"notify.reminders", AK_CFG_DURLIST, OFF(reminders_ms), "14d,7d,3d,1d,2h", 60 * SEC, 90 * DAY,
      false, NULL, NULL,
      "Reminders are sent this long before a record's deadline until it is acknowledged, "
@@ -178,6 +183,18 @@ static bool topic_field_ok(const char *s, size_t len)
 }
 
 /* "*" or arn:PARTITION:sns:REGION:ACCOUNT:NAME, each field non-empty, globs allowed. */
+static bool check_rule(const char *v, char *why, size_t n)
+{
+    struct ak_matchers m = {0};
+    struct ak_buf err = AK_BUF_INIT(256);
+    bool ok = ak_matchers_parse(v, &m, &err) == AK_OK && m.n > 0;
+    if (!ok)
+        snprintf(why, n, "%s", err.len ? err.buf : "an empty rule matches everything");
+    ak_matchers_release(&m);
+    ak_buf_release(&err);
+    return ok;
+}
+
 static bool check_topic(const char *v, char *why, size_t n)
 {
     static const char msg[] =

@@ -131,7 +131,8 @@ static struct ak_store *open_reader(struct ak_http_req *rq)
 
 static struct ak_maint_cfg maint_cfg(const struct ak_cfg *cfg)
 {
-    struct ak_maint_cfg m = {cfg->recurrence_window_ms, cfg->important_within_ms};
+    struct ak_maint_cfg m = {cfg->recurrence_window_ms, cfg->important_within_ms,
+                             &cfg->important_rules};
     return m;
 }
 

@@ -141,7 +141,8 @@ void ak__http_maint_post(struct ak_http_req *rq, const char *tail)
         goto out;
     }
     struct ak_maint_rec rec = {0};
-    struct ak_maint_cfg mc = {rq->cfg->recurrence_window_ms, rq->cfg->important_within_ms};
+    struct ak_maint_cfg mc = {rq->cfg->recurrence_window_ms, rq->cfg->important_within_ms,
+                              &rq->cfg->important_rules};
     if (ak_store_rec_get(st, (int64_t)id, &rec) == AK_OK)
         ak__http_json(rq, 200, ak_maint_rec_json(&mc, &rec, now));
     else
@@ -366,7 +367,8 @@ void ak__http_route_test(struct ak_http_req *rq, const char *tail)
     const char **res = NULL, **recv = NULL;
     char *tags = NULL;
     size_t n_res = 0, n_recv = 0;
-    struct ak_maint_cfg mc = {rq->cfg->recurrence_window_ms, rq->cfg->important_within_ms};
+    struct ak_maint_cfg mc = {rq->cfg->recurrence_window_ms, rq->cfg->important_within_ms,
+                              &rq->cfg->important_rules};
     int64_t now = ak_now_wall_ms();
     (void)tail;
 

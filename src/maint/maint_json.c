@@ -1,5 +1,6 @@
 /* maint_json.c — importance at a moment, and the record as the API shows it. */
 #include "asakai/ak_maint.h"
+#include "asakai/ak_route.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,9 +14,30 @@
 #include "maint_int.h"
 #include "src/core/ak_banned.h"
 
+/* The first explicit rule the record matches (1-based), or 0. */
+static size_t matching_rule(const struct ak_cfg_strlist *rules, const struct ak_maint_rec *r)
+{
+    struct ak_route_input in = {
+        .service = r->service, .kind = r->kind, .status = r->status, .account = r->account,
+        .region = r->region, .source = r->source, .event_code = r->event_code,
+        .important = r->important, .resources = (const char *const *)r->resources,
+        .n_resources = r->n_resources, .tags_json = r->tags,
+    };
+    for (size_t i = 0; rules && i < rules->n; i++) {
+        struct ak_matchers m = {0};
+        bool hit = ak_matchers_parse(rules->v[i], &m, NULL) == AK_OK && m.n > 0 &&
+                   ak_route_matchers_match(&m, &in);
+        ak_matchers_release(&m);
+        if (hit)
+            return i + 1;
+    }
+    return 0;
+}
+
 bool ak_maint_is_important(const struct ak_maint_cfg *cfg, const struct ak_maint_rec *r,
                            int64_t now_ms, struct ak_buf *reason)
 {
+    size_t rule = cfg ? matching_rule(cfg->important_rules, r) : 0;
     struct ak_maint_cfg c = ak_maint_cfg_or_default(cfg);
     /* When AWS acts: the deadline, else the start of the window. */
     int64_t when = r->deadline ? r->deadline : r->window_start;
@@ -29,7 +51,10 @@ bool ak_maint_is_important(const struct ak_maint_cfg *cfg, const struct ak_maint
         ak_time_fmt_relative(when, now_ms, rel, sizeof(rel));
         ak_buf_addf(reason, "%sdeadline %s", reason->len ? ", " : "", rel);
     }
-    return r->important || soon;
+    if (reason && rule)
+        ak_buf_addf(reason, "%srule %s", reason->len ? ", " : "",
+                    cfg->important_rules->v[rule - 1]);
+    return r->important || soon || rule;
 }
 
 static struct ak_json *str_array(char **v, size_t n)

@@ -362,6 +362,7 @@ int ak_notify_start(const struct ak_cfg *cfg, struct ak_notify **ret, struct ak_
     n->cfg = cfg;
     n->mcfg.recurrence_window_ms = cfg->recurrence_window_ms;
     n->mcfg.important_within_ms = cfg->important_within_ms;
+    n->mcfg.important_rules = &cfg->important_rules;
     n->rng = (uint64_t)ak_now_mono_ms() * 6364136223846793005ULL + 1;
     pthread_mutex_init(&n->mu, NULL);
     pthread_cond_init(&n->cv, NULL);

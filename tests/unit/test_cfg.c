@@ -1232,7 +1232,23 @@ AK_TEST(dump_example_loads)
     ak_buf_release(&err);
 }
 
-AK_TEST_MAIN(AK_T(defaults_match_header), AK_T(full_file_loads),
+AK_TEST(important_rules)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(4096);
+    AK_ASSERT_OK(load("maintenance:\n  important_rules: [\"service=rds,kind=hardware-maintenance\", "
+                      "\"tag.env=prod\"]\n", &c, &err));
+    AK_ASSERT_EQ_INT(c.important_rules.n, 2);
+    AK_ASSERT_STR(c.important_rules.v[1], "tag.env=prod");
+    ak_cfg_release(&c);
+    AK_ASSERT_EQ_INT(load("maintenance:\n  important_rules: [\"servic=rds\"]\n", &c, &err),
+                     AK_ECONFIG);
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:2:21:");
+    AK_ASSERT_CONTAINS(err.buf, "maintenance.important_rules");
+    ak_buf_release(&err);
+}
+
+AK_TEST_MAIN(AK_T(important_rules), AK_T(defaults_match_header), AK_T(full_file_loads),
              AK_T(empty_and_comment_only_give_defaults), AK_T(missing_file_is_eio),
              AK_T(many_errors_are_all_reported), AK_T(unknown_key_suggestions), AK_T(wrong_shapes),
              AK_T(ranges), AK_T(bad_duration_and_size), AK_T(duplicate_keys),

@@ -11,12 +11,14 @@
 #include "asakai/ak_time.h"
 #include "ak_test.h"
 
+#include "asakai/ak_cfg.h"
+
 #define DAY_MS (24LL * 3600 * 1000)
 #define HOUR_MS (3600LL * 1000)
 #define T0 1796868000000LL /* 2026-12-10T02:00:00Z */
 #define NOW (T0 - 20 * DAY_MS)
 
-static const struct ak_maint_cfg cfg = {30 * DAY_MS, 14 * DAY_MS};
+static const struct ak_maint_cfg cfg = {30 * DAY_MS, 14 * DAY_MS, NULL};
 
 static struct ak_store *open_w(void)
 {
@@ -1039,7 +1041,32 @@ AK_TEST(rec_json_tags_and_ack)
     ak_store_close(st);
 }
 
-AK_TEST_MAIN(AK_T(create_record), AK_T(create_closed_sets_closed_at),
+AK_TEST(explicit_importance_rule)
+{
+    char *rules_v[] = {(char *)"service=ec2,kind=instance-reboot", (char *)"tag.env=prod"};
+    struct ak_cfg_strlist rules = {rules_v, 2};
+    struct ak_maint_cfg c = {30 * DAY_MS, 14 * DAY_MS, &rules};
+    struct ak_maint_rec r = {0};
+    struct ak_buf why = AK_BUF_INIT(512);
+    r.service = (char *)"rds";
+    r.kind = (char *)"minor-version-upgrade";
+    r.status = (char *)"scheduled";
+    r.deadline = NOW + 40 * DAY_MS; /* far: not important by date */
+    AK_ASSERT(!ak_maint_is_important(&c, &r, NOW, &why));
+    r.tags = (char *)"{\"env\":\"prod\"}";
+    AK_ASSERT(ak_maint_is_important(&c, &r, NOW, &why));
+    AK_ASSERT_CONTAINS(why.buf, "rule tag.env=prod");
+    ak_buf_reset(&why);
+    r.tags = NULL;
+    r.service = (char *)"ec2";
+    r.kind = (char *)"instance-reboot";
+    AK_ASSERT(ak_maint_is_important(&c, &r, NOW, &why));
+    AK_ASSERT_CONTAINS(why.buf, "rule service=ec2,kind=instance-reboot");
+    AK_ASSERT(!ak_maint_is_important(&cfg, &r, NOW, NULL)); /* no rules: not important */
+    ak_buf_release(&why);
+}
+
+AK_TEST_MAIN(AK_T(explicit_importance_rule), AK_T(create_record), AK_T(create_closed_sets_closed_at),
              AK_T(not_important_when_optional), AK_T(duplicate_is_unchanged_with_history),
              AK_T(second_source_is_recorded), AK_T(reschedule_moves_window_and_is_important),
              AK_T(scheduled_notice_with_new_deadline_is_reschedule),

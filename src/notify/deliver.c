@@ -4,6 +4,7 @@
  * backoff and jitter, or after Retry-After, until notify.give_up_after has passed since the row
  * was created -> dead; permanent refusal (Slack invalid_payload / channel_not_found, webhook 4xx,
  * SMTP 5xx) -> dead at once, with the receiver's words in last_error. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,7 @@ out:
     ak_buf_release(&err);
 }
 
-static void send_slack(struct ak_notify *n, const struct ak_cfg_receiver *rc,
+static void send_slack(struct ak_notify *n, struct ak_store *st, const struct ak_cfg_receiver *rc,
                        const struct ak_outbox *o, const struct ak_render_ctx *c,
                        const struct ak_digest *dg, struct attempt *a)
 {
@@ -162,7 +163,7 @@ static void send_slack(struct ak_notify *n, const struct ak_cfg_receiver *rc,
     int r;
 
     if (api && o->rec_id)
-        ak_store_thread_get(n->st, o->rec_id, rc->name, &thread);
+        ak_store_thread_get(st, o->rec_id, rc->name, &thread);
     if (dg)
         r = ak__notify_digest_slack(dg, api ? rc->channel : NULL, &body);
     else
@@ -179,7 +180,7 @@ static void send_slack(struct ak_notify *n, const struct ak_cfg_receiver *rc,
         post_json(n, url, h, &body, true, a, &answer);
         const char *ts = ak_json_get_str(answer, "ts");
         if (a->outcome == SENT && o->rec_id && !thread && ts)
-            ak_store_thread_set(n->st, o->rec_id, rc->name, ts); /* later ones reply in it */
+            ak_store_thread_set(st, o->rec_id, rc->name, ts); /* later ones reply in it */
     } else {
         const char *h[] = {"Content-Type: application/json", NULL};
         post_json(n, rc->webhook_url, h, &body, false, a, NULL);
@@ -215,27 +216,31 @@ out:
     ak_buf_release(&body);
 }
 
-/* Exponential backoff from backoff_min, capped at backoff_max, with full jitter on the upper
- * half (so many rows failing together do not retry together). */
-static int64_t backoff(struct ak_notify *n, int attempts)
+/* Exponential backoff from backoff_min, capped at backoff_max, with jitter on the upper half
+ * (so many rows failing together do not retry together). The jitter comes from a hash of the
+ * row and the time: no shared state between the concurrent senders. */
+static int64_t backoff(const struct ak_notify *n, const struct ak_outbox *o, int64_t now)
 {
     int64_t lo = n->cfg->notify_backoff_min_ms, hi = n->cfg->notify_backoff_max_ms, d = lo;
-    for (int i = 1; i < attempts && d < hi; i++)
+    for (int i = 1; i < o->attempts && d < hi; i++)
         d *= 2;
     if (d > hi)
         d = hi;
-    n->rng = n->rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return d / 2 + (int64_t)((n->rng >> 33) % (uint64_t)(d / 2 + 1));
+    uint64_t x = (uint64_t)o->id * 0x9E3779B97F4A7C15ULL ^ (uint64_t)now;
+    x ^= x >> 31;
+    x *= 0xBF58476D1CE4E5B9ULL;
+    x ^= x >> 29;
+    return d / 2 + (int64_t)(x % (uint64_t)(d / 2 + 1));
 }
 
 /* Loads what the message is about: the record and its change, or the digest's content. */
-static int load_subject(struct ak_notify *n, const struct ak_outbox *o, struct ak_maint_rec *rec,
+static int load_subject(struct ak_store *st, const struct ak_outbox *o, struct ak_maint_rec *rec,
                         struct ak_change **ret_changes, size_t *ret_nc, struct ak_change **ret_c)
 {
-    int r = ak_store_rec_get(n->st, o->rec_id, rec);
+    int r = ak_store_rec_get(st, o->rec_id, rec);
     if (r < 0)
         return r;
-    r = ak_store_change_list_rec(n->st, o->rec_id, ret_changes, ret_nc);
+    r = ak_store_change_list_rec(st, o->rec_id, ret_changes, ret_nc);
     if (r < 0)
         return r;
     for (size_t i = 0; i < *ret_nc; i++)
@@ -251,17 +256,17 @@ struct digest_data {
     size_t n_changes;
 };
 
-static int load_digest(struct ak_notify *n, int64_t since, struct digest_data *d)
+static int load_digest(struct ak_store *st, int64_t since, struct digest_data *d)
 {
     struct ak_rec_filter f = {.all = false, .limit = 500};
-    int r = ak_store_rec_list(n->st, &f, &d->recs, &d->n_recs);
+    int r = ak_store_rec_list(st, &f, &d->recs, &d->n_recs);
     if (r < 0)
         return r;
     /* changes of the last day: walk from the start (a digest is once a day; a cursor by time
      * would be the next step when the change log grows large) */
     struct ak_change *all = NULL;
     size_t na = 0;
-    r = ak_store_change_list_after(n->st, 0, 100000, &all, &na);
+    r = ak_store_change_list_after(st, 0, 100000, &all, &na);
     if (r < 0)
         return r;
     d->changes = ak_xcalloc(na ? na : 1, sizeof(*d->changes));
@@ -285,7 +290,23 @@ static void digest_release(struct digest_data *d)
     free(d->changes);
 }
 
-void ak__notify_deliver(struct ak_notify *n, struct ak_outbox *o, int64_t now)
+static int64_t paused_until(struct ak_notify *n, size_t idx)
+{
+    pthread_mutex_lock(&n->pause_mu);
+    int64_t t = n->paused_until[idx];
+    pthread_mutex_unlock(&n->pause_mu);
+    return t;
+}
+
+static void pause_receiver(struct ak_notify *n, size_t idx, int64_t until)
+{
+    pthread_mutex_lock(&n->pause_mu);
+    if (until > n->paused_until[idx])
+        n->paused_until[idx] = until;
+    pthread_mutex_unlock(&n->pause_mu);
+}
+
+void ak__notify_deliver(struct ak_notify *n, struct ak_store *st, struct ak_outbox *o, int64_t now)
 {
     size_t idx = 0;
     const struct ak_cfg_receiver *rc = ak__notify_receiver(n, o->receiver, &idx);
@@ -303,13 +324,14 @@ void ak__notify_deliver(struct ak_notify *n, struct ak_outbox *o, int64_t now)
         fail(&a, DEAD, "receiver %s is no longer configured", o->receiver);
         goto record;
     }
-    if (n->paused_until[idx] > now) {
-        o->next_at = n->paused_until[idx]; /* written with the batch, no attempt counted */
+    int64_t pause = paused_until(n, idx);
+    if (pause > now) {
+        o->next_at = pause; /* written with the batch, no attempt counted */
         return;
     }
     struct ak_render_ctx c = {.tz = n->tz[idx], .base_url = NULL, .now_ms = now};
     if (is_digest) {
-        if (load_digest(n, now - 86400000LL, &dd) < 0) {
+        if (load_digest(st, now - 86400000LL, &dd) < 0) {
             fail(&a, RETRY, "%s", "cannot read the store for the digest");
             goto record;
         }
@@ -318,7 +340,7 @@ void ak__notify_deliver(struct ak_notify *n, struct ak_outbox *o, int64_t now)
                                 .n_changes = dd.n_changes, .since_ms = now - 86400000LL,
                                 .date_label = date, .tz = n->tz[idx], .now_ms = now};
     } else {
-        int r = load_subject(n, o, &rec, &changes, &nc, &change);
+        int r = load_subject(st, o, &rec, &changes, &nc, &change);
         if (r < 0) {
             fail(&a, r == AK_ENOTFOUND ? DEAD : RETRY, "cannot load the record: %s",
                  ak_strerror(r));
@@ -331,7 +353,7 @@ void ak__notify_deliver(struct ak_notify *n, struct ak_outbox *o, int64_t now)
     }
     switch (rc->kind) {
     case AK_RECV_EMAIL: send_email(n, rc, o, &c, is_digest ? &dg : NULL, &a); break;
-    case AK_RECV_SLACK: send_slack(n, rc, o, &c, is_digest ? &dg : NULL, &a); break;
+    case AK_RECV_SLACK: send_slack(n, st, rc, o, &c, is_digest ? &dg : NULL, &a); break;
     case AK_RECV_WEBHOOK: send_webhook(n, rc, &c, is_digest ? &dg : NULL, &a, now); break;
     }
 record:
@@ -346,12 +368,12 @@ record:
         free(o->state);
         o->state = ak_xstrdup("dead");
     } else {
-        int64_t d = backoff(n, o->attempts);
+        int64_t d = backoff(n, o, now);
         if (a.retry_after_ms > d)
             d = a.retry_after_ms;
         o->next_at = ak_now_wall_ms() + d;
         if (rc && a.retry_after_ms) /* the receiver asked everyone to wait */
-            n->paused_until[idx] = ak_now_wall_ms() + a.retry_after_ms;
+            pause_receiver(n, idx, ak_now_wall_ms() + a.retry_after_ms);
     }
     snprintf(labels, sizeof(labels), "receiver=\"%s\",result=\"%s\"", o->receiver,
              a.outcome == SENT ? "sent" : ak_streq(o->state, "dead") ? "dead" : "retry");

@@ -253,24 +253,89 @@ static void schedule_digests(struct ak_notify *n, int64_t now)
 
 static void publish_counts(struct ak_notify *n);
 
-/* Sends what is due; returns how many rows it handled. */
+struct sender {
+    struct ak_notify *n;
+    struct ak_store *st;
+    struct ak_outbox *rows;
+    const size_t *shard; /* the sender each row belongs to */
+    bool *handled;
+    size_t me, nr;
+    int64_t now;
+};
+
+static bool is_stopping(struct ak_notify *n)
+{
+    pthread_mutex_lock(&n->mu);
+    bool stop = n->stopping;
+    pthread_mutex_unlock(&n->mu);
+    return stop;
+}
+
+static void *sender_main(void *arg)
+{
+    struct sender *s = arg;
+    bool first = true;
+    for (size_t i = 0; i < s->nr; i++) {
+        if (s->shard[i] != s->me)
+            continue;
+        if (!first && is_stopping(s->n)) /* stop promptly when asked */
+            break;
+        first = false;
+        ak__notify_deliver(s->n, s->st, &s->rows[i], s->now);
+        s->handled[i] = true;
+    }
+    return NULL;
+}
+
+/* Sends what is due; returns how many rows it looked at. Receivers are served concurrently,
+ * each receiver's rows by one sender in order: a slow or rate-limited receiver (a 429 pauses
+ * it) does not hold up the others, and a receiver never sees two of our requests at once. Each
+ * sender has its own store connection. */
 static size_t deliver_due(struct ak_notify *n, int64_t now)
 {
     struct ak_outbox *rows = NULL;
     size_t nr = 0, done = 0;
     if (ak_store_outbox_due(n->st, now, NOTIFY_SEND_BATCH, &rows, &nr) < 0)
         return 0;
-    for (size_t i = 0; i < nr; i++) {
-        if (i > 0) { /* stop promptly when asked */
-            pthread_mutex_lock(&n->mu);
-            bool stop = n->stopping;
-            pthread_mutex_unlock(&n->mu);
-            if (stop)
-                break;
-        }
-        ak__notify_deliver(n, &rows[i], now);
-        done++;
+    bool *handled = ak_xcalloc(nr ? nr : 1, sizeof(bool));
+    size_t *shard = ak_xcalloc(nr ? nr : 1, sizeof(size_t));
+    size_t nrecv = n->cfg->n_receivers ? n->cfg->n_receivers : 1;
+    size_t nt = nrecv < NOTIFY_SENDERS ? nrecv : NOTIFY_SENDERS;
+    if (nr < nt)
+        nt = nr;
+    for (size_t i = 0; i < nr && nt; i++) {
+        size_t idx = 0;
+        ak__notify_receiver(n, rows[i].receiver, &idx);
+        shard[i] = idx % nt;
     }
+    struct sender s[NOTIFY_SENDERS];
+    pthread_t th[NOTIFY_SENDERS];
+    bool started[NOTIFY_SENDERS] = {false};
+    for (size_t t = 0; t < nt; t++) {
+        s[t] = (struct sender){n, n->send_st[t], rows, shard, handled, t, nr, now};
+        if (t > 0)
+            started[t] = pthread_create(&th[t], NULL, sender_main, &s[t]) == 0;
+    }
+    if (nt)
+        sender_main(&s[0]);
+    for (size_t t = 1; t < nt; t++) {
+        if (started[t])
+            pthread_join(th[t], NULL);
+        else
+            sender_main(&s[t]); /* could not start a thread: do its share here */
+    }
+    /* keep the handled rows first so that one loop writes them */
+    for (size_t i = 0; i < nr; i++)
+        if (handled[i]) {
+            if (i != done) {
+                struct ak_outbox tmp = rows[done];
+                rows[done] = rows[i];
+                rows[i] = tmp;
+            }
+            done++;
+        }
+    free(handled);
+    free(shard);
     /* one transaction for the round's outcomes: the intake writer shares the database, and one
      * lock instead of one per row keeps both moving (a crash before this commit only repeats
      * these sends: at-least-once) */
@@ -363,9 +428,9 @@ int ak_notify_start(const struct ak_cfg *cfg, struct ak_notify **ret, struct ak_
     n->mcfg.recurrence_window_ms = cfg->recurrence_window_ms;
     n->mcfg.important_within_ms = cfg->important_within_ms;
     n->mcfg.important_rules = &cfg->important_rules;
-    n->rng = (uint64_t)ak_now_mono_ms() * 6364136223846793005ULL + 1;
     pthread_mutex_init(&n->mu, NULL);
     pthread_cond_init(&n->cv, NULL);
+    pthread_mutex_init(&n->pause_mu, NULL);
     r = ak_route_build(cfg, &n->routes, err);
     if (r < 0)
         goto fail;
@@ -385,6 +450,12 @@ int ak_notify_start(const struct ak_cfg *cfg, struct ak_notify **ret, struct ak_
      * routing re-runs from the cursor committed with it, and a lost "sent" mark only repeats a
      * send, which at-least-once delivery allows. So no fsync per row. */
     ak_store_set_durable(n->st, false);
+    for (size_t i = 0; i < NOTIFY_SENDERS; i++) {
+        r = ak_store_open(cfg->data_dir, AK_STORE_WRITE, &n->send_st[i], err);
+        if (r < 0)
+            goto fail;
+        ak_store_set_durable(n->send_st[i], false);
+    }
     if (ak_store_kv_get(n->st, "install_id", &id) == AK_OK && id)
         snprintf(n->install_id, sizeof(n->install_id), "%.32s", id);
     else
@@ -436,6 +507,8 @@ void ak_notify_stop(struct ak_notify *n)
         pthread_join(n->thread, NULL);
     }
     ak_store_close(n->st);
+    for (size_t i = 0; i < NOTIFY_SENDERS; i++)
+        ak_store_close(n->send_st[i]);
     ak_route_free(n->routes);
     for (size_t i = 0; n->tz && i < n->cfg->n_receivers; i++)
         ak_tz_free(n->tz[i]);
@@ -443,5 +516,6 @@ void ak_notify_stop(struct ak_notify *n)
     free(n->paused_until);
     pthread_mutex_destroy(&n->mu);
     pthread_cond_destroy(&n->cv);
+    pthread_mutex_destroy(&n->pause_mu);
     free(n);
 }

@@ -14,6 +14,7 @@
 
 #define NOTIFY_ROUTE_BATCH 256
 #define NOTIFY_SEND_BATCH 64
+#define NOTIFY_SENDERS 4 /* rows of one batch are distinct (record, receiver) pairs: sent concurrently */
 #define NOTIFY_REMINDER_SCAN_MS 30000
 #define NOTIFY_DIGEST_CATCHUP_MS (6 * 3600 * 1000LL) /* a digest missed while down is sent late */
 
@@ -23,6 +24,8 @@ struct ak_notify {
     struct ak_store *st;
     struct ak_route_tree *routes;
     struct ak_tz **tz;        /* per receiver (digest and human times) */
+    struct ak_store *send_st[NOTIFY_SENDERS]; /* one connection per sender thread */
+    pthread_mutex_t pause_mu; /* guards paused_until (senders run concurrently) */
     int64_t *paused_until;    /* per receiver: after a 429 / Retry-After, nothing is sent to that
                                  receiver before this time (the limit is the receiver's, not the
                                  message's) */
@@ -36,13 +39,13 @@ struct ak_notify {
     bool stopping;
     bool kicked;
     int64_t last_reminder_scan_ms;
-    uint64_t rng;             /* jitter */
 };
 
 /* deliver.c: sends one due outbox row and puts the outcome in *o (state, attempts, next_at,
  * sent_at, last_error) for the caller to write (a receiver that is paused gets nothing: the
  * row's next_at moves to the end of the pause, without counting an attempt). */
-void ak__notify_deliver(struct ak_notify *n, struct ak_outbox *o, int64_t now_ms);
+void ak__notify_deliver(struct ak_notify *n, struct ak_store *st, struct ak_outbox *o,
+                        int64_t now_ms);
 const struct ak_cfg_receiver *ak__notify_receiver(const struct ak_notify *n, const char *name,
                                                   size_t *ret_index);
 void ak__notify_route_input(const struct ak_maint_rec *r, bool important,

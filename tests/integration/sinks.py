@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import re
+import os
 import socket
 import sys
 import threading
@@ -129,15 +130,24 @@ class _SmtpHandler:
                 return "452 4.3.1 sink budget exhausted"
             s.messages.append(SmtpMessage(envelope.mail_from, envelope.rcpt_tos,
                                           envelope.content))
+            tr = getattr(server, "transport", None)
+            tls = session.ssl is not None or bool(tr and tr.get_extra_info("ssl_object"))
+            s.sessions.append({"tls": tls, "auth": getattr(session, "authenticated", False)})
         return "250 OK queued"
 
 
 class SmtpSink:
     """aiosmtpd on 127.0.0.1:port; a context manager (stop on exit)."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, tls=None, auth=None):
+        """tls: None (plain), "starttls" (STARTTLS offered and required), "smtps" (implicit TLS,
+        as on port 465), both with the test PKI's 127.0.0.1 certificate; auth: (user, password)
+        required (over TLS only)."""
         from aiosmtpd.controller import Controller  # Debian's python3-aiosmtpd
         self._Controller = Controller
+        self.tls = tls
+        self.auth = auth
+        self.sessions = []
         self.port = port or _free_port()
         self.lock = threading.Lock()
         self.messages = []
@@ -153,7 +163,7 @@ class SmtpSink:
         end = time.monotonic() + 10
         while True:
             ctl = self._Controller(_SmtpHandler(self), hostname="127.0.0.1", port=self.port,
-                                   ready_timeout=5.0)
+                                   ready_timeout=5.0, **self._tls_kwargs())
             try:
                 ctl.start()
                 self.ctl = ctl
@@ -167,6 +177,30 @@ class SmtpSink:
                     raise
                 time.sleep(0.2)
 
+    def _tls_kwargs(self):
+        kw = {}
+        if self.tls:
+            import ssl
+            pki = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "pki")
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(os.path.join(pki, "tls-server.pem"),
+                                os.path.join(pki, "tls-server.key"))
+            if self.tls == "starttls":
+                kw.update(tls_context=ctx, require_starttls=True)
+            else:
+                kw.update(ssl_context=ctx, server_hostname="127.0.0.1")
+        if self.auth:
+            from aiosmtpd.smtp import AuthResult
+            want = self.auth
+
+            def check(server, session, envelope, mechanism, data):
+                ok = (data.login.decode() if isinstance(data.login, bytes) else data.login,
+                      data.password.decode() if isinstance(data.password, bytes)
+                      else data.password) == want
+                return AuthResult(success=ok)
+            kw.update(authenticator=check, auth_required=True, auth_require_tls=True)
+        return kw
+
     def stop(self):
         if self.ctl is not None:
             try:
@@ -177,7 +211,7 @@ class SmtpSink:
     close = stop
 
     def url(self):
-        return "smtp://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("smtps" if self.tls == "smtps" else "smtp", self.port)
 
     def snapshot(self):
         with self.lock:

@@ -5,6 +5,7 @@ faults (receiver down, kill -9, 429 storm, 550), reminders and ack, silences, ro
 daily digest."""
 import datetime
 import json
+import os
 import re
 import time
 import zoneinfo
@@ -34,15 +35,21 @@ class Notify:
     bot=True, slack-bot (chat.postMessage). route / notify / per-receiver extras are optional."""
 
     def __init__(self, route=None, notify=None, bot=False, mail=True, slack=True, hook=True,
-                 mail_extra=None, start_smtp=True):
-        self.smtp = sinks.SmtpSink()
+                 mail_extra=None, start_smtp=True, smtp_tls=None, smtp_auth=None):
+        self.smtp = sinks.SmtpSink(tls=smtp_tls, auth=smtp_auth)
         self.slack = sinks.SlackMock()
         self.hook = sinks.WebhookSink(SECRET)
         self.start_smtp = start_smtp
         recv = []
         if mail:
             e = {"smarthost": self.smtp.url(), "from": "asakai@example.com",
-                 "to": ["sre@example.com"], "starttls": False}
+                 "to": ["sre@example.com"], "starttls": smtp_tls == "starttls"}
+            if smtp_tls == "smtps":
+                del e["starttls"]
+            if smtp_tls:
+                e["ca_file"] = os.path.join(aklib.PKI, "ca.pem")
+            if smtp_auth:
+                e["username"], e["password"] = smtp_auth
             r = {"name": "team-mail", "email": e, "digest": False}
             r.update(mail_extra or {})
             recv.append(r)
@@ -767,3 +774,42 @@ def test_daily_digest_at_configured_time():
         rows = [o for o in n.outbox("sent") if o["key"].startswith("digest:")]
         check_eq(len(rows), 1, "digest rows in the outbox (%r)" % rows)
         check_eq(rows[0]["key"], "digest:" + at.strftime("%Y-%m-%d"), "digest key")
+
+
+# ---- TLS and AUTH on the SMTP submission ----------------------------------------------------
+
+def test_email_over_starttls_with_auth():
+    # the submission port's usual setup: STARTTLS required, AUTH only over TLS
+    with Notify(slack=False, hook=False, smtp_tls="starttls",
+                smtp_auth=("asakai", "s3cr3t-pw")) as n:
+        n.post_eb(important_event("i-0tls000000001"))
+        n.smtp.wait_count(1, timeout=30)
+        sess = n.smtp.sessions[0]
+        check(sess["tls"], "the message travelled over TLS: %r" % sess)
+        check(sess["auth"], "the session authenticated: %r" % sess)
+        check("s3cr3t-pw" not in n.d.log_text(), "the password is not in the daemon's log")
+
+
+def test_email_over_implicit_tls_smtps():
+    with Notify(slack=False, hook=False, smtp_tls="smtps") as n:
+        n.post_eb(important_event("i-0tls000000002"))
+        n.smtp.wait_count(1, timeout=30)
+        check(n.smtp.sessions[0]["tls"], "smtps:// is TLS from the first byte")
+
+
+def test_email_starttls_required_but_not_offered_is_refused():
+    # the receiver says starttls: true but the server offers none: never send in clear text
+    n = Notify(slack=False, hook=False)
+    with open(n.s.d.cfg_path) as f:
+        cfg = f.read()
+    with open(n.s.d.cfg_path, "w") as f:
+        f.write(cfg.replace('"starttls": false', '"starttls": true'))
+    with n:
+        n.post_eb(important_event("i-0tls000000003"))
+        wait_for(lambda: [o for o in n.outbox() if o["receiver"] == "team-mail" and
+                          o["state"] in ("dead", "pending") and o.get("last_error")],
+                 timeout=30, what="the mail row with an error")
+        row = [o for o in n.outbox() if o["receiver"] == "team-mail"][0]
+        check_eq(len(n.smtp.snapshot()), 0, "nothing was sent in clear text")
+        check("TLS" in (row["last_error"] or "") or "tls" in (row["last_error"] or "").lower(),
+              "the error says TLS: %r" % row)

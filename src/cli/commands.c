@@ -428,6 +428,25 @@ static int maint_show(int argc, char **argv, struct ak_cli *cli)
         if (raw && rw)
             printf("    %s\n", str_or(rw, "body", ""));
     }
+    const struct ak_json *ch = ak_json_get(j, "changes");
+    if (ak_json_len(ch)) {
+        printf("\nChanges:\n");
+        for (size_t i = 0; i < ak_json_len(ch); i++) {
+            const struct ak_json *chg = ak_json_at(ch, i);
+            printf("  %s  %-11s %s\n", str_or(chg, "at", "-"), str_or(chg, "kind", "-"),
+                   str_or(chg, "summary", ""));
+        }
+    }
+    const struct ak_json *ob = ak_json_get(j, "outbox");
+    if (ak_json_len(ob)) {
+        printf("\nNotifications:\n");
+        for (size_t i = 0; i < ak_json_len(ob); i++) {
+            const struct ak_json *o = ak_json_at(ob, i);
+            const char *err = str_or(o, "last_error", str_or(o, "note", ""));
+            printf("  %-14s %-30.30s %-9s %s\n", str_or(o, "receiver", "-"), str_or(o, "key", "-"),
+                   str_or(o, "state", "-"), err);
+        }
+    }
     ak_json_free(j);
     return AK_EXIT_OK;
 }

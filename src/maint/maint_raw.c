@@ -20,6 +20,8 @@
  * content hashes are kept whole. */
 static const char *message_id_of(const char *dedupe_id)
 {
+    if (ak_startswith(dedupe_id, "import:")) /* imports dedupe in their own namespace */
+        dedupe_id += 7;
     if (ak_startswith(dedupe_id, "sns:") || ak_startswith(dedupe_id, "eb:"))
         return strchr(dedupe_id, ':') + 1;
     return dedupe_id;

@@ -35,6 +35,7 @@ allowed() {
     intake) echo "core json metrics cfg crypto httpc store events maint notify intake" ;;
     http) echo "core json metrics tz cfg route crypto store maint notify intake http" ;;
     daemon) echo "core cfg crypto httpc notify intake http daemon" ;;
+    aws) echo "core crypto httpc aws" ;;
     cli) echo "core json cfg httpc daemon" ;;
     *) echo "UNKNOWN" ;;
     esac

@@ -24,6 +24,10 @@ void ak_sha256_hex(const void *data, size_t n, char out[65]);
 /* HMAC-SHA256 of data with key, as 64 lowercase hex chars + NUL. */
 void ak_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t n, char out[65]);
 
+/* HMAC-SHA256 of data with key, as 32 raw bytes (for key derivation chains such as SigV4). */
+void ak_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
+                    unsigned char out[32]);
+
 /* n random bytes from the OS CSPRNG as 2n hex chars (out must hold 2n+1). */
 int ak_random_hex(size_t n, char *out);
 

@@ -94,7 +94,8 @@ static void to_hex(const unsigned char *in, size_t n, char *out)
     out[2 * n] = 0;
 }
 
-void ak_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t n, char out[65])
+void ak_hmac_sha256(const void *key, size_t keylen, const void *data, size_t n,
+                    unsigned char out[32])
 {
     static const unsigned char none[1];
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -105,7 +106,16 @@ void ak_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t
     AK_BUG_ON(!HMAC(EVP_sha256(), key ? key : none, key ? (int)keylen : 0,
                     data ? data : none, data ? n : 0, md, &mdlen));
     AK_BUG_ON(mdlen != 32);
-    to_hex(md, mdlen, out);
+    memcpy(out, md, 32);
+    OPENSSL_cleanse(md, sizeof(md));
+}
+
+void ak_hmac_sha256_hex(const void *key, size_t keylen, const void *data, size_t n, char out[65])
+{
+    unsigned char md[32];
+
+    ak_hmac_sha256(key, keylen, data, n, md);
+    to_hex(md, sizeof(md), out);
 }
 
 int ak_random_hex(size_t n, char *out)

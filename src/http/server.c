@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -118,6 +119,46 @@ static bool token_ok(struct ak_http_req *rq)
     return ak_ct_equal(h + 7, strlen(h + 7), want, strlen(want));
 }
 
+/* True when host (a Host header, "name[:port]") names this machine's loopback. */
+static bool loopback_host(const char *host)
+{
+    static const char *names[] = {"127.0.0.1", "localhost", "[::1]"};
+    for (size_t i = 0; i < AK_ARRAY_SIZE(names); i++) {
+        size_t n = strlen(names[i]);
+        if (strncmp(host, names[i], n) == 0 && (host[n] == 0 || host[n] == ':'))
+            return true;
+    }
+    return false;
+}
+
+/* The API answers its own clients only: a web page the operator happens to open must not be
+ * able to silence notifications or import records through the browser (a cross-site POST can
+ * only send form or text bodies, and carries a foreign Origin), nor read answers by rebinding a
+ * DNS name to 127.0.0.1 (the Host header then names that site). Returns false after answering. */
+static bool api_request_ok(struct ak_http_req *rq)
+{
+    const char *host = ak__http_header(rq, "Host");
+    const char *origin = ak__http_header(rq, "Origin");
+    const char *ct = ak__http_header(rq, "Content-Type");
+
+    if (!rq->cfg->api_token && (!host || !loopback_host(host))) {
+        ak__http_error(rq, 403, "Host '%s' is not this machine's loopback: without "
+                                "server.api_token the API answers only local clients",
+                       host ? host : "");
+        return false;
+    }
+    if (origin && (!host || strncmp(origin, "http://", 7) != 0 || strcmp(origin + 7, host) != 0)) {
+        ak__http_error(rq, 403, "cross-origin requests are refused");
+        return false;
+    }
+    if (strcmp(rq->method, "POST") == 0 &&
+        (!ct || strncasecmp(ct, "application/json", 16) != 0)) {
+        ak__http_error(rq, 415, "POST bodies must be sent as Content-Type: application/json");
+        return false;
+    }
+    return true;
+}
+
 static void dispatch(struct ak_http_req *rq)
 {
     bool path_matched = false;
@@ -140,6 +181,8 @@ static void dispatch(struct ak_http_req *rq)
             ak__http_error(rq, 401, "missing or wrong API token (Authorization: Bearer ...)");
             return;
         }
+        if (r->api && !api_request_ok(rq))
+            return;
         r->fn(rq, tail);
         return;
     }

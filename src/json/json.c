@@ -225,18 +225,55 @@ struct ak_json *ak_json_new_str(const char *s)
     return s ? ak_json_new_strn(s, strlen(s)) : ak_json_new_null();
 }
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when invalid (RFC 3629: no
+ * overlongs, no surrogates, nothing above U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t len;
+    unsigned cp;
+    if (s[0] < 0x80)
+        return s[0] ? 1 : 0;
+    if ((s[0] & 0xE0) == 0xC0) {
+        len = 2;
+        cp = s[0] & 0x1F;
+    } else if ((s[0] & 0xF0) == 0xE0) {
+        len = 3;
+        cp = s[0] & 0x0F;
+    } else if ((s[0] & 0xF8) == 0xF0) {
+        len = 4;
+        cp = s[0] & 0x07;
+    } else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
 struct ak_json *ak_json_new_strn(const char *s, size_t n)
 {
-    /* jansson refuses invalid UTF-8; store such bytes as U+FFFD rather than lose the field. */
+    /* jansson refuses invalid UTF-8 (a string cut in the middle of a character, bytes of
+     * another encoding): keep every valid character and put U+FFFD for each invalid byte,
+     * rather than lose the field or the rest of its text */
     json_t *j = json_stringn(s, n);
     if (!j) {
         struct ak_buf b = AK_BUF_INIT(AK_BUF_NOMAX);
-        for (size_t i = 0; i < n; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (c < 0x80 && c != 0)
-                ak_buf_addc(&b, (char)c);
-            else
+        for (size_t i = 0; i < n;) {
+            size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+            if (l) {
+                ak_buf_addn(&b, s + i, l);
+                i += l;
+            } else {
                 ak_buf_add(&b, "\xef\xbf\xbd");
+                i++;
+            }
         }
         j = must(json_stringn(b.buf, b.len));
         ak_buf_release(&b);

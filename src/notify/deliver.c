@@ -29,6 +29,7 @@ enum outcome { SENT, RETRY, DEAD };
 struct attempt {
     enum outcome outcome;
     int64_t retry_after_ms;
+    bool unreachable; /* timeout / connection failure: the receiver, not the message */
     char error[300];
 };
 
@@ -89,8 +90,10 @@ static void send_email(struct ak_notify *n, const struct ak_cfg_receiver *rc,
     r = ak_smtp_send(&req, &err);
     if (r == AK_OK)
         a->outcome = SENT;
-    else
+    else {
+        a->unreachable = r == AK_ETIMEDOUT || r == AK_EIO;
         fail(a, r == AK_EFORBIDDEN ? DEAD : RETRY, "SMTP: %s", err.buf);
+    }
 out:
     free(to);
     ak_buf_release(&msg);
@@ -117,6 +120,7 @@ static void post_json(struct ak_notify *n, const char *url, const char *const *h
     ak_httpc_resp_init(&resp);
     int r = ak_httpc_do(&req, &resp, &err);
     if (r < 0) {
+        a->unreachable = r == AK_ETIMEDOUT || r == AK_EIO;
         fail(a, r == AK_EFORBIDDEN ? DEAD : RETRY, "%s", err.buf);
         goto out;
     }
@@ -374,6 +378,11 @@ record:
         o->next_at = ak_now_wall_ms() + d;
         if (rc && a.retry_after_ms) /* the receiver asked everyone to wait */
             pause_receiver(n, idx, ak_now_wall_ms() + a.retry_after_ms);
+        else if (rc && a.unreachable)
+            /* a receiver that hangs or refuses connections: its other rows wait out this row's
+             * backoff instead of each costing a full timeout (which would hold up the round,
+             * and with it every other receiver) */
+            pause_receiver(n, idx, o->next_at);
     }
     snprintf(labels, sizeof(labels), "receiver=\"%s\",result=\"%s\"", o->receiver,
              a.outcome == SENT ? "sent" : ak_streq(o->state, "dead") ? "dead" : "retry");

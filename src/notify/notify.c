@@ -142,6 +142,11 @@ static size_t route_changes(struct ak_notify *n, int64_t now)
         if (r == AK_OK) {
             cursor = (uint64_t)cs[i].id;
             done++;
+        } else {
+            char id[24];
+            snprintf(id, sizeof(id), "%lld", (long long)cs[i].id);
+            ak_log(AK_LOG_ERR, "notify", "cannot route a change; will retry", "change", id,
+                   "error", ak_strerror(r), NULL);
         }
     }
     char buf[24];
@@ -346,6 +351,9 @@ static size_t deliver_due(struct ak_notify *n, int64_t now)
         ak_store_rollback(n->st);
         ak_log(AK_LOG_ERR, "notify", "cannot record delivery outcomes; they will be sent again",
                NULL);
+        /* the rows are still due: do not resend them in a tight loop while the store is stuck */
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
     }
     for (size_t i = 0; i < nr; i++)
         ak_outbox_release(&rows[i]);

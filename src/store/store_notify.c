@@ -229,6 +229,16 @@ static int ack_write(struct ak_store *st, int64_t id, const char *by, const char
     for (char *p = summary; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
+    /* The cut may have split a UTF-8 character: drop the last (possibly partial) character
+     * of a full-length summary; losing one whole character of a 300-byte line is fine. */
+    size_t len = strlen(summary);
+    if (len == sizeof(summary) - 1) {
+        size_t i = len;
+        while (i > 0 && ((unsigned char)summary[i - 1] & 0xC0) == 0x80)
+            i--;
+        if (i > 0 && ((unsigned char)summary[i - 1] & 0x80))
+            summary[i - 1] = 0;
+    }
     c.rec_id = id;
     c.kind = (char *)"ack";
     c.key = (char *)"ack";

@@ -329,6 +329,9 @@ class Daemon:
         return r.json()
 
     def post(self, path, body, headers=None, **kw):
+        if path.startswith("/api/") and not any(k.lower() == "content-type" for k in
+                                                 (headers or {})):
+            headers = dict(headers or {}, **{"Content-Type": "application/json"})
         return request("POST", self.url + path, body=body, headers=headers, **kw)
 
     def post_sns(self, env, **kw):

@@ -153,3 +153,25 @@ def test_announced_oversize_body_is_refused_before_it_is_sent():
         c.close()
         check(data.startswith(b"HTTP/1.1 413"), "413 before any body byte: %r" % data[:80])
         check(time.time() - t0 < 3, "answered at once")
+
+
+def test_api_refuses_cross_site_and_rebinding_requests():
+    # without server.api_token the API trusts loopback clients; a web page in the operator's
+    # browser is not one: form/text bodies, a foreign Origin, or a rebinding Host are refused
+    with Stack() as s:
+        body = json.dumps({"match": "service=rds", "for": "1d", "reason": "x", "by": "evil"})
+        r = s.d.post("/api/v1/silences", body, {"Content-Type": "text/plain"})
+        check_eq(r.status, 415, "a text/plain POST (what a cross-site form can send)")
+        r = s.d.post("/api/v1/silences", body, {"Content-Type": "application/json",
+                                                 "Origin": "http://evil.example"})
+        check_eq(r.status, 403, "a foreign Origin")
+        r = s.d.get("/api/v1/maintenance", headers={"Host": "evil.example:%d" % s.d.port})
+        check_eq(r.status, 403, "a Host that is not loopback (DNS rebinding)")
+        check_eq(len(s.d.get_json("/api/v1/silences")), 0, "nothing was silenced")
+        r = s.d.post("/api/v1/silences", body, {"Content-Type": "application/json"})
+        check_eq(r.status, 201, "the same request from a local client")
+        # intake is not the API: SNS arrives through a proxy under a public name
+        r = s.d.post("/intake/sns", json.dumps(s.signer.notification({"a": 1})),
+                     {"Content-Type": "text/plain; charset=UTF-8",
+                      "Host": "asakai.example.com"})
+        check_eq(r.status, 200, "intake under a public Host name")

@@ -104,6 +104,13 @@ AK_TEST(invalid_utf8_is_replaced_not_lost)
     struct ak_json *s = ak_json_new_strn("ok\xff!", 4);
     AK_ASSERT_STR(ak_json_str(s), "ok\xef\xbf\xbd!");
     ak_json_free(s);
+    /* a name cut in its last character keeps the characters before it */
+    s = ak_json_new_strn("\xe5\xb1\xb1\xe7\x94\xb0\xe5\xa4", 8);
+    AK_ASSERT_STR(ak_json_str(s), "\xe5\xb1\xb1\xe7\x94\xb0\xef\xbf\xbd\xef\xbf\xbd");
+    ak_json_free(s);
+    s = ak_json_new_strn("\xc0\xaf", 2); /* overlong '/' */
+    AK_ASSERT_STR(ak_json_str(s), "\xef\xbf\xbd\xef\xbf\xbd");
+    ak_json_free(s);
     struct ak_buf b = AK_BUF_INIT(100);
     AK_ASSERT_OK(ak_json_quote(&b, "q\"\n"));
     AK_ASSERT_STR(b.buf, "\"q\\\"\\n\"");

@@ -199,6 +199,9 @@ int ak_store_outbox_get(struct ak_store *st, int64_t id, struct ak_outbox *ret);
 /* Newest first; state NULL = all. */
 int ak_store_outbox_list(struct ak_store *st, const char *state, size_t limit,
                          struct ak_outbox **ret, size_t *ret_n);
+/* A record's rows, oldest first (at most 10,000). */
+int ak_store_outbox_list_rec(struct ak_store *st, int64_t rec_id, struct ak_outbox **ret,
+                             size_t *ret_n);
 /* Counts by state into the four counters (any may be NULL). */
 int ak_store_outbox_counts(struct ak_store *st, int64_t *pending, int64_t *sent, int64_t *dead,
                            int64_t *silenced);

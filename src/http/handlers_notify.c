@@ -86,10 +86,9 @@ void ak__http_record_extras(struct ak_store *st, int64_t rec_id, struct ak_json 
     if (ak_store_change_list_rec(st, rec_id, &cs, &nc) == AK_OK)
         for (size_t i = 0; i < nc; i++)
             ak_json_append(ca, change_json(&cs[i]));
-    if (ak_store_outbox_list(st, NULL, 100000, &os, &no) == AK_OK)
-        for (size_t i = no; i-- > 0;) /* oldest first */
-            if (os[i].rec_id == rec_id)
-                ak_json_append(oa, outbox_json(&os[i]));
+    if (ak_store_outbox_list_rec(st, rec_id, &os, &no) == AK_OK)
+        for (size_t i = 0; i < no; i++)
+            ak_json_append(oa, outbox_json(&os[i]));
     ak_json_set(rec, "changes", ca);
     ak_json_set(rec, "outbox", oa);
     for (size_t i = 0; i < nc; i++)

@@ -130,6 +130,9 @@ static const char *const sql_text[AK_SQL__MAX] = {
                              "sent_at = ?5, last_error = ?6, note = ?7 WHERE id = ?1",
     [AK_SQL_OUTBOX_GET] = "SELECT " OUTBOX_COLS " FROM outbox WHERE id = ?1",
     [AK_SQL_OUTBOX_LIST_ALL] = "SELECT " OUTBOX_COLS " FROM outbox ORDER BY id DESC LIMIT ?1",
+    /* the UNIQUE (rec_id, receiver, key) index serves the rec_id lookup */
+    [AK_SQL_OUTBOX_LIST_REC] =
+        "SELECT " OUTBOX_COLS " FROM outbox WHERE rec_id = ?1 ORDER BY id LIMIT ?2",
     [AK_SQL_OUTBOX_LIST_STATE] =
         "SELECT " OUTBOX_COLS " FROM outbox WHERE state = ?1 ORDER BY id DESC LIMIT ?2",
     [AK_SQL_OUTBOX_COUNTS] = "SELECT state, count(*) FROM outbox GROUP BY state",

@@ -487,6 +487,24 @@ int ak_store_outbox_list(struct ak_store *st, const char *state, size_t limit,
     return r;
 }
 
+int ak_store_outbox_list_rec(struct ak_store *st, int64_t rec_id, struct ak_outbox **ret,
+                             size_t *ret_n)
+{
+    int64_t t0 = ak_store_mono_us();
+    size_t lim = 10000;
+    sqlite3_stmt *s;
+    int r = ak_store_stmt(st, AK_SQL_OUTBOX_LIST_REC, &s);
+
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 1, rec_id);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 2, limit_i64(lim));
+    if (r == AK_OK)
+        r = collect(s, lim, sizeof(**ret), outbox_read, outbox_rel, (void **)ret, ret_n);
+    ak_store_op_done(st, t0);
+    return r;
+}
+
 int ak_store_outbox_counts(struct ak_store *st, int64_t *pending, int64_t *sent, int64_t *dead,
                            int64_t *silenced)
 {

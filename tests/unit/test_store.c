@@ -1492,7 +1492,29 @@ AK_TEST(kv_get_set)
     ak_store_close(st);
 }
 
-AK_TEST_MAIN(AK_T(open_creates_dir_and_migrates), AK_T(read_mode_does_not_create),
+AK_TEST(outbox_list_rec)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_outbox *v = NULL;
+    size_t n = 9;
+    int64_t a = out_add(st, 7, "mail", "created", 100);
+    int64_t b = out_add(st, 8, "mail", "created", 100);
+    int64_t c = out_add(st, 7, "slack", "created", 100);
+    int64_t d = out_add(st, 7, "mail", "status:completed", 100);
+    AK_ASSERT(a && b && c && d);
+    AK_ASSERT_OK(ak_store_outbox_list_rec(st, 7, &v, &n));
+    AK_ASSERT_EQ_INT(n, 3);
+    AK_ASSERT_EQ_INT(v[0].id, a); /* oldest first, only record 7 */
+    AK_ASSERT_EQ_INT(v[1].id, c);
+    AK_ASSERT_EQ_INT(v[2].id, d);
+    free_outbox(v, n);
+    AK_ASSERT_OK(ak_store_outbox_list_rec(st, 99, &v, &n));
+    AK_ASSERT_EQ_INT(n, 0);
+    free_outbox(v, n);
+    ak_store_close(st);
+}
+
+AK_TEST_MAIN(AK_T(outbox_list_rec), AK_T(open_creates_dir_and_migrates), AK_T(read_mode_does_not_create),
              AK_T(read_mode_refuses_empty_schema), AK_T(not_a_database_file),
              AK_T(foreign_sqlite_database), AK_T(newer_schema_refused), AK_T(raw_put_dedupes),
              AK_T(raw_put_rejects_missing_fields), AK_T(raw_get_round_trip_binary_body),

@@ -16,6 +16,7 @@ struct ak_obs;
 struct ak_store;
 struct ak_maint_rec;
 
+struct ak_cfg;
 struct ak_cfg_strlist;
 
 struct ak_maint_cfg {
@@ -37,6 +38,14 @@ struct ak_maint_result {
     int64_t recurrence_of; /* set when this observation created a recurrence */
     char what[160];        /* one line: "created", "rescheduled 2026-12-10T02:00Z -> ..." */
 };
+
+/* The maintenance settings of a loaded configuration (the one place that maps them). */
+void ak_maint_cfg_init(struct ak_maint_cfg *mc, const struct ak_cfg *cfg);
+
+/* What record r looks like to routing matchers (strings borrowed from r). */
+struct ak_route_input;
+void ak_maint_route_input(const struct ak_maint_rec *r, bool important,
+                          struct ak_route_input *in);
 
 /* Applies observation o, which arrived in raw message raw_id (channel, message_id), at now_ms.
  * Dedupe: the same key finds the same record; a duplicate only adds a history row. A completed

@@ -74,8 +74,8 @@ void ak__http_dashboard(struct ak_http_req *rq, struct ak_store *st)
     struct ak_maint_rec *recs = NULL;
     size_t n = 0;
     int64_t now = ak_now_wall_ms();
-    struct ak_maint_cfg mc = {rq->cfg->recurrence_window_ms, rq->cfg->important_within_ms,
-                              &rq->cfg->important_rules};
+    struct ak_maint_cfg mc;
+    ak_maint_cfg_init(&mc, rq->cfg);
     struct ak_rec_filter f = {.all = true, .now_ms = now, .limit = 500};
     struct ak_buf *b = &rq->out;
 

@@ -118,22 +118,15 @@ static void h_import(struct ak_http_req *rq, const char *tail)
     ak_buf_release(&err);
 }
 
-static struct ak_store *open_reader(struct ak_http_req *rq)
+struct ak_store *ak__http_open_store(struct ak_http_req *rq, int mode)
 {
     struct ak_store *st = NULL;
     struct ak_buf err = AK_BUF_INIT(512);
-    int r = ak_store_open(rq->cfg->data_dir, AK_STORE_READ, &st, &err);
+    int r = ak_store_open(rq->cfg->data_dir, mode, &st, &err);
     if (r < 0)
         ak__http_error(rq, 503, "store unavailable: %s", err.buf);
     ak_buf_release(&err);
     return r < 0 ? NULL : st;
-}
-
-static struct ak_maint_cfg maint_cfg(const struct ak_cfg *cfg)
-{
-    struct ak_maint_cfg m = {cfg->recurrence_window_ms, cfg->important_within_ms,
-                             &cfg->important_rules};
-    return m;
 }
 
 /* ?limit=N (1..10000) into *limit (unchanged when absent); false after answering 400. */
@@ -155,10 +148,11 @@ static bool flag_arg(struct ak_http_req *rq, const char *name)
 
 static void h_maint_list(struct ak_http_req *rq, const char *tail)
 {
-    struct ak_store *st = open_reader(rq);
+    struct ak_store *st = ak__http_open_store(rq, AK_STORE_READ);
     struct ak_maint_rec *recs = NULL;
     size_t n = 0;
-    struct ak_maint_cfg mc = maint_cfg(rq->cfg);
+    struct ak_maint_cfg mc;
+    ak_maint_cfg_init(&mc, rq->cfg);
     int64_t now = ak_now_wall_ms();
     uint64_t limit = 1000;
     (void)tail;
@@ -216,7 +210,8 @@ static void h_maint_get(struct ak_http_req *rq, const char *tail)
     struct ak_delivery *ds = NULL;
     size_t nd = 0;
     uint64_t id;
-    struct ak_maint_cfg mc = maint_cfg(rq->cfg);
+    struct ak_maint_cfg mc;
+    ak_maint_cfg_init(&mc, rq->cfg);
     int64_t now = ak_now_wall_ms();
     bool with_raw = flag_arg(rq, "raw");
 
@@ -224,7 +219,7 @@ static void h_maint_get(struct ak_http_req *rq, const char *tail)
         ak__http_error(rq, 400, "'%s' is not a record id", tail);
         return;
     }
-    if (!(st = open_reader(rq)))
+    if (!(st = ak__http_open_store(rq, AK_STORE_READ)))
         return;
     int r = ak_store_rec_get(st, (int64_t)id, &rec);
     if (r < 0) {
@@ -264,7 +259,7 @@ out:
 
 static void h_raw_list(struct ak_http_req *rq, const char *tail)
 {
-    struct ak_store *st = open_reader(rq);
+    struct ak_store *st = ak__http_open_store(rq, AK_STORE_READ);
     struct ak_raw *raws = NULL;
     size_t n = 0;
     uint64_t limit = 100;
@@ -298,7 +293,7 @@ static void h_raw_get(struct ak_http_req *rq, const char *tail)
         ak__http_error(rq, 400, "'%s' is not an archive id", tail);
         return;
     }
-    if (!(st = open_reader(rq)))
+    if (!(st = ak__http_open_store(rq, AK_STORE_READ)))
         return;
     int r = ak_store_raw_get(st, (int64_t)id, &raw);
     if (r < 0)
@@ -313,7 +308,7 @@ static void h_raw_get(struct ak_http_req *rq, const char *tail)
 static void h_stats(struct ak_http_req *rq, const char *tail)
 {
     static const char *states[] = {"pending", "parsed", "ignored", "unparsed", "control"};
-    struct ak_store *st = open_reader(rq);
+    struct ak_store *st = ak__http_open_store(rq, AK_STORE_READ);
     (void)tail;
     if (!st)
         return;
@@ -333,7 +328,7 @@ static void h_stats(struct ak_http_req *rq, const char *tail)
 
 static void h_index(struct ak_http_req *rq, const char *tail)
 {
-    struct ak_store *st = open_reader(rq);
+    struct ak_store *st = ak__http_open_store(rq, AK_STORE_READ);
     (void)tail;
     if (!st)
         return;

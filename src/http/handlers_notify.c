@@ -18,17 +18,6 @@
 
 #define SILENCE_MAX_MS (366LL * 86400000)
 
-static struct ak_store *open_store(struct ak_http_req *rq, int mode)
-{
-    struct ak_store *st = NULL;
-    struct ak_buf err = AK_BUF_INIT(512);
-    int r = ak_store_open(rq->cfg->data_dir, mode, &st, &err);
-    if (r < 0)
-        ak__http_error(rq, 503, "store unavailable: %s", err.buf);
-    ak_buf_release(&err);
-    return r < 0 ? NULL : st;
-}
-
 /* The request body as a JSON object; answers 400 and returns NULL otherwise. */
 static struct ak_json *body_object(struct ak_http_req *rq)
 {
@@ -125,7 +114,7 @@ void ak__http_maint_post(struct ak_http_req *rq, const char *tail)
         ak__http_error(rq, 400, "\"by\" (1..100 chars) is required; \"note\" is at most 2000");
         goto out;
     }
-    if (!(st = open_store(rq, AK_STORE_WRITE)))
+    if (!(st = ak__http_open_store(rq, AK_STORE_WRITE)))
         goto out;
     int64_t now = ak_now_wall_ms();
     int r = ak_store_begin(st);
@@ -140,8 +129,8 @@ void ak__http_maint_post(struct ak_http_req *rq, const char *tail)
         goto out;
     }
     struct ak_maint_rec rec = {0};
-    struct ak_maint_cfg mc = {rq->cfg->recurrence_window_ms, rq->cfg->important_within_ms,
-                              &rq->cfg->important_rules};
+    struct ak_maint_cfg mc;
+    ak_maint_cfg_init(&mc, rq->cfg);
     if (ak_store_rec_get(st, (int64_t)id, &rec) == AK_OK)
         ak__http_json(rq, 200, ak_maint_rec_json(&mc, &rec, now));
     else
@@ -171,7 +160,7 @@ static struct ak_json *silence_json(const struct ak_silence *s, int64_t now)
 
 void ak__http_silences_get(struct ak_http_req *rq, const char *tail)
 {
-    struct ak_store *st = open_store(rq, AK_STORE_READ);
+    struct ak_store *st = ak__http_open_store(rq, AK_STORE_READ);
     struct ak_silence *s = NULL;
     size_t n = 0;
     int64_t now = ak_now_wall_ms();
@@ -218,7 +207,7 @@ static void silence_add(struct ak_http_req *rq)
         ak__http_error(rq, 400, "\"reason\" (1..500 chars) is required");
         goto out;
     }
-    if (!(st = open_store(rq, AK_STORE_WRITE)))
+    if (!(st = ak__http_open_store(rq, AK_STORE_WRITE)))
         goto out;
     fmt = ak_matchers_format(&m);
     struct ak_silence s = {.matchers = fmt, .starts_at = now, .ends_at = now + dur,
@@ -264,7 +253,7 @@ void ak__http_silences_post(struct ak_http_req *rq, const char *tail)
         ak__http_error(rq, 400, "'%s' is not a silence id", idbuf);
         return;
     }
-    struct ak_store *st = open_store(rq, AK_STORE_WRITE);
+    struct ak_store *st = ak__http_open_store(rq, AK_STORE_WRITE);
     if (!st)
         return;
     int r = ak_store_begin(st);
@@ -287,7 +276,7 @@ void ak__http_silences_post(struct ak_http_req *rq, const char *tail)
 
 void ak__http_outbox_get(struct ak_http_req *rq, const char *tail)
 {
-    struct ak_store *st = open_store(rq, AK_STORE_READ);
+    struct ak_store *st = ak__http_open_store(rq, AK_STORE_READ);
     struct ak_outbox *os = NULL;
     size_t n = 0;
     (void)tail;
@@ -322,7 +311,7 @@ void ak__http_outbox_retry(struct ak_http_req *rq, const char *tail)
         ak__http_error(rq, 400, "\"id\" must be a positive integer");
         goto out;
     }
-    if (!(st = open_store(rq, AK_STORE_WRITE)))
+    if (!(st = ak__http_open_store(rq, AK_STORE_WRITE)))
         goto out;
     int r = ak_store_begin(st);
     if (r == AK_OK)
@@ -366,8 +355,8 @@ void ak__http_route_test(struct ak_http_req *rq, const char *tail)
     const char **res = NULL, **recv = NULL;
     char *tags = NULL;
     size_t n_res = 0, n_recv = 0;
-    struct ak_maint_cfg mc = {rq->cfg->recurrence_window_ms, rq->cfg->important_within_ms,
-                              &rq->cfg->important_rules};
+    struct ak_maint_cfg mc;
+    ak_maint_cfg_init(&mc, rq->cfg);
     int64_t now = ak_now_wall_ms();
     (void)tail;
 
@@ -382,7 +371,7 @@ void ak__http_route_test(struct ak_http_req *rq, const char *tail)
             ak__http_error(rq, 400, "'%s' is not a record id", rid);
             goto out;
         }
-        if (!(st = open_store(rq, AK_STORE_READ)))
+        if (!(st = ak__http_open_store(rq, AK_STORE_READ)))
             goto out;
         int r = ak_store_rec_get(st, (int64_t)id, &rec);
         if (r < 0) {

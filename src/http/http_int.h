@@ -71,6 +71,10 @@ void ak__http_error(struct ak_http_req *rq, int status, const char *fmt, ...)
 bool ak__http_suspend(struct ak_http_req *rq, void (*finish)(struct ak_http_req *rq));
 void ak__http_resume(struct ak_http_req *rq);
 
+/* A store connection for this request (AK_STORE_READ / AK_STORE_WRITE); NULL after answering
+ * 503. The caller closes it. */
+struct ak_store *ak__http_open_store(struct ak_http_req *rq, int mode);
+
 /* handlers_notify.c */
 struct ak_json;
 void ak__http_record_extras(struct ak_store *st, int64_t rec_id, struct ak_json *rec);

@@ -52,9 +52,7 @@ int ak_intake_start(const struct ak_cfg *cfg, struct ak_intake **ret, struct ak_
 
     describe_metrics();
     in->cfg = cfg;
-    in->mcfg.recurrence_window_ms = cfg->recurrence_window_ms;
-    in->mcfg.important_within_ms = cfg->important_within_ms;
-    in->mcfg.important_rules = &cfg->important_rules;
+    ak_maint_cfg_init(&in->mcfg, cfg);
     pthread_mutex_init(&in->mu, NULL);
     pthread_cond_init(&in->cv_work, NULL);
     pthread_cond_init(&in->cv_done, NULL);

@@ -14,15 +14,35 @@
 #include "maint_int.h"
 #include "src/core/ak_banned.h"
 
+void ak_maint_cfg_init(struct ak_maint_cfg *mc, const struct ak_cfg *cfg)
+{
+    mc->recurrence_window_ms = cfg->recurrence_window_ms;
+    mc->important_within_ms = cfg->important_within_ms;
+    mc->important_rules = &cfg->important_rules;
+}
+
+void ak_maint_route_input(const struct ak_maint_rec *r, bool important,
+                          struct ak_route_input *in)
+{
+    memset(in, 0, sizeof(*in));
+    in->service = r->service;
+    in->kind = r->kind;
+    in->status = r->status;
+    in->account = r->account;
+    in->region = r->region;
+    in->source = r->source;
+    in->event_code = r->event_code;
+    in->important = important;
+    in->resources = (const char *const *)r->resources;
+    in->n_resources = r->n_resources;
+    in->tags_json = r->tags;
+}
+
 /* The first explicit rule the record matches (1-based), or 0. */
 static size_t matching_rule(const struct ak_cfg_strlist *rules, const struct ak_maint_rec *r)
 {
-    struct ak_route_input in = {
-        .service = r->service, .kind = r->kind, .status = r->status, .account = r->account,
-        .region = r->region, .source = r->source, .event_code = r->event_code,
-        .important = r->important, .resources = (const char *const *)r->resources,
-        .n_resources = r->n_resources, .tags_json = r->tags,
-    };
+    struct ak_route_input in;
+    ak_maint_route_input(r, r->important, &in);
     for (size_t i = 0; rules && i < rules->n; i++) {
         struct ak_matchers m = {0};
         bool hit = ak_matchers_parse(rules->v[i], &m, NULL) == AK_OK && m.n > 0 &&

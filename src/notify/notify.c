@@ -36,23 +36,6 @@ const struct ak_cfg_receiver *ak__notify_receiver(const struct ak_notify *n, con
     return NULL;
 }
 
-void ak__notify_route_input(const struct ak_maint_rec *r, bool important,
-                            struct ak_route_input *in)
-{
-    memset(in, 0, sizeof(*in));
-    in->service = r->service;
-    in->kind = r->kind;
-    in->status = r->status;
-    in->account = r->account;
-    in->region = r->region;
-    in->source = r->source;
-    in->event_code = r->event_code;
-    in->important = important;
-    in->resources = (const char *const *)r->resources;
-    in->n_resources = r->n_resources;
-    in->tags_json = r->tags;
-}
-
 /* The first active silence matching the record, or NULL (caller releases *ret_s). */
 static bool silenced_by(struct ak_silence *sil, size_t n_sil, const struct ak_route_input *in,
                         size_t *ret_i)
@@ -86,7 +69,7 @@ static int route_change(struct ak_notify *n, const struct ak_change *c, struct a
     if (r < 0)
         return r;
     bool important = ak_maint_is_important(&n->mcfg, &rec, now, NULL);
-    ak__notify_route_input(&rec, important, &in);
+    ak_maint_route_input(&rec, important, &in);
     r = ak_route_match(n->routes, &in, &recv, &n_recv, NULL);
     if (r < 0)
         goto out;
@@ -433,9 +416,7 @@ int ak_notify_start(const struct ak_cfg *cfg, struct ak_notify **ret, struct ak_
 
     describe();
     n->cfg = cfg;
-    n->mcfg.recurrence_window_ms = cfg->recurrence_window_ms;
-    n->mcfg.important_within_ms = cfg->important_within_ms;
-    n->mcfg.important_rules = &cfg->important_rules;
+    ak_maint_cfg_init(&n->mcfg, cfg);
     pthread_mutex_init(&n->mu, NULL);
     pthread_cond_init(&n->cv, NULL);
     pthread_mutex_init(&n->pause_mu, NULL);

@@ -48,7 +48,5 @@ void ak__notify_deliver(struct ak_notify *n, struct ak_store *st, struct ak_outb
                         int64_t now_ms);
 const struct ak_cfg_receiver *ak__notify_receiver(const struct ak_notify *n, const char *name,
                                                   size_t *ret_index);
-void ak__notify_route_input(const struct ak_maint_rec *r, bool important,
-                            struct ak_route_input *in);
 
 #endif

@@ -1,5 +1,5 @@
 /* fuzz_cfg.c — libFuzzer target for ak_cfg_load_string (YAML config from operators' files),
- * including receivers and the route tree. */
+ * including receivers, the route tree, AWS accounts and the inventory. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +42,16 @@ static void check_loaded(const struct ak_cfg *c)
             abort();
     if (c->route)
         check_route(c, c->route);
+    for (size_t i = 0; i < c->n_aws_accounts; i++)
+        if (!c->aws_accounts[i].id || strlen(c->aws_accounts[i].id) != 12 ||
+            c->aws_accounts[i].regions.n == 0)
+            abort();
+    for (size_t i = 0; i < c->n_inventory; i++)
+        if (!c->inventory[i].service || !c->inventory[i].account || !c->inventory[i].region)
+            abort();
+    for (int i = 0; i < AK_POLLER_N; i++)
+        if (c->pollers[i].interval_ms < 10000 || c->pollers[i].interval_ms > 86400000)
+            abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -57,7 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         check_loaded(&c); /* a loaded config has every non-optional value set */
         ak_cfg_release(&c);
-    } else if (err.len == 0 || c.listen || c.receivers || c.route) {
+    } else if (err.len == 0 || c.listen || c.receivers || c.route || c.aws_accounts ||
+               c.inventory) {
         abort(); /* a failure always says why and leaves c released */
     }
     ak_buf_release(&err);

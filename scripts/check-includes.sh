@@ -17,6 +17,7 @@ check 'sqlite3\.h' store
 check 'openssl/' crypto
 check 'curl/' httpc
 check 'microhttpd\.h' http
+check 'expat\.h' xml
 # private headers: src/X/*_int.h only from src/X
 for h in $(find src -name '*_int.h' -o -name '*-int.h'); do
     dir=$(dirname "$h"); base=$(basename "$h")
@@ -27,14 +28,15 @@ done
 allowed() {
     case $1 in
     core) echo "core" ;;
-    json | metrics | tz | cfg | crypto | httpc | store) echo "core $1" ;;
+    json | xml | metrics | tz | cfg | crypto | httpc | store) echo "core $1" ;;
     route) echo "core json cfg route" ;;
-    events) echo "core json events" ;;
+    events) echo "core json xml events" ;;
     maint) echo "core json cfg route store events maint" ;;
     notify) echo "core json metrics tz cfg route crypto httpc store events maint notify" ;;
     intake) echo "core json metrics cfg crypto httpc store events maint notify intake" ;;
-    http) echo "core json metrics tz cfg route crypto store maint notify intake http" ;;
-    daemon) echo "core cfg crypto httpc notify intake http daemon" ;;
+    http) echo "core json metrics tz cfg route crypto store maint notify intake poll http" ;;
+    poll) echo "core json metrics cfg crypto httpc aws store events maint poll" ;;
+    daemon) echo "core cfg crypto httpc notify intake poll http daemon" ;;
     aws) echo "core crypto httpc aws" ;;
     cli) echo "core json cfg httpc daemon" ;;
     *) echo "UNKNOWN" ;;

@@ -8,8 +8,8 @@ set -eu
 # openssl and curl (bench, demo); util-linux's taskset (bench) is on every Debian;
 # tzdata: /usr/share/zoneinfo, read by src/tz (digest times, "02:00 JST" in subjects).
 PKGS="gcc clang libclang-rt-14-dev pkg-config meson ninja-build make
-libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev libsqlite3-dev
-openssl curl ca-certificates tzdata python3 python3-cryptography python3-aiosmtpd prometheus-alertmanager"
+libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev libsqlite3-dev libexpat1-dev
+openssl curl ca-certificates tzdata python3 python3-cryptography python3-aiosmtpd python3-boto3 prometheus-alertmanager"
 
 missing=""
 for p in $PKGS; do

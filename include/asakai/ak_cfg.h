@@ -85,6 +85,47 @@ struct ak_cfg_route {
     int line;
 };
 
+/* ---- AWS accounts, pollers, inventory (issue 4) ---- */
+
+struct ak_cfg_aws_account {
+    char *id;                      /* aws.accounts[].id: 12 digits (quoted in YAML) */
+    struct ak_cfg_strlist regions; /* regions: at least one, each like "ap-northeast-1" */
+    char *assume_role_arn;         /* optional: arn:aws:iam::<12 digits>:role/<name>; NULL = the
+                                      base credentials of the chain are used directly */
+    char *external_id;             /* optional: sts:ExternalId sent with AssumeRole */
+    char *endpoint_url;            /* optional: one http(s) endpoint for every AWS API of this
+                                      account (tests, proxies); NULL = the real endpoints */
+    char *profile;                 /* optional: base-credentials profile; NULL = the chain's */
+    int line;
+};
+
+/* The pollers, by index into ak_cfg.pollers. */
+enum ak_poller_id {
+    AK_POLLER_EC2 = 0,       /* ec2_scheduled_events: EC2 DescribeInstanceStatus */
+    AK_POLLER_RDS,           /* rds_pending_maintenance: RDS DescribePendingMaintenanceActions */
+    AK_POLLER_EC_UPDATES,    /* elasticache_update_actions: DescribeServiceUpdates +
+                                DescribeUpdateActions */
+    AK_POLLER_EC_EVENTS,     /* elasticache_events: ElastiCache DescribeEvents */
+    AK_POLLER_HEALTH,        /* health: Health DescribeEvents + DescribeAffectedEntities */
+    AK_POLLER_N
+};
+/* "ec2_scheduled_events", ...; NULL for an id out of range. */
+const char *ak_cfg_poller_name(int id);
+/* The id of a poller name, -1 when unknown. */
+int ak_cfg_poller_id(const char *name);
+
+struct ak_cfg_poller {
+    bool enabled;         /* pollers.<name>.enabled: default true, health false */
+    int64_t interval_ms;  /* pollers.<name>.interval: default 15m (10s .. 24h) */
+};
+
+struct ak_cfg_inventory {
+    char *service;        /* inventory[].service: ec2 | rds | elasticache */
+    char *account;        /* 12 digits */
+    char *region;
+    int line;
+};
+
 struct ak_cfg {
     char *source;           /* file the config came from, or "(defaults)" */
 
@@ -144,6 +185,22 @@ struct ak_cfg {
     int64_t notify_timeout_ms;    /* notify.timeout: per send attempt, default 15s */
     char *digest_time;            /* notify.digest_time, default "09:00" (receivers may override) */
     char *digest_tz;              /* notify.digest_tz, default "Asia/Tokyo" */
+
+    /* AWS (pollers run only when aws.accounts is not empty) */
+    struct ak_cfg_aws_account *aws_accounts; /* aws.accounts: ids unique */
+    size_t n_aws_accounts;
+    char *aws_sts_endpoint;       /* aws.sts_endpoint: STS for AssumeRole / web identity; NULL =
+                                     the account's endpoint_url, else the regional STS */
+    char *aws_ca_file;            /* aws.ca_file: CA bundle for https AWS endpoints; NULL = system */
+    int64_t aws_timeout_ms;       /* aws.timeout: per request, default 20s (1s .. 300s) */
+    uint64_t aws_max_in_flight;   /* aws.max_in_flight: concurrent requests, default 32 (1 .. 512) */
+    uint64_t aws_max_attempts;    /* aws.max_attempts: per request on throttling/5xx, default 5
+                                     (1 .. 20) */
+    int64_t aws_retry_base_ms;    /* aws.retry_base: first backoff, doubled each attempt with full
+                                     jitter, default 1s (10ms .. 60s) */
+    struct ak_cfg_poller pollers[AK_POLLER_N]; /* pollers.<name> */
+    struct ak_cfg_inventory *inventory;        /* inventory: what the team runs */
+    size_t n_inventory;
 };
 
 /* Fills c with the embedded defaults (all strings owned by c). */

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 struct ak_buf;
+struct ak_json;
 
 /* ---- SNS envelope ---------------------------------------------------------------------- */
 
@@ -138,5 +139,89 @@ int ak_events_split(const char *text, size_t len, ak_events_doc_cb cb, void *arg
  * Known families are static strings; the "<service>-<kind>" fallback lives in a per-thread ring
  * of 8 buffers: copy it if it must outlive the next 8 calls in the same thread. */
 const char *ak_kind_family(const char *service, const char *kind);
+
+
+/* ---- pull APIs (issue 4): one response page -> observations ------------------------------ */
+
+/* The AWS APIs the pollers call. Wire formats: ../shared/docs/reference/maintenance-events.md
+ * §6-7 (EC2 protocol XML with <item> lists; RDS/ElastiCache query XML; Health JSON 1.1). */
+enum ak_pull_api {
+    AK_PULL_EC2_INSTANCE_STATUS = 1, /* EC2 DescribeInstanceStatus (IncludeAllInstances=true) */
+    AK_PULL_RDS_PENDING,             /* RDS DescribePendingMaintenanceActions */
+    AK_PULL_EC_SERVICE_UPDATES,      /* ElastiCache DescribeServiceUpdates */
+    AK_PULL_EC_UPDATE_ACTIONS,       /* ElastiCache DescribeUpdateActions */
+    AK_PULL_EC_EVENTS,               /* ElastiCache DescribeEvents */
+    AK_PULL_HEALTH_EVENTS,           /* Health DescribeEvents */
+    AK_PULL_HEALTH_ENTITIES,         /* Health DescribeAffectedEntities */
+};
+
+/* What the caller knows about the page: where it came from. */
+struct ak_pull_ctx {
+    const char *account;           /* required */
+    const char *region;            /* required (Health: the event's own region is used) */
+    int64_t received_ms;           /* when the page arrived */
+    /* AK_PULL_EC_UPDATE_ACTIONS: the service updates seen by DescribeServiceUpdates, as
+     * filled by ak_pull_parse (page->service_updates of those pages); may be NULL. */
+    const struct ak_json *service_updates;
+    /* AK_PULL_HEALTH_ENTITIES: the events of DescribeEvents (page->health_events), by arn. */
+    const struct ak_json *health_events;
+};
+
+/* One page, parsed. Every string owned. */
+struct ak_pull_page {
+    char *next_token;     /* nextToken / Marker / NextToken of the page; NULL = last page */
+    size_t n_seen;        /* resources described on the page (EC2: instances, with or without
+                             events; RDS: resources with pending actions; ElastiCache: update
+                             actions; events): > 0 proves the service runs in that region */
+    struct ak_obs_list obs; /* one observation per maintenance item on the page */
+    char **docs;          /* parallel to obs.v: the item as a compact JSON object text
+                             {"api":"ec2:DescribeInstanceStatus","account":..,"region":..,
+                              "item":{...the item's fields, XML turned into JSON...}} —
+                             what the raw archive keeps (identical items give identical text) */
+    char **ids;           /* parallel to obs.v: the item's own id (instance event id,
+                             "<resource>/<action>", "<group>/<update>", event "<source>/<date>",
+                             Health arn + entity) — the history's message id */
+    /* AK_PULL_EC_SERVICE_UPDATES: object name -> {"severity","status","type","description",
+     * "release","recommended_apply_by","end","auto_update":bool,"engine"}. Owned. */
+    struct ak_json *service_updates;
+    /* AK_PULL_HEALTH_EVENTS: array of the events' arns (for DescribeAffectedEntities, <= 10
+     * per call) and object arn -> the event as returned. Owned. obs stays empty for this API:
+     * observations come with the entities. */
+    struct ak_json *health_arns;
+    struct ak_json *health_events;
+};
+void ak_pull_page_release(struct ak_pull_page *p);
+
+/* Parses one successful response body of api. Observations (same keys as the push parsers, so
+ * push and poll meet in one record):
+ *  EC2: one per scheduled event: kind = the event code, status "completed"/"canceled" when the
+ *   description starts with "[Completed]"/"[Canceled]" else "scheduled", window NotBefore ..
+ *   NotAfter, deadline NotBeforeDeadline if present else NotBefore, required, key
+ *   "ec2:<acct>:<region>:<instance>:<instance-event-id>", source "ec2-api";
+ *  RDS: one per PendingMaintenanceAction: kind from Action (db-upgrade ->
+ *   minor-version-upgrade, ca-certificate-rotation -> certificate-rotation; system-update,
+ *   hardware-maintenance, os-upgrade and any other action verbatim),
+ *   deadline CurrentApplyDate, else the earlier of AutoAppliedAfterDate and ForcedApplyDate,
+ *   else 0 with "no date announced" in the description; required when a forced or auto-apply
+ *   date exists; key "rds:<acct>:<region>:<db name>:<family>" (the push key), source "rds-api";
+ *  ElastiCache update actions: kind service-update, status from UpdateActionStatus (complete ->
+ *   completed; in-progress/stopping -> in-progress; else scheduled), deadline
+ *   ServiceUpdateRecommendedApplyByDate, required when the service update auto-applies after
+ *   it, key "elasticache:<acct>:<region>:<group or cluster>:<family>:<update name>" (the push
+ *   key), source "elasticache-api";
+ *  ElastiCache events: node-replacement messages (scheduled / rescheduled / started / complete /
+ *   canceled, with the window when the message has one) keyed like the SNS ones; other
+ *   messages give no observation (n_seen still counts them);
+ *  Health entities: one per event, resources = its entities, the push key
+ *   "health:<acct>:<eventArn>", source "health-api".
+ * AK_EINVAL (malformed, with where), AK_ETOOBIG (caps of ak_xml.h / the JSON reader). */
+int ak_pull_parse(enum ak_pull_api api, const char *body, size_t len,
+                  const struct ak_pull_ctx *ctx, struct ak_pull_page *ret, struct ak_buf *err);
+
+/* An AWS error response: EC2 "<Response><Errors><Error><Code>..", query protocol
+ * "<ErrorResponse><Error><Code>..", JSON {"__type":"prefix#Code","message"|"Message":..}.
+ * *ret_code and *ret_message are malloc'ed (message may be ""). AK_ENOTFOUND when body is not
+ * an error document. */
+int ak_pull_error(const char *body, size_t len, char **ret_code, char **ret_message);
 
 #endif

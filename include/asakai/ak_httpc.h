@@ -60,6 +60,39 @@ struct ak_smtp_req {
  * AK_EFORBIDDEN (5xx permanent refusal, e.g. relay denied) with the server's reply in err. */
 int ak_smtp_send(const struct ak_smtp_req *req, struct ak_buf *err);
 
+/* ---- many requests at once (libcurl multi), for the pollers ----------------------------- */
+
+/* A set of concurrent requests driven by one thread. Requests are added with a completion
+ * callback; ak_httpc_multi_run performs them with at most max_in_flight transfers at once
+ * (connections reused per host), calling each callback from inside run as its transfer ends.
+ * A callback may add further requests (the next page, a retry): run returns when nothing is
+ * left. A request can be delayed (delay_ms) for backoff without blocking the others.
+ * Not thread-safe: one multi belongs to one thread. */
+struct ak_httpc_multi;
+
+/* done: rc is AK_OK when a response arrived (any status), else as ak_httpc_do; resp is owned by
+ * the multi and valid only during the call (take resp->body with ak_buf_detach if it must outlive the call);
+ * err is the reason when rc < 0 ("" otherwise). */
+typedef void (*ak_httpc_done_fn)(void *arg, int rc, struct ak_httpc_resp *resp, const char *err);
+
+int ak_httpc_multi_new(int max_in_flight, struct ak_httpc_multi **ret);
+void ak_httpc_multi_free(struct ak_httpc_multi *m); /* NULL-safe; aborts what is left, no callbacks */
+
+/* Queues req (url, headers, body are copied; ca_file must stay valid until done runs) to start
+ * after delay_ms (0 = now). AK_EINVAL for a bad request (e.g. scheme refused by https_only:
+ * then done is still called, with AK_EFORBIDDEN, from run). */
+int ak_httpc_multi_add(struct ak_httpc_multi *m, const struct ak_httpc_req *req, int64_t delay_ms,
+                       ak_httpc_done_fn done, void *arg);
+
+/* Runs until no request is queued, delayed or in flight. Returns AK_OK, or AK_EIO when libcurl
+ * itself fails (the remaining callbacks are then called with AK_EIO). */
+int ak_httpc_multi_run(struct ak_httpc_multi *m);
+
+/* Highest number of transfers that were in flight at once during the last run (for the
+ * benchmark and metrics) and the number of requests it completed. */
+int ak_httpc_multi_peak(const struct ak_httpc_multi *m);
+uint64_t ak_httpc_multi_done_count(const struct ak_httpc_multi *m);
+
 /* Percent-decodes / -encodes for URLs (RFC 3986 unreserved kept). Result malloc'ed. */
 char *ak_url_escape(const char *s);
 

@@ -55,8 +55,33 @@ int ak_maint_apply(struct ak_store *st, const struct ak_maint_cfg *cfg, const st
                    int64_t raw_id, const char *channel, const char *message_id, int64_t now_ms,
                    struct ak_maint_result *ret, struct ak_buf *err);
 
+/* Options of ak_maint_apply_ex (a zeroed struct = ak_maint_apply). */
+struct ak_maint_apply_opts {
+    bool quiet_unchanged;   /* no history row when the observation changes nothing (a poller
+                               sees the same pending item every pass); last_seen still moves */
+    bool merge_by_resource; /* when no record has o->key: join the newest open record of the same
+                               service and kind family sharing one of o's resources (a poll item
+                               meeting the push record of another key) and remember o->key as
+                               an alias of it (ak_store_rec_alias_add); the record's sources then
+                               list both */
+};
+int ak_maint_apply_ex(struct ak_store *st, const struct ak_maint_cfg *cfg, const struct ak_obs *o,
+                      const struct ak_maint_apply_opts *opts, int64_t raw_id, const char *channel,
+                      const char *message_id, int64_t now_ms, struct ak_maint_result *ret,
+                      struct ak_buf *err);
+
+/* Closes record rec_id with status ("completed" or "canceled") because a poller confirmed it
+ * gone: sets status and closed_at, adds a history row (raw_id 0, channel, message id NULL,
+ * change "status <old> -> <status>: <why>") and the status change that notifications announce.
+ * A record already closed is left as is (ret->change AK_MAINT_UNCHANGED). AK_ENOTFOUND. */
+int ak_maint_close(struct ak_store *st, int64_t rec_id, const char *status, const char *why,
+                   const char *channel, int64_t now_ms, struct ak_maint_result *ret,
+                   struct ak_buf *err);
+
 /* Normalises one archived raw message (state "pending"): parses it, applies every observation,
  * and sets the raw state (parsed / ignored / unparsed) with a note. Uses its own transaction.
+ * A Health observation about exactly one resource is applied with merge_by_resource, so a push
+ * that arrives after a poller created the record joins it.
  * summary (may be NULL) gets one line per observation applied. */
 int ak_maint_process_raw(struct ak_store *st, const struct ak_maint_cfg *cfg, int64_t raw_id,
                          int64_t now_ms, struct ak_buf *summary, struct ak_buf *err);

@@ -59,7 +59,8 @@ struct ak_raw {
 };
 void ak_raw_release(struct ak_raw *r);
 
-/* Inserts r (id, state and note ignored: state starts "pending"). When a raw message with the
+/* Inserts r (id ignored; state "pending" unless r->state is set, e.g. "parsed" for a poll item
+ * the poller normalises itself; note kept with it). When a raw message with the
  * same dedupe_id exists, inserts nothing, sets *ret_dup = true and *ret_id to the existing id. */
 int ak_store_raw_put(struct ak_store *st, const struct ak_raw *r, int64_t *ret_id, bool *ret_dup);
 int ak_store_raw_get(struct ak_store *st, int64_t id, struct ak_raw *ret);
@@ -103,6 +104,14 @@ int ak_store_rec_get(struct ak_store *st, int64_t id, struct ak_maint_rec *ret);
 int ak_store_rec_latest_by_key(struct ak_store *st, const char *key, struct ak_maint_rec *ret);
 /* Inserts r (r->id ignored); writes the new id. Resources are indexed for lookup. */
 int ak_store_rec_insert(struct ak_store *st, const struct ak_maint_rec *r, int64_t *ret_id);
+/* Remembers key as another key of record rec_id (idempotent): ak_store_rec_latest_by_key then
+ * also finds the record by it (the newest of the records owning or aliasing the key). Used when a
+ * poll item joins a push record whose key differs (an EC2 scheduled event and its Health event). */
+int ak_store_rec_alias_add(struct ak_store *st, const char *key, int64_t rec_id);
+/* The newest open record (status not completed/canceled) of service whose family (ak_kind_family
+ * of its kind) is family and whose resources include resource; AK_ENOTFOUND if none. */
+int ak_store_rec_find_open(struct ak_store *st, const char *service, const char *family,
+                           const char *resource, struct ak_maint_rec *ret);
 /* Overwrites every field of record r->id (resources replaced). */
 int ak_store_rec_update(struct ak_store *st, const struct ak_maint_rec *r);
 /* The most recently closed record with status "completed" of this service whose kind is in the
@@ -229,6 +238,62 @@ int ak_store_silence_add(struct ak_store *st, const struct ak_silence *s, int64_
 int ak_store_silence_list(struct ak_store *st, int64_t active_at, struct ak_silence **ret,
                           size_t *ret_n);
 int ak_store_silence_expire(struct ak_store *st, int64_t id, int64_t now_ms);
+
+/* ---- pollers: per-scope health and the two-poll reconciliation state (schema v3) -------- */
+
+/* One scope = one poller in one account and region ("<poller>:<account>:<region>"; Health
+ * uses region "global"). */
+struct ak_poll_scope {
+    char *scope;
+    char *poller, *account, *region;
+    int64_t last_run_at;   /* last pass that reached this scope (ok or not); 0 = never */
+    int64_t last_ok_at;    /* last complete pass (every page); 0 = never */
+    char *last_error;      /* NULL when the last pass succeeded; else one line (AWS code+message) */
+    int64_t last_error_at;
+    int64_t items;         /* observations in the last complete pass */
+    int64_t seen;          /* resources described in the last complete pass (n_seen) */
+    int64_t runs, failures;/* counters since the scope first ran */
+    char *note;            /* a standing condition said once, e.g. "the Health API needs a
+                              Business, Enterprise On-Ramp or Enterprise Support plan
+                              (SubscriptionRequiredException)"; NULL = none */
+};
+void ak_poll_scope_release(struct ak_poll_scope *s);
+/* Inserts or replaces the row of s->scope. */
+int ak_store_poll_scope_put(struct ak_store *st, const struct ak_poll_scope *s);
+/* AK_ENOTFOUND when the scope never ran. */
+int ak_store_poll_scope_get(struct ak_store *st, const char *scope, struct ak_poll_scope *ret);
+/* Every scope, ordered by scope. */
+int ak_store_poll_scope_list(struct ak_store *st, struct ak_poll_scope **ret, size_t *ret_n);
+
+/* An item a scope's poller saw pending, with how many passes in a row it has been missing (or
+ * reported completed): the record closes at 2, so one flaky answer never closes it. */
+struct ak_poll_seen {
+    char *scope;
+    char *key;             /* the observation key */
+    int64_t rec_id;
+    int misses;
+    int64_t last_seen_at;
+};
+void ak_poll_seen_release(struct ak_poll_seen *s);
+int ak_store_poll_seen_put(struct ak_store *st, const struct ak_poll_seen *s); /* upsert */
+int ak_store_poll_seen_get(struct ak_store *st, const char *scope, const char *key,
+                           struct ak_poll_seen *ret); /* AK_ENOTFOUND */
+int ak_store_poll_seen_del(struct ak_store *st, const char *scope, const char *key);
+/* Every row of scope, ordered by key. */
+int ak_store_poll_seen_list(struct ak_store *st, const char *scope, struct ak_poll_seen **ret,
+                            size_t *ret_n);
+
+/* Push deliveries (channels "sns" and "eventbridge") applied to records at or after since_ms,
+ * grouped by channel, topic (the raw message's meta topic_arn; NULL for EventBridge) and the
+ * record's account, region and service; for the coverage report. */
+struct ak_push_seen {
+    char *channel, *topic, *account, *region, *service;
+    int64_t last_at;
+    int64_t count;
+};
+void ak_push_seen_release(struct ak_push_seen *p);
+int ak_store_push_seen(struct ak_store *st, int64_t since_ms, struct ak_push_seen **ret,
+                       size_t *ret_n);
 
 /* ---- small persistent values (cursors, installation id) ---------------------------------- */
 int ak_store_kv_get(struct ak_store *st, const char *key, char **ret);

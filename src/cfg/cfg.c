@@ -291,11 +291,33 @@ static void apply_value(struct ak__cfg_loader *ld, const struct ak_cfg_option *o
 
 static void walk_map(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, const char *prefix);
 
+/* pollers.NAME with an unknown NAME: say so, and list the pollers when no name is close. */
+static void unknown_poller(struct ak__cfg_loader *ld, const struct ak_cfg_node *k,
+                           const char *full, const char *hint, bool have_hint)
+{
+    struct ak_buf names = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    /* "pollers" itself is no answer to "pollers.s3" */
+    if (have_hint && ak_startswith(hint, "pollers.")) {
+        ak__cfg_report(ld, k->line, k->col, full, "unknown poller; did you mean '%s'?", hint);
+        return;
+    }
+    for (int i = 0; i < AK_POLLER_N; i++)
+        ak_buf_addf(&names, "%s%s", i ? ", " : "", ak_cfg_poller_name(i));
+    ak__cfg_report(ld, k->line, k->col, full, "unknown poller (pollers: %s)", names.buf);
+    ak_buf_release(&names);
+}
+
 static void unknown_key(struct ak__cfg_loader *ld, const struct ak_cfg_node *k, const char *full)
 {
     char hint[128];
+    bool have_hint = ak_cfg_suggest(full, hint, sizeof(hint));
 
-    if (ak_cfg_suggest(full, hint, sizeof(hint)))
+    if (ak_startswith(full, "pollers.") && !strchr(full + strlen("pollers."), '.')) {
+        unknown_poller(ld, k, full, hint, have_hint);
+        return;
+    }
+    if (have_hint)
         ak__cfg_report(ld, k->line, k->col, full, "unknown key; did you mean '%s'?", hint);
     else
         ak__cfg_report(ld, k->line, k->col, full, "unknown key");
@@ -351,6 +373,15 @@ static void walk_pair(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, 
         ld->route = v;
         goto out;
     }
+    /* lists of records: loaded by cfg_aws.c after the walk */
+    if (!prefix && strcmp(full, "inventory") == 0) {
+        ld->inventory = v;
+        goto out;
+    }
+    if (prefix && strcmp(full, "aws.accounts") == 0) {
+        ld->aws_accounts = v;
+        goto out;
+    }
     if (!prefix && strcmp(full, "notify") == 0)
         ld->notify = k;
     o = ak_cfg_option_find(full);
@@ -385,7 +416,7 @@ static int load(const char *name, const char *yaml, size_t len, struct ak_cfg *c
     struct ak_cfg tmp;
     struct ak_cfg_node *root = NULL;
     struct ak_cfg_yaml_error ye;
-    struct ak__cfg_loader ld = {name, &tmp, err, 0, NULL, NULL, NULL};
+    struct ak__cfg_loader ld = {name, &tmp, err, 0, NULL, NULL, NULL, NULL, NULL};
     int r;
 
     ak_cfg_defaults(&tmp);
@@ -402,6 +433,7 @@ static int load(const char *name, const char *yaml, size_t len, struct ak_cfg *c
     }
     walk_map(&ld, root, NULL);
     ak__cfg_load_notify(&ld);
+    ak__cfg_load_aws(&ld);
     if (ld.nerr) {
         r = AK_ECONFIG;
         goto out;
@@ -493,6 +525,7 @@ void ak_cfg_release(struct ak_cfg *c)
             ak_cfg_strlist_release(f);
     }
     ak__cfg_notify_release(c);
+    ak__cfg_aws_release(c);
     free(c->source);
     memset(c, 0, sizeof(*c));
 }

@@ -114,6 +114,8 @@ struct ak__cfg_loader {
     unsigned nerr;
     /* top-level nodes handled after the option walk (they refer to each other) */
     const struct ak_cfg_node *receivers, *route, *notify;
+    /* lists of records, loaded by cfg_aws.c after the walk */
+    const struct ak_cfg_node *aws_accounts, *inventory;
 };
 
 bool ak__cfg_too_many(const struct ak__cfg_loader *ld);
@@ -125,9 +127,48 @@ const char *ak__cfg_kind_name(const struct ak_cfg_node *n);
 /* Appends s to b with control bytes as '?', at most max bytes (then "..."). */
 void ak__cfg_add_printable(struct ak_buf *b, const char *s, size_t max);
 
+/* ---- helpers for mappings of records (cfg_notify.c) ---- */
+
+/* Checks that map is a mapping whose keys are all among known and unique, reporting each unknown
+ * key (with the nearest known one) and duplicate. false when it is not a mapping at all. */
+bool ak__cfg_check_map(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, const char *key,
+                       const char *const *known, size_t nknown);
+/* The value of name in map (the first one), or NULL; a null value counts as absent. */
+const struct ak_cfg_node *ak__cfg_map_get(const struct ak_cfg_node *map, const char *name);
+/* The key node of name in map (for positions), or NULL. */
+const struct ak_cfg_node *ak__cfg_map_key(const struct ak_cfg_node *map, const char *name);
+/* v as a string: a scalar without NUL, ${ENV} expanded when expand, passing check (may be NULL).
+ * NULL after reporting at v under key. */
+char *ak__cfg_node_str(struct ak__cfg_loader *ld, const struct ak_cfg_node *v, const char *key,
+                       bool (*check)(const char *, char *, size_t), bool expand);
+/* map[name] (expanded, through check) into *dst, left alone when absent; a missing required value
+ * is reported at map as "KEY: needs NAME". */
+void ak__cfg_get_str(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, const char *key,
+                     const char *name, bool (*check)(const char *, char *, size_t), bool required,
+                     char **dst);
+/* map[name] as a bool: 1, 0, or -1 when absent (or after reporting). */
+int ak__cfg_get_bool(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, const char *key,
+                     const char *name);
+/* The list of strings at v (not NULL, at most max items) into *dst (replaced), each item through
+ * check; items that fail are reported as KEY[i] and left out. */
+void ak__cfg_get_list(struct ak__cfg_loader *ld, const struct ak_cfg_node *v, const char *key,
+                      bool (*check)(const char *, char *, size_t), bool expand, size_t max,
+                      struct ak_cfg_strlist *dst);
+/* An http:// or https:// URL with a host, optional port, no user@ (same contract as check). */
+bool ak__cfg_check_http_url(const char *v, char *why, size_t n);
+
 /* cfg_notify.c: loads receivers and route (after the walk), checks cross-key rules; frees them. */
 void ak__cfg_load_notify(struct ak__cfg_loader *ld);
 void ak__cfg_notify_release(struct ak_cfg *c);
+
+/* cfg_aws.c: loads aws.accounts and inventory (after the walk); frees them. The scalar aws.* and
+ * pollers.* keys are rows of the option table. */
+void ak__cfg_load_aws(struct ak__cfg_loader *ld);
+void ak__cfg_aws_release(struct ak_cfg *c);
+/* The commented examples of `config defaults`: aws.accounts (lines indented for depth 1) and
+ * inventory (top level). */
+extern const char ak__cfg_dump_accounts_example[];
+extern const char ak__cfg_dump_inventory_example[];
 
 /* cfg_match.c: builds one matcher from its parts, validating field, value and regex. false with
  * why (a sentence fragment, naming the field but never quoting the value) on error. */

@@ -24,7 +24,7 @@
 #define WHY_MAX 320
 #define SLACK_API_DEFAULT "https://slack.com/api"
 
-/* ---- small map helpers ---- */
+/* ---- small map helpers (also used by cfg_aws.c; contracts in cfg_int.h) ---- */
 
 static char *subkey(const char *key, const char *name)
 {
@@ -61,8 +61,8 @@ static void unknown_key(struct ak__cfg_loader *ld, const struct ak_cfg_node *k, 
 
 /* Checks that map is a mapping whose keys are all known and unique (reporting each problem).
  * false when it is not a mapping at all. */
-static bool check_map(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, const char *key,
-                      const char *const *known, size_t nknown)
+bool ak__cfg_check_map(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, const char *key,
+                       const char *const *known, size_t nknown)
 {
     if (map->kind != AK_CFG_NODE_MAP) {
         ak__cfg_report(ld, map->line, map->col, key, "expected a mapping of keys, got %s",
@@ -99,7 +99,7 @@ static bool check_map(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, 
 }
 
 /* The value of name in map (the first one), or NULL; a null value counts as absent. */
-static const struct ak_cfg_node *map_get(const struct ak_cfg_node *map, const char *name)
+const struct ak_cfg_node *ak__cfg_map_get(const struct ak_cfg_node *map, const char *name)
 {
     if (!map || map->kind != AK_CFG_NODE_MAP)
         return NULL;
@@ -114,7 +114,7 @@ static const struct ak_cfg_node *map_get(const struct ak_cfg_node *map, const ch
 }
 
 /* The key node of name in map (for positions), or NULL. */
-static const struct ak_cfg_node *map_key(const struct ak_cfg_node *map, const char *name)
+const struct ak_cfg_node *ak__cfg_map_key(const struct ak_cfg_node *map, const char *name)
 {
     for (size_t i = 0; map && map->kind == AK_CFG_NODE_MAP && i + 1 < map->n; i += 2) {
         const struct ak_cfg_node *k = map->kids[i];
@@ -127,8 +127,8 @@ static const struct ak_cfg_node *map_key(const struct ak_cfg_node *map, const ch
 }
 
 /* v as a string: a scalar without NUL, ${ENV} expanded, passing check. NULL after reporting. */
-static char *node_str(struct ak__cfg_loader *ld, const struct ak_cfg_node *v, const char *key,
-                      bool (*check)(const char *, char *, size_t), bool expand)
+char *ak__cfg_node_str(struct ak__cfg_loader *ld, const struct ak_cfg_node *v, const char *key,
+                       bool (*check)(const char *, char *, size_t), bool expand)
 {
     char why[WHY_MAX];
     char *s = NULL;
@@ -157,15 +157,15 @@ static char *node_str(struct ak__cfg_loader *ld, const struct ak_cfg_node *v, co
 }
 
 /* map[name] into *dst (left alone when absent); reports a missing required value at map. */
-static void get_str(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, const char *key,
-                    const char *name, bool (*check)(const char *, char *, size_t), bool required,
-                    char **dst)
+void ak__cfg_get_str(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, const char *key,
+                     const char *name, bool (*check)(const char *, char *, size_t), bool required,
+                     char **dst)
 {
-    const struct ak_cfg_node *v = map_get(map, name);
+    const struct ak_cfg_node *v = ak__cfg_map_get(map, name);
     char *full = subkey(key, name);
 
     if (v) {
-        char *s = node_str(ld, v, full, check, true);
+        char *s = ak__cfg_node_str(ld, v, full, check, true);
 
         if (s) {
             free(*dst);
@@ -178,10 +178,10 @@ static void get_str(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, co
 }
 
 /* map[name] as a bool: 1, 0, or -1 when absent (or after reporting). */
-static int get_bool(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, const char *key,
-                    const char *name)
+int ak__cfg_get_bool(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, const char *key,
+                     const char *name)
 {
-    const struct ak_cfg_node *v = map_get(map, name);
+    const struct ak_cfg_node *v = ak__cfg_map_get(map, name);
     char *full;
     bool b;
     int r = -1;
@@ -199,9 +199,9 @@ static int get_bool(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, co
 }
 
 /* A list of strings at v (not NULL) into *dst, each item through check. */
-static void get_list(struct ak__cfg_loader *ld, const struct ak_cfg_node *v, const char *key,
-                     bool (*check)(const char *, char *, size_t), bool expand, size_t max,
-                     struct ak_cfg_strlist *dst)
+void ak__cfg_get_list(struct ak__cfg_loader *ld, const struct ak_cfg_node *v, const char *key,
+                      bool (*check)(const char *, char *, size_t), bool expand, size_t max,
+                      struct ak_cfg_strlist *dst)
 {
     if (v->kind != AK_CFG_NODE_SEQ) {
         ak__cfg_report(ld, v->line, v->col, key, "expected a list, got %s", ak__cfg_kind_name(v));
@@ -221,7 +221,7 @@ static void get_list(struct ak__cfg_loader *ld, const struct ak_cfg_node *v, con
         if (ak_cfg_node_is_null(it))
             ak__cfg_report(ld, it->line, it->col, ikey, "expected a string, got nothing");
         else
-            s = node_str(ld, it, ikey, check, expand);
+            s = ak__cfg_node_str(ld, it, ikey, check, expand);
         if (s)
             dst->v[dst->n++] = s;
         free(ikey);
@@ -312,7 +312,7 @@ static bool url_parse(const char *v, const char *const *schemes, size_t nschemes
     return true;
 }
 
-static bool check_http_url(const char *v, char *why, size_t n)
+bool ak__cfg_check_http_url(const char *v, char *why, size_t n)
 {
     static const char *const schemes[] = {"https", "http"};
     struct url_parts u;
@@ -376,29 +376,29 @@ static void load_email(struct ak__cfg_loader *ld, const struct ak_cfg_node *m, c
     char why[WHY_MAX];
     char *tokey;
 
-    if (!check_map(ld, m, key, email_keys, AK_ARRAY_SIZE(email_keys)))
+    if (!ak__cfg_check_map(ld, m, key, email_keys, AK_ARRAY_SIZE(email_keys)))
         return;
-    get_str(ld, m, key, "smarthost", check_smarthost, true, &r->smarthost);
-    get_str(ld, m, key, "from", check_addr, true, &r->from);
-    to = map_get(m, "to");
+    ak__cfg_get_str(ld, m, key, "smarthost", check_smarthost, true, &r->smarthost);
+    ak__cfg_get_str(ld, m, key, "from", check_addr, true, &r->from);
+    to = ak__cfg_map_get(m, "to");
     tokey = subkey(key, "to");
     if (!to)
         ak__cfg_report(ld, m->line, m->col, key, "needs to (a list of addresses)");
     else if (to->kind == AK_CFG_NODE_SEQ && to->n == 0)
         ak__cfg_report(ld, to->line, to->col, tokey, "needs at least one address");
     else
-        get_list(ld, to, tokey, check_addr, true, TO_MAX, &r->to);
+        ak__cfg_get_list(ld, to, tokey, check_addr, true, TO_MAX, &r->to);
     free(tokey);
-    get_str(ld, m, key, "username", ak__cfg_check_path, false, &r->username);
-    get_str(ld, m, key, "password", ak__cfg_check_secret, false, &r->password);
-    get_str(ld, m, key, "ca_file", ak__cfg_check_path, false, &r->ca_file);
-    r->starttls = get_bool(ld, m, key, "starttls");
+    ak__cfg_get_str(ld, m, key, "username", ak__cfg_check_path, false, &r->username);
+    ak__cfg_get_str(ld, m, key, "password", ak__cfg_check_secret, false, &r->password);
+    ak__cfg_get_str(ld, m, key, "ca_file", ak__cfg_check_path, false, &r->ca_file);
+    r->starttls = ak__cfg_get_bool(ld, m, key, "starttls");
     if (r->password && !r->username)
         ak__cfg_report(ld, m->line, m->col, key, "password needs a username");
     if (!r->smarthost || !url_parse(r->smarthost, schemes, 2, &u, why, sizeof(why)))
         return;
     if (strcmp(u.scheme, "smtps") == 0 && r->starttls != -1) {
-        const struct ak_cfg_node *k = map_key(m, "starttls");
+        const struct ak_cfg_node *k = ak__cfg_map_key(m, "starttls");
         ak__cfg_report(ld, k->line, k->col, key,
                        "starttls applies to smtp:// only (smtps:// is TLS from the start)");
     }
@@ -412,22 +412,22 @@ static void load_email(struct ak__cfg_loader *ld, const struct ak_cfg_node *m, c
 static void load_slack(struct ak__cfg_loader *ld, const struct ak_cfg_node *m, const char *key,
                        struct ak_cfg_receiver *r)
 {
-    if (!check_map(ld, m, key, slack_keys, AK_ARRAY_SIZE(slack_keys)))
+    if (!ak__cfg_check_map(ld, m, key, slack_keys, AK_ARRAY_SIZE(slack_keys)))
         return;
-    get_str(ld, m, key, "webhook_url", check_http_url, false, &r->webhook_url);
-    get_str(ld, m, key, "bot_token", ak__cfg_check_secret, false, &r->bot_token);
-    get_str(ld, m, key, "channel", check_channel, false, &r->channel);
-    get_str(ld, m, key, "api_url", check_http_url, false, &r->api_url);
+    ak__cfg_get_str(ld, m, key, "webhook_url", ak__cfg_check_http_url, false, &r->webhook_url);
+    ak__cfg_get_str(ld, m, key, "bot_token", ak__cfg_check_secret, false, &r->bot_token);
+    ak__cfg_get_str(ld, m, key, "channel", check_channel, false, &r->channel);
+    ak__cfg_get_str(ld, m, key, "api_url", ak__cfg_check_http_url, false, &r->api_url);
     if (!r->api_url)
         r->api_url = ak_xstrdup(SLACK_API_DEFAULT);
-    if (map_get(m, "webhook_url") && map_get(m, "bot_token"))
+    if (ak__cfg_map_get(m, "webhook_url") && ak__cfg_map_get(m, "bot_token"))
         ak__cfg_report(ld, m->line, m->col, key,
                        "has both webhook_url and bot_token; a slack receiver uses one of them");
-    else if (!map_get(m, "webhook_url") && !map_get(m, "bot_token"))
+    else if (!ak__cfg_map_get(m, "webhook_url") && !ak__cfg_map_get(m, "bot_token"))
         ak__cfg_report(ld, m->line, m->col, key, "needs webhook_url, or bot_token and channel");
-    else if (map_get(m, "bot_token") && !map_get(m, "channel"))
+    else if (ak__cfg_map_get(m, "bot_token") && !ak__cfg_map_get(m, "channel"))
         ak__cfg_report(ld, m->line, m->col, key, "bot_token needs a channel");
-    else if (map_get(m, "webhook_url") && map_get(m, "channel"))
+    else if (ak__cfg_map_get(m, "webhook_url") && ak__cfg_map_get(m, "channel"))
         ak__cfg_report(ld, m->line, m->col, key,
                        "channel goes with bot_token (an incoming webhook posts to its own "
                        "channel)");
@@ -436,10 +436,10 @@ static void load_slack(struct ak__cfg_loader *ld, const struct ak_cfg_node *m, c
 static void load_webhook(struct ak__cfg_loader *ld, const struct ak_cfg_node *m, const char *key,
                          struct ak_cfg_receiver *r)
 {
-    if (!check_map(ld, m, key, webhook_keys, AK_ARRAY_SIZE(webhook_keys)))
+    if (!ak__cfg_check_map(ld, m, key, webhook_keys, AK_ARRAY_SIZE(webhook_keys)))
         return;
-    get_str(ld, m, key, "url", check_http_url, true, &r->url);
-    get_str(ld, m, key, "secret", ak__cfg_check_secret, false, &r->secret);
+    ak__cfg_get_str(ld, m, key, "url", ak__cfg_check_http_url, true, &r->url);
+    ak__cfg_get_str(ld, m, key, "secret", ak__cfg_check_secret, false, &r->secret);
 }
 
 /* Picks the one kind key of receiver map m; reports none or several. */
@@ -451,12 +451,12 @@ static void load_kind(struct ak__cfg_loader *ld, const struct ak_cfg_node *m, co
     char *kkey;
 
     for (size_t i = 0; i < AK_ARRAY_SIZE(kinds); i++) {
-        const struct ak_cfg_node *v = map_get(m, kinds[i]);
+        const struct ak_cfg_node *v = ak__cfg_map_get(m, kinds[i]);
 
         if (!v)
             continue;
         if (first) {
-            const struct ak_cfg_node *k = map_key(m, kinds[i]);
+            const struct ak_cfg_node *k = ak__cfg_map_key(m, kinds[i]);
             ak__cfg_report(ld, k->line, k->col, key,
                            "has both %s and %s; a receiver has exactly one kind (define two "
                            "receivers and route to both)",
@@ -472,11 +472,11 @@ static void load_kind(struct ak__cfg_loader *ld, const struct ak_cfg_node *m, co
     }
     kkey = subkey(key, first);
     if (r->kind == AK_RECV_EMAIL)
-        load_email(ld, map_get(m, first), kkey, r);
+        load_email(ld, ak__cfg_map_get(m, first), kkey, r);
     else if (r->kind == AK_RECV_SLACK)
-        load_slack(ld, map_get(m, first), kkey, r);
+        load_slack(ld, ak__cfg_map_get(m, first), kkey, r);
     else
-        load_webhook(ld, map_get(m, first), kkey, r);
+        load_webhook(ld, ak__cfg_map_get(m, first), kkey, r);
     free(kkey);
 }
 
@@ -489,12 +489,12 @@ static void load_receiver(struct ak__cfg_loader *ld, const struct ak_cfg_node *m
 
     r->line = (int)m->line;
     r->starttls = -1;
-    if (!check_map(ld, m, key, receiver_keys, AK_ARRAY_SIZE(receiver_keys)))
+    if (!ak__cfg_check_map(ld, m, key, receiver_keys, AK_ARRAY_SIZE(receiver_keys)))
         goto out;
-    get_str(ld, m, key, "name", check_name, true, &r->name);
+    ak__cfg_get_str(ld, m, key, "name", check_name, true, &r->name);
     for (size_t j = 0; r->name && j < idx; j++) {
         if (ak_streq(c->receivers[j].name, r->name)) {
-            const struct ak_cfg_node *v = map_get(m, "name");
+            const struct ak_cfg_node *v = ak__cfg_map_get(m, "name");
             char *nkey = subkey(key, "name");
 
             ak__cfg_report(ld, v->line, v->col, nkey,
@@ -505,10 +505,10 @@ static void load_receiver(struct ak__cfg_loader *ld, const struct ak_cfg_node *m
         }
     }
     load_kind(ld, m, key, r);
-    digest = get_bool(ld, m, key, "digest");
+    digest = ak__cfg_get_bool(ld, m, key, "digest");
     r->digest = digest == -1 ? r->kind == AK_RECV_EMAIL : digest == 1;
-    get_str(ld, m, key, "digest_time", ak__cfg_check_hhmm, false, &r->digest_time);
-    get_str(ld, m, key, "digest_tz", ak__cfg_check_tz, false, &r->digest_tz);
+    ak__cfg_get_str(ld, m, key, "digest_time", ak__cfg_check_hhmm, false, &r->digest_time);
+    ak__cfg_get_str(ld, m, key, "digest_tz", ak__cfg_check_tz, false, &r->digest_tz);
 out:
     if (!r->digest_time)
         r->digest_time = ak_xstrdup(c->digest_time);
@@ -605,7 +605,7 @@ static void route_receivers(struct ak__cfg_loader *ld, const struct ak_cfg_node 
         if (ak_cfg_node_is_null(it))
             ak__cfg_report(ld, it->line, it->col, ikey, "expected a receiver name, got nothing");
         else
-            name = node_str(ld, it, ikey, check_name, false);
+            name = ak__cfg_node_str(ld, it, ikey, check_name, false);
         if (name && !receiver_exists(ld->c, name))
             unknown_receiver(ld, it, ikey, name);
         if (name)
@@ -640,7 +640,8 @@ static void route_match_map(struct ak__cfg_loader *ld, const struct ak_cfg_node 
             continue;
         }
         fkey = subkey(key, k->value);
-        s = ak_cfg_node_is_null(val) ? ak_xstrdup("") : node_str(ld, val, fkey, NULL, false);
+        s = ak_cfg_node_is_null(val) ? ak_xstrdup("")
+                                     : ak__cfg_node_str(ld, val, fkey, NULL, false);
         if (s && !ak__cfg_matcher_make(k->value, op, s, &m, why, sizeof(why)))
             ak__cfg_report(ld, val->line, val->col, fkey, "%s", why);
         else if (s)
@@ -669,7 +670,7 @@ static void route_matcher_list(struct ak__cfg_loader *ld, const struct ak_cfg_no
         if (ak_cfg_node_is_null(it))
             ak__cfg_report(ld, it->line, it->col, ikey, "expected a matcher, got nothing");
         else
-            s = node_str(ld, it, ikey, NULL, false);
+            s = ak__cfg_node_str(ld, it, ikey, NULL, false);
         if (s && ak_matcher_parse(s, &m, &err) == AK_OK)
             add_matcher(r, &m);
         else if (s)
@@ -717,7 +718,7 @@ static void load_route(struct ak__cfg_loader *ld, const struct ak_cfg_node *m, c
     int cont;
 
     r->line = (int)m->line;
-    if (!check_map(ld, m, key, route_keys, AK_ARRAY_SIZE(route_keys)))
+    if (!ak__cfg_check_map(ld, m, key, route_keys, AK_ARRAY_SIZE(route_keys)))
         return;
     for (size_t i = 0; i + 1 < m->n && !ak__cfg_too_many(ld); i += 2) {
         const struct ak_cfg_node *k = m->kids[i], *v = m->kids[i + 1];
@@ -725,7 +726,8 @@ static void load_route(struct ak__cfg_loader *ld, const struct ak_cfg_node *m, c
         bool is_list = ak_streq(k->value, "matchers");
         char *full;
 
-        if (!(is_match || is_re || is_list) || ak_cfg_node_is_null(v) || map_key(m, k->value) != k)
+        if (!(is_match || is_re || is_list) || ak_cfg_node_is_null(v) ||
+            ak__cfg_map_key(m, k->value) != k)
             continue;
         full = subkey(key, k->value);
         nmatch += v->kind == AK_CFG_NODE_SEQ ? v->n : v->n / 2;
@@ -741,20 +743,20 @@ static void load_route(struct ak__cfg_loader *ld, const struct ak_cfg_node *m, c
             route_match_map(ld, v, full, is_match ? AK_MATCH_EQ : AK_MATCH_RE, r);
         free(full);
     }
-    cont = get_bool(ld, m, key, "continue");
+    cont = ak__cfg_get_bool(ld, m, key, "continue");
     if (cont != -1 && depth == 0) {
-        const struct ak_cfg_node *k = map_key(m, "continue");
+        const struct ak_cfg_node *k = ak__cfg_map_key(m, "continue");
         ak__cfg_report(ld, k->line, k->col, key, "continue applies to child routes only");
     }
     r->cont = cont == 1;
-    if (map_get(m, "receivers")) {
+    if (ak__cfg_map_get(m, "receivers")) {
         char *rkey = subkey(key, "receivers");
-        route_receivers(ld, map_get(m, "receivers"), rkey, r);
+        route_receivers(ld, ak__cfg_map_get(m, "receivers"), rkey, r);
         free(rkey);
     }
-    if (map_get(m, "routes")) {
+    if (ak__cfg_map_get(m, "routes")) {
         char *ckey = subkey(key, "routes");
-        route_children(ld, map_get(m, "routes"), ckey, depth, r);
+        route_children(ld, ak__cfg_map_get(m, "routes"), ckey, depth, r);
         free(ckey);
     }
 }

@@ -28,6 +28,14 @@ static bool check_cert_name(const char *v, char *why, size_t n);
 static bool check_header(const char *v, char *why, size_t n);
 
 #define OFF(f) offsetof(struct ak_cfg, f)
+/* Two rows per poller: pollers.NAME.enabled and pollers.NAME.interval. NAME must be the one
+ * ak_cfg_poller_name(ID) gives (the unit tests check every name against the table). */
+#define POLLER(name, id, on, help)                                                                 \
+    {"pollers." #name ".enabled", AK_CFG_BOOL, OFF(pollers[id].enabled), on, 0, 0, false, NULL,    \
+     NULL, help},                                                                                  \
+    {"pollers." #name ".interval", AK_CFG_DURATION, OFF(pollers[id].interval_ms), "15m",           \
+     10 * SEC, 24 * HOUR, false, NULL, NULL,                                                       \
+     "Time between two polls of each account and region."}
 
 const struct ak_cfg_option ak_cfg_options[] = {
     {"server.listen", AK_CFG_STR, OFF(listen), "127.0.0.1:9780", 0, 0, false, check_listen, NULL,
@@ -107,6 +115,31 @@ const struct ak_cfg_option ak_cfg_options[] = {
      "Local time (HH:MM) of the daily digest; a receiver may set its own."},
     {"notify.digest_tz", AK_CFG_STR, OFF(digest_tz), "Asia/Tokyo", 0, 0, false,
      ak__cfg_check_tz, NULL, "IANA time zone of digest_time; a receiver may set its own."},
+    {"aws.sts_endpoint", AK_CFG_STR, OFF(aws_sts_endpoint), NULL, 0, 0, true,
+     ak__cfg_check_http_url, NULL,
+     "STS endpoint (http:// or https://) for AssumeRole and web identity; unset = the account's "
+     "endpoint_url, else the regional STS."},
+    {"aws.ca_file", AK_CFG_STR, OFF(aws_ca_file), NULL, 0, 0, true, ak__cfg_check_path, NULL,
+     "PEM bundle trusted for https AWS endpoints; unset = system store."},
+    {"aws.timeout", AK_CFG_DURATION, OFF(aws_timeout_ms), "20s", 1 * SEC, 300 * SEC, false, NULL,
+     NULL, "Time allowed for one AWS API request."},
+    {"aws.max_in_flight", AK_CFG_U64, OFF(aws_max_in_flight), "32", 1, 512, false, NULL, NULL,
+     "AWS API requests in flight at once, over every account, region and poller."},
+    {"aws.max_attempts", AK_CFG_U64, OFF(aws_max_attempts), "5", 1, 20, false, NULL, NULL,
+     "Attempts per AWS API request when it is throttled or fails with a 5xx."},
+    {"aws.retry_base", AK_CFG_DURATION, OFF(aws_retry_base_ms), "1s", 10, 60 * SEC, false, NULL,
+     NULL, "First retry delay of an AWS API request; doubles per attempt, with full jitter."},
+    POLLER(ec2_scheduled_events, AK_POLLER_EC2, "true",
+           "Poll EC2 scheduled events (DescribeInstanceStatus)."),
+    POLLER(rds_pending_maintenance, AK_POLLER_RDS, "true",
+           "Poll RDS pending maintenance actions (DescribePendingMaintenanceActions)."),
+    POLLER(elasticache_update_actions, AK_POLLER_EC_UPDATES, "true",
+           "Poll ElastiCache service updates (DescribeServiceUpdates, DescribeUpdateActions)."),
+    POLLER(elasticache_events, AK_POLLER_EC_EVENTS, "true",
+           "Poll ElastiCache events (DescribeEvents)."),
+    POLLER(health, AK_POLLER_HEALTH, "false",
+           "Poll AWS Health events (DescribeEvents, DescribeAffectedEntities); the Health API "
+           "needs a Business, Enterprise On-Ramp or Enterprise support plan."),
 };
 const size_t ak_cfg_noptions = AK_ARRAY_SIZE(ak_cfg_options);
 
@@ -712,11 +745,16 @@ static void consider(const char *key, size_t klen, const char *cand, size_t clen
 bool ak_cfg_suggest(const char *key, char *buf, size_t n)
 {
     struct suggestion best = {NULL, 0, SIZE_MAX};
-    static const char *const special[] = {"receivers", "route"}; /* top-level, not in the table */
+    /* lists of records, not in the table */
+    static const char *const special[] = {"receivers", "route", "aws.accounts", "inventory"};
     size_t klen = strlen(key);
 
     if (klen > SUGGEST_MAX_LEN)
         return false;
+    /* A key with control bytes is not a typo, and short sections ("aws") would attract it. */
+    for (size_t i = 0; i < klen; i++)
+        if ((unsigned char)key[i] < ' ' || key[i] == 0x7f)
+            return false;
     for (size_t i = 0; i < AK_ARRAY_SIZE(special); i++)
         consider(key, klen, special[i], strlen(special[i]), &best);
     for (size_t i = 0; i < ak_cfg_noptions; i++) {
@@ -903,6 +941,8 @@ int ak_cfg_dump_defaults(struct ak_buf *out)
         const struct ak_cfg_option *o = &ak_cfg_options[i];
         size_t depth = dump_sections(&b, prev, o->key);
 
+        if (ak_startswith(o->key, "aws.") && !(prev && ak_startswith(prev, "aws.")))
+            ak_buf_add(&b, ak__cfg_dump_accounts_example);
         dump_indent(&b, depth);
         ak_buf_addf(&b, "# %s\n", o->help);
         dump_indent(&b, depth);
@@ -912,6 +952,7 @@ int ak_cfg_dump_defaults(struct ak_buf *out)
         dump_value(&b, o, depth);
         prev = o->key;
     }
+    ak_buf_add(&b, ak__cfg_dump_inventory_example);
     ak_buf_add(&b, dump_notify_example);
     /* Built aside and added in one go, so a capped out is either complete or untouched. */
     text = ak_buf_detach(&b, &len);

@@ -37,6 +37,15 @@ const struct ak_cmd *ak_cli_find(const char *name);
 int ak_cli_call(struct ak_cli *cli, const char *method, const char *path, const void *body,
                 size_t body_len, long *ret_status, struct ak_json **ret_json);
 
+/* ak_cli_call with a JSON body (may be NULL): on a non-2xx prints "asakai CMD: <error>" and
+ * returns AK_EXIT_USAGE for a 400, AK_EXIT_FAIL otherwise (*ret is then NULL). */
+int ak_cli_call_json(struct ak_cli *cli, const char *cmd, const char *method, const char *path,
+                     struct ak_json *body, struct ak_json **ret);
+/* Prints "asakai CMD: WHAT (see 'asakai CMD --help')" and returns AK_EXIT_USAGE. */
+int ak_cli_usage(const char *cmd, const char *what);
+/* The string member k of o, or def when absent or empty. */
+const char *ak_cli_str_or(const struct ak_json *o, const char *k, const char *def);
+
 /* -o parsing: "table" | "json"; default table on a TTY, json otherwise. */
 enum ak_out { AK_OUT_TABLE, AK_OUT_JSON };
 int ak_cli_parse_output(const char *s, enum ak_out *ret);
@@ -53,5 +62,7 @@ int ak_cmd_maint_ack(int argc, char **argv, struct ak_cli *cli);
 int ak_cmd_silence(int argc, char **argv, struct ak_cli *cli);
 int ak_cmd_outbox(int argc, char **argv, struct ak_cli *cli);
 int ak_cmd_route(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_poll(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_maint_coverage(int argc, char **argv, struct ak_cli *cli);
 
 #endif

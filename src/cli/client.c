@@ -79,3 +79,34 @@ void ak_cli_print_json(const struct ak_json *j)
     printf("%s\n", s);
     free(s);
 }
+
+int ak_cli_usage(const char *cmd, const char *what)
+{
+    fprintf(stderr, "asakai %s: %s (see 'asakai %s --help')\n", cmd, what, cmd);
+    return AK_EXIT_USAGE;
+}
+
+const char *ak_cli_str_or(const struct ak_json *o, const char *k, const char *def)
+{
+    const char *s = ak_json_get_str(o, k);
+    return s && *s ? s : def;
+}
+
+int ak_cli_call_json(struct ak_cli *cli, const char *cmd, const char *method, const char *path,
+                     struct ak_json *body, struct ak_json **ret)
+{
+    char *b = body ? ak_json_dump(body, AK_JSON_COMPACT) : NULL;
+    long status = 0;
+    int r = ak_cli_call(cli, method, path, b, b ? strlen(b) : 0, &status, ret);
+
+    free(b);
+    if (r != AK_EXIT_OK)
+        return r;
+    if (status < 200 || status >= 300) {
+        fprintf(stderr, "asakai %s: %s\n", cmd, ak_cli_str_or(*ret, "error", "failed"));
+        ak_json_free(*ret);
+        *ret = NULL;
+        return status == 400 ? AK_EXIT_USAGE : AK_EXIT_FAIL;
+    }
+    return AK_EXIT_OK;
+}

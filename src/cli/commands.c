@@ -459,7 +459,9 @@ int ak_cmd_maint(int argc, char **argv, struct ak_cli *cli)
         return maint_show(argc - 1, argv + 1, cli);
     if (argc >= 2 && strcmp(argv[1], "ack") == 0)
         return ak_cmd_maint_ack(argc - 1, argv + 1, cli);
-    return usage_error("maint", "%s", "expected 'list', 'show' or 'ack'");
+    if (argc >= 2 && strcmp(argv[1], "coverage") == 0)
+        return ak_cmd_maint_coverage(argc - 1, argv + 1, cli);
+    return usage_error("maint", "%s", "expected 'list', 'show', 'ack' or 'coverage'");
 }
 
 /* ---- status --------------------------------------------------------------------------- */

@@ -11,37 +11,6 @@
 #include "cli.h"
 #include "../core/ak_banned.h"
 
-static int usage(const char *cmd, const char *what)
-{
-    fprintf(stderr, "asakai %s: %s (see 'asakai %s --help')\n", cmd, what, cmd);
-    return AK_EXIT_USAGE;
-}
-
-static const char *str_or(const struct ak_json *o, const char *k, const char *def)
-{
-    const char *s = ak_json_get_str(o, k);
-    return s && *s ? s : def;
-}
-
-/* Calls the daemon with a JSON body; prints the error and returns non-zero on a non-2xx. */
-static int call(struct ak_cli *cli, const char *cmd, const char *method, const char *path,
-                struct ak_json *body, struct ak_json **ret)
-{
-    char *b = body ? ak_json_dump(body, AK_JSON_COMPACT) : NULL;
-    long status = 0;
-    int r = ak_cli_call(cli, method, path, b, b ? strlen(b) : 0, &status, ret);
-    free(b);
-    if (r != AK_EXIT_OK)
-        return r;
-    if (status < 200 || status >= 300) {
-        fprintf(stderr, "asakai %s: %s\n", cmd, str_or(*ret, "error", "failed"));
-        ak_json_free(*ret);
-        *ret = NULL;
-        return status == 400 ? AK_EXIT_USAGE : AK_EXIT_FAIL;
-    }
-    return AK_EXIT_OK;
-}
-
 /* ---- maint ack ------------------------------------------------------------------------- */
 
 int ak_cmd_maint_ack(int argc, char **argv, struct ak_cli *cli)
@@ -58,19 +27,19 @@ int ak_cmd_maint_ack(int argc, char **argv, struct ak_cli *cli)
         switch (c) {
         case 'b': by = optarg; break;
         case 'n': note = optarg; break;
-        default: return usage("maint", "bad option");
+        default: return ak_cli_usage("maint", "bad option");
         }
     }
     if (optind + 1 != argc || ak_parse_u64(argv[optind], 1, INT64_MAX, &id) < 0)
-        return usage("maint", "ack needs one numeric record ID");
+        return ak_cli_usage("maint", "ack needs one numeric record ID");
     if (!by || !*by)
-        return usage("maint", "ack needs --by NAME (who takes it)");
+        return ak_cli_usage("maint", "ack needs --by NAME (who takes it)");
     struct ak_json *b = ak_json_new_obj(), *j = NULL;
     ak_json_set_str(b, "by", by);
     if (note)
         ak_json_set_str(b, "note", note);
     char *path = ak_xasprintf("/api/v1/maintenance/%llu/ack", (unsigned long long)id);
-    int r = call(cli, "maint", "POST", path, b, &j);
+    int r = ak_cli_call_json(cli, "maint", "POST", path, b, &j);
     free(path);
     ak_json_free(b);
     if (r == AK_EXIT_OK)
@@ -98,21 +67,21 @@ static int silence_add(int argc, char **argv, struct ak_cli *cli)
         case 'f': dur = optarg; break;
         case 'r': reason = optarg; break;
         case 'b': by = optarg; break;
-        default: return usage("silence", "bad option");
+        default: return ak_cli_usage("silence", "bad option");
         }
     }
     if (!match || !dur || !reason)
-        return usage("silence", "add needs --match M, --for DURATION and --reason TEXT");
+        return ak_cli_usage("silence", "add needs --match M, --for DURATION and --reason TEXT");
     struct ak_json *b = ak_json_new_obj(), *j = NULL;
     ak_json_set_str(b, "match", match);
     ak_json_set_str(b, "for", dur);
     ak_json_set_str(b, "reason", reason);
     ak_json_set_str(b, "by", by ? by : "cli");
-    int r = call(cli, "silence", "POST", "/api/v1/silences", b, &j);
+    int r = ak_cli_call_json(cli, "silence", "POST", "/api/v1/silences", b, &j);
     ak_json_free(b);
     if (r == AK_EXIT_OK)
         printf("silence #%lld: %s until %s\n", (long long)ak_json_int(ak_json_get(j, "id")),
-               str_or(j, "match", "-"), str_or(j, "ends_at", "-"));
+               ak_cli_str_or(j, "match", "-"), ak_cli_str_or(j, "ends_at", "-"));
     ak_json_free(j);
     return r;
 }
@@ -125,8 +94,8 @@ static int silence_list(int argc, char **argv, struct ak_cli *cli)
         if (ak_cli_parse_output(argv[2], &out))
             return AK_EXIT_USAGE;
     } else if (argc != 1)
-        return usage("silence", "list takes only -o table|json");
-    int r = call(cli, "silence", "GET", "/api/v1/silences", NULL, &j);
+        return ak_cli_usage("silence", "list takes only -o table|json");
+    int r = ak_cli_call_json(cli, "silence", "GET", "/api/v1/silences", NULL, &j);
     if (r != AK_EXIT_OK)
         return r;
     if (out == AK_OUT_JSON)
@@ -136,9 +105,9 @@ static int silence_list(int argc, char **argv, struct ak_cli *cli)
         for (size_t i = 0; i < ak_json_len(j); i++) {
             const struct ak_json *s = ak_json_at(j, i);
             printf("%-5lld %-8s %-30s %-21s %-10s %s\n",
-                   (long long)ak_json_int(ak_json_get(s, "id")), str_or(s, "state", "-"),
-                   str_or(s, "match", "-"), str_or(s, "ends_at", "-"),
-                   str_or(s, "created_by", "-"), str_or(s, "reason", ""));
+                   (long long)ak_json_int(ak_json_get(s, "id")), ak_cli_str_or(s, "state", "-"),
+                   ak_cli_str_or(s, "match", "-"), ak_cli_str_or(s, "ends_at", "-"),
+                   ak_cli_str_or(s, "created_by", "-"), ak_cli_str_or(s, "reason", ""));
         }
     }
     ak_json_free(j);
@@ -150,9 +119,9 @@ static int silence_expire(int argc, char **argv, struct ak_cli *cli)
     uint64_t id;
     struct ak_json *j = NULL;
     if (argc != 2 || ak_parse_u64(argv[1], 1, INT64_MAX, &id) < 0)
-        return usage("silence", "expire needs one numeric silence ID");
+        return ak_cli_usage("silence", "expire needs one numeric silence ID");
     char *path = ak_xasprintf("/api/v1/silences/%llu/expire", (unsigned long long)id);
-    int r = call(cli, "silence", "POST", path, NULL, &j);
+    int r = ak_cli_call_json(cli, "silence", "POST", path, NULL, &j);
     free(path);
     if (r == AK_EXIT_OK)
         printf("silence #%llu expired\n", (unsigned long long)id);
@@ -168,7 +137,7 @@ int ak_cmd_silence(int argc, char **argv, struct ak_cli *cli)
         return silence_list(argc - 1, argv + 1, cli);
     if (argc >= 2 && strcmp(argv[1], "expire") == 0)
         return silence_expire(argc - 1, argv + 1, cli);
-    return usage("silence", "expected 'add', 'list' or 'expire'");
+    return ak_cli_usage("silence", "expected 'add', 'list' or 'expire'");
 }
 
 /* ---- outbox ----------------------------------------------------------------------------- */
@@ -191,12 +160,12 @@ static int outbox_list(int argc, char **argv, struct ak_cli *cli)
             if (ak_cli_parse_output(optarg, &out))
                 return AK_EXIT_USAGE;
             break;
-        default: return usage("outbox", "bad option");
+        default: return ak_cli_usage("outbox", "bad option");
         }
     }
     char *st = state ? ak_url_escape(state) : NULL;
     char *path = ak_xasprintf("/api/v1/outbox%s%s", st ? "?state=" : "", st ? st : "");
-    int r = call(cli, "outbox", "GET", path, NULL, &j);
+    int r = ak_cli_call_json(cli, "outbox", "GET", path, NULL, &j);
     free(st);
     free(path);
     if (r != AK_EXIT_OK)
@@ -212,10 +181,10 @@ static int outbox_list(int argc, char **argv, struct ak_cli *cli)
             if (ak_json_is_int(ak_json_get(o, "record")))
                 snprintf(rec, sizeof(rec), "#%lld", (long long)ak_json_int(ak_json_get(o, "record")));
             printf("%-6lld %-7s %-14s %-34.34s %-9s %-4lld %.60s\n",
-                   (long long)ak_json_int(ak_json_get(o, "id")), rec, str_or(o, "receiver", "-"),
-                   str_or(o, "key", "-"), str_or(o, "state", "-"),
+                   (long long)ak_json_int(ak_json_get(o, "id")), rec, ak_cli_str_or(o, "receiver", "-"),
+                   ak_cli_str_or(o, "key", "-"), ak_cli_str_or(o, "state", "-"),
                    (long long)ak_json_int(ak_json_get(o, "attempts")),
-                   str_or(o, "last_error", str_or(o, "note", "")));
+                   ak_cli_str_or(o, "last_error", ak_cli_str_or(o, "note", "")));
         }
     }
     ak_json_free(j);
@@ -229,14 +198,14 @@ static int outbox_retry(int argc, char **argv, struct ak_cli *cli)
     if (argc == 2) {
         if (ak_parse_u64(argv[1], 1, INT64_MAX, &id) < 0) {
             ak_json_free(b);
-            return usage("outbox", "retry takes a numeric outbox ID, or nothing for every dead row");
+            return ak_cli_usage("outbox", "retry takes a numeric outbox ID, or nothing for every dead row");
         }
         ak_json_set_int(b, "id", (int64_t)id);
     } else if (argc != 1) {
         ak_json_free(b);
-        return usage("outbox", "retry takes at most one ID");
+        return ak_cli_usage("outbox", "retry takes at most one ID");
     }
-    int r = call(cli, "outbox", "POST", "/api/v1/outbox/retry", b, &j);
+    int r = ak_cli_call_json(cli, "outbox", "POST", "/api/v1/outbox/retry", b, &j);
     ak_json_free(b);
     if (r == AK_EXIT_OK)
         printf("%lld dead message(s) queued again\n", (long long)ak_json_int(ak_json_get(j, "retried")));
@@ -250,7 +219,7 @@ int ak_cmd_outbox(int argc, char **argv, struct ak_cli *cli)
         return outbox_list(argc - 1, argv + 1, cli);
     if (argc >= 2 && strcmp(argv[1], "retry") == 0)
         return outbox_retry(argc - 1, argv + 1, cli);
-    return usage("outbox", "expected 'list' or 'retry'");
+    return ak_cli_usage("outbox", "expected 'list' or 'retry'");
 }
 
 /* ---- route test ----------------------------------------------------------------------- */
@@ -268,7 +237,7 @@ int ak_cmd_route(int argc, char **argv, struct ak_cli *cli)
     int c, r;
 
     if (argc < 2 || strcmp(argv[1], "test") != 0)
-        return usage("route", "expected 'test'");
+        return ak_cli_usage("route", "expected 'test'");
     argc--;
     argv++;
     optind = 1;
@@ -279,13 +248,13 @@ int ak_cmd_route(int argc, char **argv, struct ak_cli *cli)
             if (ak_cli_parse_output(optarg, &out))
                 return AK_EXIT_USAGE;
             break;
-        default: return usage("route", "bad option");
+        default: return ak_cli_usage("route", "bad option");
         }
     }
     if (rid) {
         uint64_t id;
         if (ak_parse_u64(rid, 1, INT64_MAX, &id) < 0)
-            return usage("route", "--record takes a numeric record ID");
+            return ak_cli_usage("route", "--record takes a numeric record ID");
         char *path = ak_xasprintf("/api/v1/route/test?record=%llu", (unsigned long long)id);
         r = ak_cli_call(cli, "POST", path, NULL, 0, &status, &j);
         free(path);
@@ -295,11 +264,11 @@ int ak_cmd_route(int argc, char **argv, struct ak_cli *cli)
         while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
             if (ak_buf_addn(&in, chunk, n) < 0) {
                 ak_buf_release(&in);
-                return usage("route", "the record on stdin is over 1 MiB");
+                return ak_cli_usage("route", "the record on stdin is over 1 MiB");
             }
         if (!in.len) {
             ak_buf_release(&in);
-            return usage("route", "test needs --record ID or a record JSON on stdin");
+            return ak_cli_usage("route", "test needs --record ID or a record JSON on stdin");
         }
         r = ak_cli_call(cli, "POST", "/api/v1/route/test", in.buf, in.len, &status, &j);
     }
@@ -307,7 +276,7 @@ int ak_cmd_route(int argc, char **argv, struct ak_cli *cli)
     if (r != AK_EXIT_OK)
         return r;
     if (status != 200) {
-        fprintf(stderr, "asakai route: %s\n", str_or(j, "error", "failed"));
+        fprintf(stderr, "asakai route: %s\n", ak_cli_str_or(j, "error", "failed"));
         ak_json_free(j);
         return status == 400 ? AK_EXIT_USAGE : AK_EXIT_FAIL;
     }

@@ -45,6 +45,7 @@ const struct ak_cmd ak_cli_cmds[] = {
      "usage: asakai maint list [--upcoming | --all] [--service S] [-o table|json]\n"
      "       asakai maint show ID [--raw] [-o table|json]\n"
      "       asakai maint ack ID --by NAME [--note TEXT]\n"
+     "       asakai maint coverage [-o table|json]\n"
      "\n"
      "list  open records (default), soonest deadline first; --all includes completed and\n"
      "      canceled ones; --upcoming only those whose deadline or window is ahead.\n"
@@ -53,7 +54,26 @@ const struct ak_cmd ak_cli_cmds[] = {
      "      first_seen, last_seen, recurrence_of (times RFC 3339 UTC).\n"
      "show  one record and the timeline of every delivery that touched it, its changes and\n"
      "      its notifications; --raw adds the verbatim payloads.\n"
-     "ack   takes the record: stops its reminders; recorded in its history and announced.\n"},
+     "ack   takes the record: stops its reminders; recorded in its history and announced.\n"
+     "coverage  which maintenance can reach you, per account x region x service (from the\n"
+     "      config inventory and from what pollers and push have seen): SNS seen in 30 days\n"
+     "      (topics), EventBridge seen, pollers enabled and healthy, Health API; a verdict\n"
+     "      covered | partial | blind with the reason in plain words.\n"
+     "      Exit 1 when a blind spot exists (run it in CI).\n"},
+    {"poll", ak_cmd_poll, "Poll AWS now for pending maintenance; show the pollers' health",
+     "usage: asakai poll [--source POLLER] [--dry-run] [-o table|json]\n"
+     "       asakai poll status [-o table|json]\n"
+     "\n"
+     "poll    runs one pass now, in the daemon, over every configured account and region:\n"
+     "        every enabled poller, or only --source POLLER (even when disabled). Prints each\n"
+     "        scope (poller:account:region) with pages, items and errors, what was found and\n"
+     "        what changed (created, updated, closed, pending-close: a record closes only when\n"
+     "        two polls in a row no longer list it). --dry-run makes the requests and reports\n"
+     "        what would change without changing anything. Exit 1 when a scope failed.\n"
+     "status  each scope's last run, last success, error, and whether it is healthy.\n"
+     "\n"
+     "POLLER: ec2_scheduled_events, rds_pending_maintenance, elasticache_update_actions,\n"
+     "        elasticache_events, health.\n"},
     {"silence", ak_cmd_silence, "Silence notifications for matching records for a while",
      "usage: asakai silence add --match MATCHERS --for DURATION --reason TEXT [--by NAME]\n"
      "       asakai silence list [-o table|json]\n"

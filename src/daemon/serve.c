@@ -23,6 +23,7 @@
 #include "asakai/ak_intake.h"
 #include "asakai/ak_log.h"
 #include "asakai/ak_notify.h"
+#include "asakai/ak_poll.h"
 #include "asakai/ak_util.h"
 #include "../core/ak_banned.h"
 
@@ -51,6 +52,7 @@ int ak_daemon_serve(const char *config_path, const char *listen, const char *dat
     struct ak_intake *in = NULL;
     struct ak_http *http = NULL;
     struct ak_notify *notify = NULL;
+    struct ak_poll *poll = NULL;
     enum ak_log_level lvl;
     sigset_t set;
     int sig = 0, rc = 1, r;
@@ -108,7 +110,15 @@ int ak_daemon_serve(const char *config_path, const char *listen, const char *dat
         }
         ak_intake_set_listener(in, kick_notify, notify);
     }
-    r = ak_http_start(&cfg, in, &http, &err);
+    r = ak_poll_start(&cfg, &poll, &err);
+    if (r < 0) {
+        ak_log(AK_LOG_ERR, "daemon", "cannot start the pollers", "error", err.buf, NULL);
+        rc = r == AK_ECONFIG ? 2 : 1;
+        goto out;
+    }
+    if (notify)
+        ak_poll_set_listener(poll, kick_notify, notify);
+    r = ak_http_start(&cfg, in, poll, &http, &err);
     if (r < 0) {
         ak_log(AK_LOG_ERR, "daemon", "cannot start the HTTP server", "error", err.buf, NULL);
         rc = r == AK_ECONFIG ? 2 : 1;
@@ -130,7 +140,9 @@ int ak_daemon_serve(const char *config_path, const char *listen, const char *dat
     ak_log(AK_LOG_INFO, "daemon", "shutting down", "signal", sig == SIGINT ? "INT" : "TERM", NULL);
     rc = 0;
 out:
+    ak_poll_abort(poll); /* an API call may be running a pass: end it before the server stops */
     ak_http_stop(http);
+    ak_poll_stop(poll);
     if (in)
         ak_intake_set_listener(in, NULL, NULL);
     ak_notify_stop(notify); /* finishes the send in progress */

@@ -41,6 +41,33 @@ static const struct ec_event *ec_lookup(const char *name)
     return NULL;
 }
 
+int ak_events_ec_event(const char *name, const char **ret_kind, const char **ret_status,
+                       bool *ret_required)
+{
+    const struct ec_event *e = name ? ec_lookup(name) : NULL;
+
+    if (!e)
+        return AK_ENOTFOUND;
+    *ret_kind = e->kind;
+    *ret_status = e->status;
+    *ret_required = e->required;
+    return AK_OK;
+}
+
+char *ak_events_ec_key(const char *account, const char *region, const char *target,
+                       const char *kind, const char *update)
+{
+    const char *family = ak_kind_family("elasticache", kind);
+
+    account = account ? account : "-";
+    region = region ? region : "-";
+    /* no window in the key: reschedule, cancel and completion must land on the same record */
+    if (ak_streq(kind, "service-update") && update)
+        return ak_xasprintf("elasticache:%s:%s:%s:%s:%s", account, region, target, family,
+                            update);
+    return ak_xasprintf("elasticache:%s:%s:%s:%s", account, region, target, family);
+}
+
 /* The longest prefix of s (at most 63 bytes) that ak_time_parse accepts: the window texts end
  * with prose (", End Time:", " has been canceled") and RFC 1123 times contain commas. */
 static int64_t time_prefix(const char *s)
@@ -66,7 +93,7 @@ static int64_t time_after(const char *text, const char *label)
 
 /* "... from Start Time: %s, End Time: %s"; a reschedule says "... to New Start Time: %s, New End
  * Time: %s" after the previous window, and the new one is what counts. */
-static void parse_window(const char *text, int64_t *start, int64_t *end)
+void ak_events_ec_window(const char *text, int64_t *start, int64_t *end)
 {
     int64_t s = time_after(text, "New Start Time: ");
     int64_t e = time_after(text, "New End Time: ");
@@ -112,7 +139,7 @@ static void ec_scan(const struct ak_json *msg, struct ec_msg *m, struct ak_buf *
             m->node = v;
         else if (strcmp(k, "Service Update Name") == 0)
             m->update = v;
-        parse_window(v, &m->start, &m->end);
+        ak_events_ec_window(v, &m->start, &m->end);
         ak_buf_addf(desc, "%s%s: %s", desc->len ? "; " : "", k, v);
     }
 }
@@ -120,21 +147,12 @@ static void ec_scan(const struct ak_json *msg, struct ec_msg *m, struct ak_buf *
 static void ec_fill(struct ak_obs *o, const struct ec_msg *m, const struct ec_event *e,
                     const struct ak_events_ctx *ctx, const char *target, struct ak_buf *desc)
 {
-    const char *family = ak_kind_family("elasticache", e->kind);
-    const char *acct = ctx->account ? ctx->account : "-";
-    const char *region = ctx->region ? ctx->region : "-";
-
     o->source = ak_xstrdup("elasticache-sns");
     o->service = ak_xstrdup("elasticache");
     o->kind = ak_xstrdup(e->kind);
     o->status = ak_xstrdup(e->status);
     o->event_code = ak_xstrdup(m->event_key);
-    /* no window in the key: reschedule, cancel and completion must land on the same record */
-    if (strcmp(e->kind, "service-update") == 0 && m->update)
-        o->key = ak_xasprintf("elasticache:%s:%s:%s:%s:%s", acct, region, target, family,
-                              m->update);
-    else
-        o->key = ak_xasprintf("elasticache:%s:%s:%s:%s", acct, region, target, family);
+    o->key = ak_events_ec_key(ctx->account, ctx->region, target, e->kind, m->update);
     o->account = ak_xstrdup(ctx->account);
     o->region = ak_xstrdup(ctx->region);
     ak_events_obs_add_resource(o, target);

@@ -46,6 +46,30 @@ int ak_events_arn_split(const char *arn, const char *service, char **ret_region,
  * 0 when absent or unparseable. */
 int64_t ak_events_time(const struct ak_json *v);
 
+/* True when hay contains needle ignoring ASCII case (needle given in lowercase). */
+bool ak_events_ci_contains(const char *hay, const char *needle);
+
+/* elasticache.c, shared with the pull parsers (pull.c) so push and poll agree:
+ * what the event "ElastiCache:<name>" means (AK_ENOTFOUND: not a maintenance event); */
+int ak_events_ec_event(const char *name, const char **ret_kind, const char **ret_status,
+                       bool *ret_required);
+/* the window of an event text ("Start Time: %s, End Time: %s"; a reschedule's "New Start
+ * Time: %s, New End Time: %s"); nothing is written when there is none or *start is set; */
+void ak_events_ec_window(const char *text, int64_t *start, int64_t *end);
+/* the dedupe key "elasticache:<acct>:<region>:<target>:<family>[:<update>]" (the update name
+ * only for kind service-update; NULL account/region give "-"). malloc'ed. */
+char *ak_events_ec_key(const char *account, const char *region, const char *target,
+                       const char *kind, const char *update);
+/* rds.c: the dedupe key "rds:<acct>:<region>:<db name>:<family>". malloc'ed. */
+char *ak_events_rds_key(const char *account, const char *region, const char *name,
+                        const char *kind);
+/* health.c: one Health API event (DescribeEvents item; may be NULL, then the ARN tells what it
+ * can) with its DescribeAffectedEntities entities -> one observation, source "health-api".
+ * ctx->region NULL: the event's region, else the ARN's. */
+int ak_events_health_entities(const struct ak_json *event, const char *arn,
+                              const struct ak_json *entities, const struct ak_events_ctx *ctx,
+                              struct ak_obs_list *l, struct ak_buf *why);
+
 /* Payload parsers: return AK_OK (maybe with no observation and a reason in why),
  * AK_EUNSUPPORTED or AK_EINVAL. */
 int ak_events_health(const struct ak_json *ev, const struct ak_json *detail,

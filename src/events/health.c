@@ -15,6 +15,7 @@
 
 /* One Health event whatever shape it came in. Strings are borrowed from the JSON. */
 struct health_in {
+    const char *source; /* NULL: "aws.health" */
     const char *arn, *service, *code, *category, *status, *region, *account, *actionability;
     int64_t start, end, updated, envelope_time;
     const struct ak_json *entities;  /* [{entityValue}] */
@@ -57,20 +58,6 @@ static const struct code_kind desc_kinds[] = {
     {"operating system", "os-upgrade"},
 };
 
-static bool ci_contains(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-
-    for (; hay && *hay; hay++) {
-        size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == needle[i])
-            i++;
-        if (i == n)
-            return true;
-    }
-    return false;
-}
-
 static const char *health_kind(const char *code, const char *desc)
 {
     for (size_t i = 0; i < AK_ARRAY_SIZE(code_kinds); i++)
@@ -78,7 +65,7 @@ static const char *health_kind(const char *code, const char *desc)
             return code_kinds[i].kind;
     if (strstr(code, "MAINTENANCE"))
         for (size_t i = 0; i < AK_ARRAY_SIZE(desc_kinds); i++)
-            if (ci_contains(desc, desc_kinds[i].needle))
+            if (ak_events_ci_contains(desc, desc_kinds[i].needle))
                 return desc_kinds[i].kind;
     return "other";
 }
@@ -238,7 +225,7 @@ static int health_build(const struct health_in *in, const struct ak_events_ctx *
     desc = health_desc(in->desc);
 
     o = ak_events_obs_push(l);
-    o->source = ak_xstrdup("aws.health");
+    o->source = ak_xstrdup(in->source ? in->source : "aws.health");
     o->service = svc ? lower(svc) : ak_xstrdup("unknown");
     o->kind = ak_xstrdup(health_kind(in->code, desc));
     o->status = ak_xstrdup(health_status(in, ctx));
@@ -322,4 +309,41 @@ int ak_events_health_api(const struct ak_json *j, const struct ak_events_ctx *ct
     in.entities = ak_json_get(j, "entities");
     in.desc = ak_json_get(j, "eventDescription");
     return health_build(&in, ctx, l, why);
+}
+
+/* "arn:aws:health:REGION::event/SERVICE/CODE/ID" -> CODE (NULL when the ARN has no such part). */
+static char *code_from_arn(const char *arn)
+{
+    const char *p = strstr(arn, ":event/"), *c, *e;
+
+    if (!p || !(c = strchr(p + 7, '/')) || !(e = strchr(c + 1, '/')) || e == c + 1)
+        return NULL;
+    return ak_xstrndup(c + 1, (size_t)(e - c - 1));
+}
+
+int ak_events_health_entities(const struct ak_json *event, const char *arn,
+                              const struct ak_json *entities, const struct ak_events_ctx *ctx,
+                              struct ak_obs_list *l, struct ak_buf *why)
+{
+    struct health_in in = {0};
+    char *code = NULL;
+    int r;
+
+    in.source = "health-api";
+    in.arn = arn;
+    in.service = ak_json_get_str(event, "service");
+    in.code = ak_json_get_str(event, "eventTypeCode");
+    if (!in.code && arn)
+        in.code = code = code_from_arn(arn);
+    in.category = ak_json_get_str(event, "eventTypeCategory");
+    in.status = ak_json_get_str(event, "statusCode");
+    in.actionability = ak_json_get_str(event, "actionability");
+    in.region = ak_json_get_str(event, "region");
+    in.start = ak_events_time(ak_json_get(event, "startTime"));
+    in.end = ak_events_time(ak_json_get(event, "endTime"));
+    in.updated = ak_events_time(ak_json_get(event, "lastUpdatedTime"));
+    in.entities = entities;
+    r = health_build(&in, ctx, l, why);
+    free(code);
+    return r;
 }

@@ -2,6 +2,7 @@
  * ak_kind_family. */
 #include "asakai/ak_events.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,20 @@ void ak_events_obs_add_resource(struct ak_obs *o, const char *s)
     AK_BUG_ON(ak_size_mul_overflow(o->n_resources + 1, sizeof(char *), &bytes));
     o->resources = ak_xrealloc(o->resources, bytes);
     o->resources[o->n_resources++] = ak_xstrdup(s);
+}
+
+bool ak_events_ci_contains(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (; hay && *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == needle[i])
+            i++;
+        if (i == n)
+            return true;
+    }
+    return false;
 }
 
 struct res_ref {

@@ -83,20 +83,6 @@ static int rds_event_id(const char *s, unsigned *ret)
     return AK_OK;
 }
 
-static bool ci_contains(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-
-    for (; hay && *hay; hay++) {
-        size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == needle[i])
-            i++;
-        if (i == n)
-            return true;
-    }
-    return false;
-}
-
 /* One RDS event whichever transport it came by; strings borrowed. */
 struct rds_in {
     const char *source; /* "rds-sns" / "rds-eventbridge" */
@@ -126,21 +112,27 @@ static const char *rds_source_name(const struct rds_in *in)
     return NULL;
 }
 
+char *ak_events_rds_key(const char *account, const char *region, const char *name,
+                        const char *kind)
+{
+    return ak_xasprintf("rds:%s:%s:%s:%s", account ? account : "-", region ? region : "-", name,
+                        ak_kind_family("rds", kind));
+}
+
 static void rds_fill(struct ak_obs *o, const struct rds_in *in, const struct rds_event *e,
                      unsigned id, const char *name, const char *account, const char *region)
 {
     const char *kind = e->kind;
 
     if (kind == ENGINE)
-        kind = ci_contains(in->message, "major") ? "major-version-upgrade"
+        kind = ak_events_ci_contains(in->message, "major") ? "major-version-upgrade"
                                                  : "minor-version-upgrade";
     o->source = ak_xstrdup(in->source);
     o->service = ak_xstrdup("rds");
     o->kind = ak_xstrdup(kind);
     o->status = ak_xstrdup(e->status);
     o->event_code = ak_xasprintf("RDS-EVENT-%04u", id);
-    o->key = ak_xasprintf("rds:%s:%s:%s:%s", account ? account : "-", region ? region : "-", name,
-                          ak_kind_family("rds", kind));
+    o->key = ak_events_rds_key(account, region, name, kind);
     o->account = ak_xstrdup(account);
     o->region = ak_xstrdup(region);
     ak_events_obs_add_resource(o, in->source_arn ? in->source_arn : name);

@@ -363,5 +363,10 @@ const struct ak_http_route ak__http_routes[] = {
      "retry dead rows {id} or all"},
     {"POST", "/api/v1/route/test", false, true, ak__http_route_test,
      "which receivers a record reaches and why (?record=ID or a record JSON body)"},
+    {"GET", "/api/v1/poll", false, true, ak__http_poll_get, "the pollers' scopes and health"},
+    {"POST", "/api/v1/poll", false, true, ak__http_poll_post,
+     "run one poll pass now {poller, dry_run}: what it found and what changed"},
+    {"GET", "/api/v1/coverage", false, true, ak__http_coverage_get,
+     "which maintenance can reach you, per account x region x service; blind spots"},
 };
 const size_t ak__http_n_routes = AK_ARRAY_SIZE(ak__http_routes);

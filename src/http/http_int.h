@@ -12,6 +12,7 @@
 struct MHD_Connection;
 struct ak_cfg;
 struct ak_intake;
+struct ak_poll;
 struct ak_http;
 struct ak_store;
 struct ak_intake_result;
@@ -20,6 +21,7 @@ struct ak_http_req {
     struct MHD_Connection *conn;
     const struct ak_cfg *cfg;
     struct ak_intake *in;
+    struct ak_poll *poll;
     const char *method;
     const char *path;
     const char *route;   /* route pattern, for metrics */
@@ -84,6 +86,11 @@ void ak__http_silences_post(struct ak_http_req *rq, const char *tail);
 void ak__http_outbox_get(struct ak_http_req *rq, const char *tail);
 void ak__http_outbox_retry(struct ak_http_req *rq, const char *tail);
 void ak__http_route_test(struct ak_http_req *rq, const char *tail);
+
+/* handlers_poll.c */
+void ak__http_poll_get(struct ak_http_req *rq, const char *tail);
+void ak__http_poll_post(struct ak_http_req *rq, const char *tail);
+void ak__http_coverage_get(struct ak_http_req *rq, const char *tail);
 
 /* GET / (dashboard.c): renders the overview page from a reader connection. */
 struct ak_store;

@@ -27,6 +27,7 @@ struct ak_http {
     struct MHD_Daemon *d;
     const struct ak_cfg *cfg;
     struct ak_intake *in;
+    struct ak_poll *poll;
     unsigned port;
     /* Requests that were suspended and are not completed yet (answered and sent, or aborted).
      * Counted before `closing` is checked, so stop sees every one it must wait for. */
@@ -230,6 +231,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->conn = conn;
         rq->cfg = h->cfg;
         rq->in = h->in;
+        rq->poll = h->poll;
         rq->server = h;
         rq->method = method;
         rq->path = url;
@@ -344,7 +346,8 @@ static void describe(void)
                         "HTTP requests ended by error or timeout.");
 }
 
-int ak_http_start(const struct ak_cfg *cfg, struct ak_intake *in, struct ak_http **ret,
+int ak_http_start(const struct ak_cfg *cfg, struct ak_intake *in, struct ak_poll *poll,
+                  struct ak_http **ret,
                   struct ak_buf *err)
 {
     struct sockaddr_storage ss;
@@ -359,6 +362,7 @@ int ak_http_start(const struct ak_cfg *cfg, struct ak_intake *in, struct ak_http
     h = ak_xcalloc(1, sizeof(*h));
     h->cfg = cfg;
     h->in = in;
+    h->poll = poll;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h->d = MHD_start_daemon(

@@ -1,8 +1,8 @@
 /* httpc.c — outgoing HTTP(S) requests with libcurl's easy interface.
  *
- * This is the only file in asakai that includes libcurl. One easy handle per request: requests
- * are rare (webhooks, certificate fetches, subscription confirmations), so connection reuse is
- * not worth the shared state between threads.
+ * src/httpc is the only module in asakai that includes libcurl. The easy-handle setup and the
+ * response collection here (ak__httpc_*, httpc_int.h) are shared with multi.c, which runs many
+ * requests at once for the pollers.
  */
 #include "asakai/ak_httpc.h"
 
@@ -19,6 +19,7 @@
 #include "asakai/ak_err.h"
 #include "asakai/ak_time.h"
 #include "asakai/ak_util.h"
+#include "httpc_int.h"
 #include "src/core/ak_banned.h"
 
 #define AK_HTTPC_DEFAULT_TIMEOUT_MS 10000
@@ -119,14 +120,9 @@ char *ak_url_escape(const char *s)
     return r;
 }
 
-struct sink {
-    struct ak_buf *body;
-    bool too_big;
-};
-
 static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
-    struct sink *s = userp;
+    struct ak__httpc_sink *s = userp;
     size_t n = size * nmemb; /* libcurl guarantees size == 1 */
 
     if (ak_buf_addn(s->body, data, n) != AK_OK) {
@@ -136,8 +132,13 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
+size_t ak__httpc_max_response(const struct ak_httpc_req *req)
+{
+    return req->max_response ? req->max_response : AK_HTTPC_DEFAULT_MAX_RESPONSE;
+}
+
 /* Checked before libcurl sees the URL, so a refused scheme never causes any network traffic. */
-static int check_scheme(const char *url, bool https_only, struct ak_buf *err)
+int ak__httpc_check_scheme(const char *url, bool https_only, struct ak_buf *err)
 {
     if (strncasecmp(url, "https://", 8) == 0)
         return AK_OK;
@@ -161,8 +162,8 @@ static void url_host(const char *url, char *out, size_t n)
     curl_url_cleanup(u);
 }
 
-static int build_headers(const struct ak_httpc_req *req, struct curl_slist **ret,
-                         struct ak_buf *err)
+int ak__httpc_build_headers(const struct ak_httpc_req *req, struct curl_slist **ret,
+                            struct ak_buf *err)
 {
     struct curl_slist *list = NULL, *t;
 
@@ -204,8 +205,8 @@ static void set_method(CURL *h, const struct ak_httpc_req *req)
 
 /* Options that depend on nothing but the request; each setopt only fails on an unknown option
  * or OOM, which the final curl_easy_perform would report anyway. */
-static void set_options(CURL *h, const struct ak_httpc_req *req, size_t max, char *errbuf,
-                        struct sink *sink)
+void ak__httpc_set_options(CURL *h, const struct ak_httpc_req *req, size_t max, char *errbuf,
+                           struct ak__httpc_sink *sink)
 {
     int64_t timeout = req->timeout_ms > 0 ? req->timeout_ms : AK_HTTPC_DEFAULT_TIMEOUT_MS;
     const char *protos = req->https_only ? "https" : "http,https";
@@ -230,8 +231,8 @@ static void set_options(CURL *h, const struct ak_httpc_req *req, size_t max, cha
     set_method(h, req);
 }
 
-static int map_error(CURLcode rc, const struct sink *sink, const char *url, size_t max,
-                     const char *errbuf, struct ak_buf *err)
+int ak__httpc_map_error(CURLcode rc, const struct ak__httpc_sink *sink, const char *url,
+                        size_t max, const char *errbuf, struct ak_buf *err)
 {
     char host[256];
 
@@ -282,43 +283,21 @@ static int64_t retry_after_ms(CURL *h)
     return d > AK_RETRY_AFTER_MAX_MS ? AK_RETRY_AFTER_MAX_MS : d;
 }
 
-int ak_httpc_do(const struct ak_httpc_req *req, struct ak_httpc_resp *resp, struct ak_buf *err)
+void ak__httpc_resp_begin(struct ak_httpc_resp *resp, size_t max, struct ak__httpc_sink *sink)
 {
-    char errbuf[CURL_ERROR_SIZE];
-    struct curl_slist *headers = NULL;
-    struct sink sink = {0};
-    CURL *h = NULL;
-    const char *ct = NULL;
-    size_t max;
-    long status = 0;
-    CURLcode rc;
-    int r;
-
-    if (!req || !req->url || !resp)
-        return ak_err(err, AK_EINVAL, "No request URL was given.");
-    r = check_scheme(req->url, req->https_only, err);
-    if (r < 0)
-        return r;
-    max = req->max_response ? req->max_response : AK_HTTPC_DEFAULT_MAX_RESPONSE;
     ak_buf_reset(&resp->body);
     resp->body.max = max;
     resp->status = 0;
     resp->retry_after_ms = 0;
-    sink.body = &resp->body;
-    errbuf[0] = 0;
+    sink->body = &resp->body;
+    sink->too_big = false;
+}
 
-    r = build_headers(req, &headers, err);
-    if (r < 0)
-        goto out;
-    h = thread_handle();
-    if (!h) {
-        r = ak_err(err, AK_EINTERNAL, "Cannot create a libcurl handle.");
-        goto out;
-    }
-    set_options(h, req, max, errbuf, &sink);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+void ak__httpc_collect(CURL *h, struct ak_httpc_resp *resp)
+{
+    const char *ct = NULL;
+    long status = 0;
 
-    rc = curl_easy_perform(h);
     if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK)
         resp->status = status;
     if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct) {
@@ -327,8 +306,42 @@ int ak_httpc_do(const struct ak_httpc_req *req, struct ak_httpc_resp *resp, stru
     }
     if (status > 0)
         resp->retry_after_ms = retry_after_ms(h);
+}
+
+int ak_httpc_do(const struct ak_httpc_req *req, struct ak_httpc_resp *resp, struct ak_buf *err)
+{
+    char errbuf[CURL_ERROR_SIZE];
+    struct curl_slist *headers = NULL;
+    struct ak__httpc_sink sink = {0};
+    CURL *h = NULL;
+    size_t max;
+    CURLcode rc;
+    int r;
+
+    if (!req || !req->url || !resp)
+        return ak_err(err, AK_EINVAL, "No request URL was given.");
+    r = ak__httpc_check_scheme(req->url, req->https_only, err);
+    if (r < 0)
+        return r;
+    max = ak__httpc_max_response(req);
+    ak__httpc_resp_begin(resp, max, &sink);
+    errbuf[0] = 0;
+
+    r = ak__httpc_build_headers(req, &headers, err);
+    if (r < 0)
+        goto out;
+    h = thread_handle();
+    if (!h) {
+        r = ak_err(err, AK_EINTERNAL, "Cannot create a libcurl handle.");
+        goto out;
+    }
+    ak__httpc_set_options(h, req, max, errbuf, &sink);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+
+    rc = curl_easy_perform(h);
+    ak__httpc_collect(h, resp);
     if (rc != CURLE_OK) {
-        r = map_error(rc, &sink, req->url, max, errbuf, err);
+        r = ak__httpc_map_error(rc, &sink, req->url, max, errbuf, err);
         goto out;
     }
     r = AK_OK;

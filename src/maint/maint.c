@@ -513,19 +513,85 @@ static int add_delivery(struct ak_store *st, int64_t rec_id, int64_t raw_id, con
     return ak_store_delivery_add(st, &d, NULL);
 }
 
+/* merge_by_resource: the newest open record of o's service and kind family that shares one of
+ * o's resources, into *ret; AK_ENOTFOUND when none. A closing observation never joins by
+ * resource: an old completed item about an instance must not close the instance's next,
+ * unrelated maintenance. */
+static int find_by_resource(struct ak_store *st, const struct ak_obs *o, struct ak_maint_rec *ret)
+{
+    struct ak_maint_rec best = {0};
+    char family[96];
+
+    if (!o->service || ak_maint_status_closed(o->status))
+        return AK_ENOTFOUND;
+    /* copied: ak_kind_family's fallback lives in a small ring */
+    snprintf(family, sizeof(family), "%s", ak_kind_family(o->service, o->kind));
+    for (size_t i = 0; i < o->n_resources; i++) {
+        struct ak_maint_rec cand = {0};
+        int r = ak_store_rec_find_open(st, o->service, family, o->resources[i], &cand);
+        if (r == AK_ENOTFOUND)
+            continue;
+        if (r < 0) {
+            ak_maint_rec_release(&best);
+            return r;
+        }
+        if (cand.id > best.id) {
+            ak_maint_rec_release(&best);
+            best = cand;
+        } else
+            ak_maint_rec_release(&cand);
+    }
+    if (!best.id)
+        return AK_ENOTFOUND;
+    *ret = best;
+    return AK_OK;
+}
+
+/* The history row says that another source's key now leads to the record too (by source:
+ * a Health key alone is near the length of the whole line). */
+static void note_join(struct outcome *oc, const struct ak_obs *o)
+{
+    char what[WHAT_MAX + 1];
+
+    if (oc->change == AK_MAINT_UNCHANGED)
+        ak_buf_reset(&oc->what);
+    snprintf(what, sizeof(what), "%s%sjoined by %s", oc->what.buf, oc->what.len ? "; " : "",
+             o->source ? o->source : "another key");
+    ak_buf_reset(&oc->what);
+    ak_buf_add(&oc->what, what);
+}
+
 int ak_maint_apply(struct ak_store *st, const struct ak_maint_cfg *cfg, const struct ak_obs *o,
                    int64_t raw_id, const char *channel, const char *message_id, int64_t now_ms,
                    struct ak_maint_result *ret, struct ak_buf *err)
 {
+    static const struct ak_maint_apply_opts none = {0};
+
+    return ak_maint_apply_ex(st, cfg, o, &none, raw_id, channel, message_id, now_ms, ret, err);
+}
+
+int ak_maint_apply_ex(struct ak_store *st, const struct ak_maint_cfg *cfg, const struct ak_obs *o,
+                      const struct ak_maint_apply_opts *opts, int64_t raw_id, const char *channel,
+                      const char *message_id, int64_t now_ms, struct ak_maint_result *ret,
+                      struct ak_buf *err)
+{
+    static const struct ak_maint_apply_opts none = {0};
     struct ak_maint_cfg c = ak_maint_cfg_or_default(cfg);
     struct ak_maint_rec cur = {0}, fresh = {0};
     struct outcome oc = {.what = AK_BUF_INIT(WHAT_MAX)};
+    bool joined = false;
     int64_t rec_id;
     int r = check_obs(o, err);
 
     if (r < 0)
         return r;
+    if (!opts)
+        opts = &none;
     r = ak_store_rec_latest_by_key(st, o->key, &cur);
+    if (r == AK_ENOTFOUND && opts->merge_by_resource) {
+        r = find_by_resource(st, o, &cur);
+        joined = r == AK_OK;
+    }
     if (r == AK_ENOTFOUND)
         r = create_rec(st, &c, o, NULL, now_ms, &fresh, &oc);
     else if (r == AK_OK && !ak_maint_status_closed(cur.status))
@@ -534,10 +600,16 @@ int ak_maint_apply(struct ak_store *st, const struct ak_maint_cfg *cfg, const st
         r = attach_stale(st, &cur, o, now_ms, &oc);
     else if (r == AK_OK)
         r = create_rec(st, &c, o, &cur, now_ms, &fresh, &oc);
+    if (r == AK_OK && joined) {
+        r = ak_store_rec_alias_add(st, o->key, cur.id);
+        note_join(&oc, o);
+    }
     if (r < 0)
         goto out;
     rec_id = fresh.id ? fresh.id : cur.id;
-    r = add_delivery(st, rec_id, raw_id, channel, message_id, now_ms, oc.what.buf);
+    /* a join is always history: it is why the record gained a source */
+    if (!opts->quiet_unchanged || oc.change != AK_MAINT_UNCHANGED || joined)
+        r = add_delivery(st, rec_id, raw_id, channel, message_id, now_ms, oc.what.buf);
     if (r == AK_OK)
         r = add_changes(st, rec_id, &oc, now_ms);
     if (r < 0)
@@ -553,5 +625,78 @@ out:
     ak_maint_rec_release(&cur);
     ak_maint_rec_release(&fresh);
     ak_buf_release(&oc.what);
+    return r;
+}
+
+/* The change row of a close: the same key as merge_status makes for the same status, so that a
+ * close by a poller and a completion message arriving later are one piece of news. */
+static int close_change(struct ak_store *st, int64_t rec_id, const char *old, const char *status,
+                        const char *why, int64_t now_ms)
+{
+    struct ak_change ch = {0};
+    char key[80], sum[160];
+
+    snprintf(key, sizeof(key), "status:%s", status);
+    if (why && *why)
+        snprintf(sum, sizeof(sum), "status %s -> %s: %s", old, status, why);
+    else
+        snprintf(sum, sizeof(sum), "status %s -> %s", old, status);
+    ch.rec_id = rec_id;
+    ch.kind = (char *)"status";
+    ch.key = key;
+    ch.summary = sum;
+    ch.at = now_ms;
+    return ak_store_change_add(st, &ch, NULL, NULL);
+}
+
+int ak_maint_close(struct ak_store *st, int64_t rec_id, const char *status, const char *why,
+                   const char *channel, int64_t now_ms, struct ak_maint_result *ret,
+                   struct ak_buf *err)
+{
+    struct ak_maint_rec rec = {0};
+    char what[160];
+    char *old = NULL;
+    int r;
+
+    if (!ak_maint_status_closed(status))
+        return ak_err(err, AK_EINVAL, "Cannot close record #%lld with status \"%s\": only "
+                      "completed or canceled close a record.", (long long)rec_id,
+                      status ? status : "(none)");
+    r = ak_store_rec_get(st, rec_id, &rec);
+    if (r < 0) {
+        ak_err(err, r, "Cannot close record #%lld: %s.", (long long)rec_id, ak_strerror(r));
+        goto out;
+    }
+    if (ak_maint_status_closed(rec.status)) {
+        memset(ret, 0, sizeof(*ret));
+        ret->rec_id = rec_id;
+        ret->change = AK_MAINT_UNCHANGED;
+        snprintf(ret->what, sizeof(ret->what), "already %s", rec.status);
+        goto out;
+    }
+    old = rec.status;
+    rec.status = ak_xstrdup(status);
+    rec.closed_at = now_ms;
+    if (why && *why)
+        snprintf(what, sizeof(what), "status %s -> %s: %s", old, status, why);
+    else
+        snprintf(what, sizeof(what), "status %s -> %s", old, status);
+    r = ak_store_rec_update(st, &rec);
+    if (r == AK_OK)
+        r = add_delivery(st, rec_id, 0, channel, NULL, now_ms, what);
+    if (r == AK_OK)
+        r = close_change(st, rec_id, old, status, why, now_ms);
+    if (r < 0) {
+        ak_err(err, r, "Cannot close record #%lld in the store: %s.", (long long)rec_id,
+               ak_strerror(r));
+        goto out;
+    }
+    memset(ret, 0, sizeof(*ret));
+    ret->rec_id = rec_id;
+    ret->change = AK_MAINT_CLOSED;
+    snprintf(ret->what, sizeof(ret->what), "%s", what);
+out:
+    free(old);
+    ak_maint_rec_release(&rec);
     return r;
 }

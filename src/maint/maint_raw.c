@@ -45,15 +45,25 @@ static bool is_sns_control(const struct ak_raw *raw, struct ak_buf *note)
     return control;
 }
 
+/* A Health event about exactly one resource (not one page of a larger event, whose other pages
+ * must land on the same record) may describe what a poller already recorded under its own key,
+ * e.g. an EC2 scheduled event: it joins that record instead of making a second one. */
+static bool joins_poll_record(const struct ak_obs *o)
+{
+    return ak_streq(o->source, "aws.health") && o->n_resources == 1 && o->total_pages <= 1;
+}
+
 static int apply_all(struct ak_store *st, const struct ak_maint_cfg *cfg,
                      const struct ak_raw *raw, const struct ak_obs_list *l, int64_t now_ms,
                      struct ak_buf *note, struct ak_buf *summary, struct ak_buf *err)
 {
     for (size_t i = 0; i < l->n; i++) {
+        struct ak_maint_apply_opts opts = {0};
         struct ak_maint_result res;
         struct ak_buf e = AK_BUF_INIT(512);
-        int r = ak_maint_apply(st, cfg, &l->v[i], raw->id, raw->channel,
-                               message_id_of(raw->dedupe_id), now_ms, &res, &e);
+        opts.merge_by_resource = joins_poll_record(&l->v[i]);
+        int r = ak_maint_apply_ex(st, cfg, &l->v[i], &opts, raw->id, raw->channel,
+                                  message_id_of(raw->dedupe_id), now_ms, &res, &e);
         if (r == AK_EINVAL) /* one bad observation must not lose the others: note it */
             ak_buf_addf(note, "%sobservation %zu refused: %s", note->len ? "; " : "", i + 1,
                         e.buf);

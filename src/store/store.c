@@ -45,6 +45,11 @@
     "NOT EXISTS (SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.rec_id = " o ".rec_id "    \
     "AND p.receiver = " o ".receiver AND p.id < " o ".id)"
 
+#define POLL_SCOPE_COLS                                                                            \
+    "scope, poller, account, region, last_run_at, last_ok_at, last_error, last_error_at, items, "  \
+    "seen, runs, failures, note"
+#define POLL_SEEN_COLS "scope, key, rec_id, misses, last_seen_at"
+
 #define REC_DATE "COALESCE(NULLIF(deadline, 0), NULLIF(window_start, 0))"
 
 static const char *const sql_text[AK_SQL__MAX] = {
@@ -55,8 +60,9 @@ static const char *const sql_text[AK_SQL__MAX] = {
     [AK_SQL_RELEASE] = "RELEASE ak_op",
     [AK_SQL_ROLLBACK_TO] = "ROLLBACK TO ak_op",
     [AK_SQL_RAW_INSERT] =
-        "INSERT INTO raw (channel, dedupe_id, received_at, remote, meta, body, state) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending') ON CONFLICT (dedupe_id) DO NOTHING",
+        "INSERT INTO raw (channel, dedupe_id, received_at, remote, meta, body, state, note) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, COALESCE(?7, 'pending'), ?8) "
+        "ON CONFLICT (dedupe_id) DO NOTHING",
     [AK_SQL_RAW_ID_BY_DEDUPE] = "SELECT id FROM raw WHERE dedupe_id = ?1",
     [AK_SQL_RAW_GET] = "SELECT id, channel, dedupe_id, received_at, remote, meta, state, note, "
                        "body FROM raw WHERE id = ?1",
@@ -67,8 +73,12 @@ static const char *const sql_text[AK_SQL__MAX] = {
     [AK_SQL_RAW_LIST] = "SELECT id, channel, dedupe_id, received_at, remote, meta, state, note "
                         "FROM raw WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2",
     [AK_SQL_REC_GET] = "SELECT " REC_COLS " FROM records WHERE id = ?1",
+    /* the owners through records_key, the aliases through record_keys' primary key: two
+     * index seeks for max(id), whatever the size of either table */
     [AK_SQL_REC_LATEST_BY_KEY] =
-        "SELECT " REC_COLS " FROM records WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+        "SELECT " REC_COLS " FROM records WHERE id = (SELECT max(m) FROM ("
+        "SELECT max(id) AS m FROM records WHERE key = ?1 UNION ALL "
+        "SELECT max(rec_id) FROM record_keys WHERE key = ?1))",
     [AK_SQL_REC_INSERT] =
         "INSERT INTO records (key, source, service, kind, family, status, event_code, account, "
         "region, window_start, window_end, deadline, title, description, first_seen, last_seen, "
@@ -91,6 +101,13 @@ static const char *const sql_text[AK_SQL__MAX] = {
         "AND COALESCE(r.family, r.kind) = ?2 AND r.closed_at >= ?4 AND EXISTS (SELECT 1 FROM "
         "record_resources rr WHERE rr.rec_id = r.id AND rr.resource = ?3) "
         "ORDER BY r.closed_at DESC, r.id DESC LIMIT 1",
+    [AK_SQL_REC_FIND_OPEN] =
+        "SELECT " REC_COLS " FROM records r WHERE r.id IN (SELECT rr.rec_id FROM "
+        "record_resources rr WHERE rr.resource = ?3) AND r.status NOT IN ('completed', "
+        "'canceled') AND r.service = ?1 AND COALESCE(r.family, r.kind) = ?2 "
+        "ORDER BY r.id DESC LIMIT 1",
+    [AK_SQL_REC_ALIAS_ADD] = "INSERT INTO record_keys (key, rec_id) VALUES (?1, ?2) "
+                             "ON CONFLICT (key, rec_id) DO NOTHING",
     [AK_SQL_REC_LIST] =
         "SELECT " REC_COLS " FROM records WHERE (?1 OR status NOT IN ('completed', 'canceled')) "
         "AND (NOT ?2 OR deadline > ?3 OR window_start > ?3) AND (?4 IS NULL OR service = ?4) "
@@ -158,6 +175,35 @@ static const char *const sql_text[AK_SQL__MAX] = {
     [AK_SQL_KV_GET] = "SELECT value FROM kv WHERE key = ?1",
     [AK_SQL_KV_SET] = "INSERT INTO kv (key, value) VALUES (?1, ?2) "
                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [AK_SQL_POLL_SCOPE_PUT] =
+        "INSERT INTO poll_scopes (" POLL_SCOPE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+        "?9, ?10, ?11, ?12, ?13) ON CONFLICT (scope) DO UPDATE SET poller = excluded.poller, "
+        "account = excluded.account, region = excluded.region, "
+        "last_run_at = excluded.last_run_at, last_ok_at = excluded.last_ok_at, "
+        "last_error = excluded.last_error, last_error_at = excluded.last_error_at, "
+        "items = excluded.items, seen = excluded.seen, runs = excluded.runs, "
+        "failures = excluded.failures, note = excluded.note",
+    [AK_SQL_POLL_SCOPE_GET] = "SELECT " POLL_SCOPE_COLS " FROM poll_scopes WHERE scope = ?1",
+    [AK_SQL_POLL_SCOPE_LIST] = "SELECT " POLL_SCOPE_COLS " FROM poll_scopes ORDER BY scope",
+    [AK_SQL_POLL_SEEN_PUT] =
+        "INSERT INTO poll_seen (" POLL_SEEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5) "
+        "ON CONFLICT (scope, key) DO UPDATE SET rec_id = excluded.rec_id, "
+        "misses = excluded.misses, last_seen_at = excluded.last_seen_at",
+    [AK_SQL_POLL_SEEN_GET] =
+        "SELECT " POLL_SEEN_COLS " FROM poll_seen WHERE scope = ?1 AND key = ?2",
+    [AK_SQL_POLL_SEEN_DEL] = "DELETE FROM poll_seen WHERE scope = ?1 AND key = ?2",
+    [AK_SQL_POLL_SEEN_LIST] =
+        "SELECT " POLL_SEEN_COLS " FROM poll_seen WHERE scope = ?1 ORDER BY key",
+    /* json_extract raises an error on text that is not JSON: meta is checked first (CASE
+     * evaluates a THEN only when its WHEN holds). Deliveries without a raw message (raw_id
+     * NULL: closes by a poller) drop out of the inner join. */
+    [AK_SQL_PUSH_SEEN] =
+        "SELECT w.channel, CASE WHEN w.channel = 'sns' AND json_valid(w.meta) "
+        "THEN json_extract(w.meta, '$.topic_arn') END AS topic, r.account, r.region, "
+        "r.service, max(d.at), count(*) FROM deliveries d INDEXED BY deliveries_at "
+        "JOIN raw w ON w.id = d.raw_id JOIN records r ON r.id = d.rec_id "
+        "WHERE d.at >= ?1 AND w.channel IN ('sns', 'eventbridge') "
+        "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
 };
 
 static int install_id_create(struct ak_store *st, struct ak_buf *err);
@@ -262,6 +308,31 @@ static const struct migration migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL) WITHOUT ROWID;",
      install_id_create},
+    /* 3: pollers — record key aliases (a poll item joined to a push record of another key),
+     * per-scope health, the two-poll reconciliation state, and deliveries by time for the
+     * coverage report. poll_seen.rec_id has no foreign key: the row is the poller's memory of
+     * an item, kept even if the record it pointed at were ever removed. */
+    {"CREATE TABLE record_keys ("
+    "  key TEXT NOT NULL,"
+    "  rec_id INTEGER NOT NULL REFERENCES records (id),"
+    "  PRIMARY KEY (key, rec_id)) WITHOUT ROWID;"
+    "CREATE INDEX record_keys_rec ON record_keys (rec_id);"
+    "CREATE TABLE poll_scopes ("
+    "  scope TEXT PRIMARY KEY,"
+    "  poller TEXT NOT NULL, account TEXT, region TEXT,"
+    "  last_run_at INTEGER NOT NULL DEFAULT 0, last_ok_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT, last_error_at INTEGER NOT NULL DEFAULT 0,"
+    "  items INTEGER NOT NULL DEFAULT 0, seen INTEGER NOT NULL DEFAULT 0,"
+    "  runs INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"
+    "  note TEXT) WITHOUT ROWID;"
+    "CREATE TABLE poll_seen ("
+    "  scope TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  rec_id INTEGER NOT NULL DEFAULT 0,"
+    "  misses INTEGER NOT NULL DEFAULT 0,"
+    "  last_seen_at INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (scope, key)) WITHOUT ROWID;"
+    "CREATE INDEX deliveries_at ON deliveries (at);", NULL},
 };
 
 #define AK_STORE_VERSION ((int)AK_ARRAY_SIZE(migrations))

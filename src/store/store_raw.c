@@ -51,6 +51,10 @@ static int raw_bind_put(sqlite3_stmt *s, const struct ak_raw *r)
     if (ret == AK_OK)
         ret = ak_store_map_rc(sqlite3_bind_blob(s, 6, r->body ? r->body : "", (int)r->body_len,
                                                 SQLITE_STATIC));
+    if (ret == AK_OK)
+        ret = ak_store_bind_str(s, 7, r->state); /* NULL: the column default, "pending" */
+    if (ret == AK_OK)
+        ret = ak_store_bind_str(s, 8, r->note);
     return ret;
 }
 
@@ -81,7 +85,8 @@ int ak_store_raw_put(struct ak_store *st, const struct ak_raw *r, int64_t *ret_i
     sqlite3_stmt *s;
     int ret;
 
-    if (!r->channel || !r->dedupe_id || (!r->body && r->body_len) || r->body_len > INT_MAX)
+    if (!r->channel || !r->dedupe_id || (!r->body && r->body_len) || r->body_len > INT_MAX ||
+        (r->state && !raw_state_valid(r->state)))
         return r->body_len > INT_MAX ? AK_ETOOBIG : AK_EINVAL;
     ret = ak_store_stmt(st, AK_SQL_RAW_INSERT, &s);
     if (ret < 0)

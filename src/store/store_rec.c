@@ -326,13 +326,13 @@ int ak_store_rec_latest_by_key(struct ak_store *st, const char *key, struct ak_m
     return r;
 }
 
-int ak_store_rec_find_completed(struct ak_store *st, const char *service, const char *family,
-                                const char *resource, int64_t since_ms, struct ak_maint_rec *ret)
+/* One record by (service, family, resource) and, when since_ms >= 0, a closing time bound. */
+static int rec_find(struct ak_store *st, int sql, const char *service, const char *family,
+                    const char *resource, int64_t since_ms, struct ak_maint_rec *ret)
 {
     int64_t t0 = ak_store_mono_us();
     sqlite3_stmt *s;
-    int r = service && family && resource ? ak_store_stmt(st, AK_SQL_REC_FIND_COMPLETED, &s)
-                                          : AK_EINVAL;
+    int r = service && family && resource ? ak_store_stmt(st, sql, &s) : AK_EINVAL;
 
     if (r == AK_OK)
         r = ak_store_bind_str(s, 1, service);
@@ -340,10 +340,39 @@ int ak_store_rec_find_completed(struct ak_store *st, const char *service, const 
         r = ak_store_bind_str(s, 2, family);
     if (r == AK_OK)
         r = ak_store_bind_str(s, 3, resource);
-    if (r == AK_OK)
+    if (r == AK_OK && since_ms >= 0)
         r = ak_store_bind_i64(s, 4, since_ms);
     if (r == AK_OK)
         r = rec_one(st, s, ret);
+    ak_store_op_done(st, t0);
+    return r;
+}
+
+int ak_store_rec_find_completed(struct ak_store *st, const char *service, const char *family,
+                                const char *resource, int64_t since_ms, struct ak_maint_rec *ret)
+{
+    return rec_find(st, AK_SQL_REC_FIND_COMPLETED, service, family, resource,
+                    since_ms < 0 ? 0 : since_ms, ret);
+}
+
+int ak_store_rec_find_open(struct ak_store *st, const char *service, const char *family,
+                           const char *resource, struct ak_maint_rec *ret)
+{
+    return rec_find(st, AK_SQL_REC_FIND_OPEN, service, family, resource, -1, ret);
+}
+
+int ak_store_rec_alias_add(struct ak_store *st, const char *key, int64_t rec_id)
+{
+    int64_t t0 = ak_store_mono_us();
+    sqlite3_stmt *s;
+    int r = key && *key && rec_id > 0 ? ak_store_stmt(st, AK_SQL_REC_ALIAS_ADD, &s) : AK_EINVAL;
+
+    if (r == AK_OK)
+        r = ak_store_bind_str(s, 1, key);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 2, rec_id);
+    if (r == AK_OK)
+        r = ak_store_step_done(s); /* an unknown rec_id fails the foreign key: AK_ENOTFOUND */
     ak_store_op_done(st, t0);
     return r;
 }

@@ -186,6 +186,7 @@ class Daemon:
         self.proc = None
         self.logs = []
         self.starts = 0
+        self.env = {}  # extra environment for the daemon (AWS credentials for the pollers)
         if config_text is None:
             config_text = self._config(cert_port, topics, max_body, eb_key, extra_sns or {},
                                        threads, log_level, fetch_timeout, extra_server or {})
@@ -232,6 +233,7 @@ class Daemon:
         self._logf = open(log, "wb")
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        env.update(self.env)
         self.proc = subprocess.Popen(
             [asakai_bin(), "serve", "--config", self.cfg_path, "--listen",
              "127.0.0.1:%d" % self.port, "--data", self.data],

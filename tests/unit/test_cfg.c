@@ -1248,6 +1248,525 @@ AK_TEST(important_rules)
     ak_buf_release(&err);
 }
 
+/* ---- AWS accounts, pollers, inventory (issue 4) ---- */
+
+#define MIN (60 * SEC)
+#define HOUR (3600 * SEC)
+
+/* Expects exactly one error line, equal to want. */
+static void expect_error(const char *yaml, const char *want)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    AK_ASSERT_EQ_INT(load(yaml, &c, &err), AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, want);
+    AK_ASSERT_NULL(c.aws_accounts);
+    AK_ASSERT_NULL(c.inventory);
+    ak_buf_release(&err);
+}
+
+AK_TEST(aws_defaults)
+{
+    struct ak_cfg c;
+
+    ak_cfg_defaults(&c);
+    AK_ASSERT_NULL(c.aws_accounts);
+    AK_ASSERT_EQ_INT(c.n_aws_accounts, 0);
+    AK_ASSERT_NULL(c.aws_sts_endpoint);
+    AK_ASSERT_NULL(c.aws_ca_file);
+    AK_ASSERT_EQ_INT(c.aws_timeout_ms, 20 * SEC);
+    AK_ASSERT_EQ_INT(c.aws_max_in_flight, 32);
+    AK_ASSERT_EQ_INT(c.aws_max_attempts, 5);
+    AK_ASSERT_EQ_INT(c.aws_retry_base_ms, 1 * SEC);
+    for (int i = 0; i < AK_POLLER_N; i++) {
+        AK_ASSERT_EQ_INT(c.pollers[i].enabled, i != AK_POLLER_HEALTH);
+        AK_ASSERT_EQ_INT(c.pollers[i].interval_ms, 15 * MIN);
+    }
+    AK_ASSERT_NULL(c.inventory);
+    AK_ASSERT_EQ_INT(c.n_inventory, 0);
+    ak_cfg_release(&c);
+}
+
+AK_TEST(poller_names)
+{
+    static const char *const names[] = {"ec2_scheduled_events", "rds_pending_maintenance",
+                                        "elasticache_update_actions", "elasticache_events",
+                                        "health"};
+    struct ak_buf out = AK_BUF_INIT(AK_BUF_NOMAX);
+    char want[128];
+
+    AK_ASSERT_EQ_INT(AK_POLLER_N, 5);
+    AK_ASSERT_OK(ak_cfg_dump_defaults(&out));
+    for (int i = 0; i < AK_POLLER_N; i++) {
+        AK_ASSERT_STR(ak_cfg_poller_name(i), names[i]);
+        AK_ASSERT_EQ_INT(ak_cfg_poller_id(names[i]), i);
+        /* The option table has both rows of every poller, under the same name. */
+        snprintf(want, sizeof(want), "\n  %s:\n", names[i]);
+        AK_ASSERT_CONTAINS(out.buf, want);
+    }
+    AK_ASSERT_EQ_INT(ak_cfg_poller_id("health "), -1);
+    AK_ASSERT_EQ_INT(ak_cfg_poller_id("ec2"), -1);
+    AK_ASSERT_EQ_INT(ak_cfg_poller_id(""), -1);
+    AK_ASSERT_EQ_INT(ak_cfg_poller_id(NULL), -1);
+    AK_ASSERT_NULL(ak_cfg_poller_name(-1));
+    AK_ASSERT_NULL(ak_cfg_poller_name(AK_POLLER_N));
+    ak_buf_release(&out);
+}
+
+/* The example of issue 4, as users write it. */
+static const char issue4_sample[] =
+    "aws:\n"
+    "  accounts:\n"
+    "    - id: \"123456789012\"\n"
+    "      regions: [ap-northeast-1]\n"
+    "      assume_role_arn: arn:aws:iam::123456789012:role/asakai-reader   # optional\n"
+    "      endpoint_url: http://127.0.0.1:4566   # optional\n"
+    "pollers:\n"
+    "  ec2_scheduled_events: {enabled: true, interval: 15m}\n"
+    "  rds_pending_maintenance: {enabled: true}\n"
+    "  elasticache_update_actions: {enabled: true}\n"
+    "  elasticache_events: {enabled: true}\n"
+    "  health: {enabled: false}\n"
+    "inventory:\n"
+    "  - {service: elasticache, account: \"123456789012\", region: ap-northeast-1}\n";
+
+AK_TEST(aws_issue_sample_loads)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    const struct ak_cfg_aws_account *a;
+
+    AK_ASSERT_OK(load(issue4_sample, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_EQ_INT(c.n_aws_accounts, 1);
+    a = &c.aws_accounts[0];
+    AK_ASSERT_STR(a->id, "123456789012");
+    AK_ASSERT_EQ_INT(a->regions.n, 1);
+    AK_ASSERT_STR(a->regions.v[0], "ap-northeast-1");
+    AK_ASSERT_STR(a->assume_role_arn, "arn:aws:iam::123456789012:role/asakai-reader");
+    AK_ASSERT_NULL(a->external_id);
+    AK_ASSERT_STR(a->endpoint_url, "http://127.0.0.1:4566");
+    AK_ASSERT_NULL(a->profile);
+    AK_ASSERT_EQ_INT(a->line, 3);
+    AK_ASSERT_NULL(c.aws_sts_endpoint);
+    AK_ASSERT_NULL(c.aws_ca_file);
+    AK_ASSERT_EQ_INT(c.aws_timeout_ms, 20 * SEC);
+    AK_ASSERT_EQ_INT(c.aws_max_in_flight, 32);
+    AK_ASSERT_EQ_INT(c.aws_max_attempts, 5);
+    AK_ASSERT_EQ_INT(c.aws_retry_base_ms, SEC);
+    AK_ASSERT(c.pollers[AK_POLLER_EC2].enabled);
+    AK_ASSERT(c.pollers[AK_POLLER_RDS].enabled);
+    AK_ASSERT(c.pollers[AK_POLLER_EC_UPDATES].enabled);
+    AK_ASSERT(c.pollers[AK_POLLER_EC_EVENTS].enabled);
+    AK_ASSERT(!c.pollers[AK_POLLER_HEALTH].enabled);
+    for (int i = 0; i < AK_POLLER_N; i++)
+        AK_ASSERT_EQ_INT(c.pollers[i].interval_ms, 15 * MIN);
+    AK_ASSERT_EQ_INT(c.n_inventory, 1);
+    AK_ASSERT_STR(c.inventory[0].service, "elasticache");
+    AK_ASSERT_STR(c.inventory[0].account, "123456789012");
+    AK_ASSERT_STR(c.inventory[0].region, "ap-northeast-1");
+    AK_ASSERT_EQ_INT(c.inventory[0].line, 14);
+    ak_cfg_release(&c);
+    AK_ASSERT_NULL(c.aws_accounts);
+    AK_ASSERT_NULL(c.inventory);
+    ak_buf_release(&err);
+}
+
+AK_TEST(aws_full_file_loads)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    const struct ak_cfg_aws_account *a, *b;
+    char path[1024];
+
+    setenv("AK_TEST_AWS_ENDPOINT", "http://[::1]:4566/", 1);
+    snprintf(path, sizeof(path), "%s/tests/data/cfg/aws.yaml", ak_test_srcdir());
+    AK_ASSERT_OK(ak_cfg_load(path, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_EQ_INT(c.n_aws_accounts, 2);
+    a = &c.aws_accounts[0];
+    b = &c.aws_accounts[1];
+    AK_ASSERT_STR(a->id, "123456789012");
+    AK_ASSERT_EQ_INT(a->regions.n, 2);
+    AK_ASSERT_STR(a->regions.v[0], "ap-northeast-1");
+    AK_ASSERT_STR(a->regions.v[1], "us-east-1");
+    AK_ASSERT_STR(a->assume_role_arn, "arn:aws:iam::123456789012:role/asakai-reader");
+    AK_ASSERT_STR(a->external_id, "team-sre:2024");
+    AK_ASSERT_STR(a->profile, "sre");
+    AK_ASSERT_NULL(a->endpoint_url);
+    AK_ASSERT_EQ_INT(a->line, 4);
+    AK_ASSERT_STR(b->id, "012345678901"); /* plain scalar: the text as written */
+    AK_ASSERT_EQ_INT(b->regions.n, 2);
+    AK_ASSERT_STR(b->regions.v[0], "us-gov-west-1");
+    AK_ASSERT_STR(b->regions.v[1], "us-isob-east-1");
+    AK_ASSERT_NULL(b->assume_role_arn);
+    AK_ASSERT_NULL(b->external_id);
+    AK_ASSERT_NULL(b->profile);
+    AK_ASSERT_STR(b->endpoint_url, "http://[::1]:4566/");
+    AK_ASSERT_EQ_INT(b->line, 9);
+    AK_ASSERT_STR(c.aws_sts_endpoint, "https://sts.ap-northeast-1.amazonaws.com");
+    AK_ASSERT_STR(c.aws_ca_file, "/etc/asakai/aws-ca.pem");
+    AK_ASSERT_EQ_INT(c.aws_timeout_ms, 45 * SEC);
+    AK_ASSERT_EQ_INT(c.aws_max_in_flight, 8);
+    AK_ASSERT_EQ_INT(c.aws_max_attempts, 3);
+    AK_ASSERT_EQ_INT(c.aws_retry_base_ms, 250);
+    AK_ASSERT(!c.pollers[AK_POLLER_EC2].enabled);
+    AK_ASSERT_EQ_INT(c.pollers[AK_POLLER_EC2].interval_ms, 10 * SEC);
+    AK_ASSERT(c.pollers[AK_POLLER_RDS].enabled);
+    AK_ASSERT_EQ_INT(c.pollers[AK_POLLER_RDS].interval_ms, HOUR);
+    AK_ASSERT(c.pollers[AK_POLLER_EC_UPDATES].enabled);
+    AK_ASSERT_EQ_INT(c.pollers[AK_POLLER_EC_UPDATES].interval_ms, 24 * HOUR);
+    AK_ASSERT(!c.pollers[AK_POLLER_EC_EVENTS].enabled);
+    AK_ASSERT_EQ_INT(c.pollers[AK_POLLER_EC_EVENTS].interval_ms, 15 * MIN);
+    AK_ASSERT(c.pollers[AK_POLLER_HEALTH].enabled);
+    AK_ASSERT_EQ_INT(c.pollers[AK_POLLER_HEALTH].interval_ms, 30 * MIN);
+    AK_ASSERT_EQ_INT(c.n_inventory, 3);
+    AK_ASSERT_STR(c.inventory[0].service, "elasticache");
+    AK_ASSERT_STR(c.inventory[1].service, "rds");
+    AK_ASSERT_STR(c.inventory[1].account, "012345678901");
+    AK_ASSERT_STR(c.inventory[1].region, "us-gov-west-1");
+    AK_ASSERT_EQ_INT(c.inventory[1].line, 29);
+    AK_ASSERT_STR(c.inventory[2].service, "ec2");
+    AK_ASSERT_STR(c.inventory[2].region, "us-east-1");
+    ak_cfg_release(&c);
+    ak_buf_release(&err);
+}
+
+AK_TEST(aws_empty_sections_keep_defaults)
+{
+    static const char *const docs[] = {"aws:\n", "aws:\n  accounts:\n", "aws: {accounts: []}\n",
+                                       "pollers:\n", "pollers: {health: ~}\n", "inventory:\n",
+                                       "inventory: []\n"};
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        AK_ASSERT_OK(load(docs[i], &c, &err));
+        AK_ASSERT_STR(err.buf, "");
+        AK_ASSERT_EQ_INT(c.n_aws_accounts, 0);
+        AK_ASSERT_EQ_INT(c.n_inventory, 0);
+        AK_ASSERT(!c.pollers[AK_POLLER_HEALTH].enabled);
+        AK_ASSERT_EQ_INT(c.aws_max_in_flight, 32);
+        ak_cfg_release(&c);
+    }
+    ak_buf_release(&err);
+}
+
+/* One valid account (lines 1-4), then rest. */
+#define ACCT(rest)                                                                                 \
+    "aws:\n  accounts:\n    - id: \"123456789012\"\n      regions: [us-east-1]\n" rest
+
+AK_TEST(aws_account_errors)
+{
+    expect_error("aws:\n  accounts:\n    - id: \"12345678901\"\n      regions: [us-east-1]\n",
+                 "t.yaml:3:11: aws.accounts[0].id: must be a 12-digit AWS account ID\n");
+    expect_error("aws:\n  accounts:\n    - id: 1234567890123\n      regions: [us-east-1]\n",
+                 "t.yaml:3:11: aws.accounts[0].id: must be a 12-digit AWS account ID\n");
+    expect_error("aws:\n  accounts:\n    - id: 12345678901a\n      regions: [us-east-1]\n",
+                 "t.yaml:3:11: aws.accounts[0].id: must be a 12-digit AWS account ID\n");
+    /* A YAML float or hex is not digits as written. */
+    expect_error("aws:\n  accounts:\n    - id: 1.2345678901e11\n      regions: [us-east-1]\n",
+                 "t.yaml:3:11: aws.accounts[0].id: must be a 12-digit AWS account ID\n");
+    expect_error("aws:\n  accounts:\n    - regions: [us-east-1]\n",
+                 "t.yaml:3:7: aws.accounts[0]: needs id\n");
+    expect_error(ACCT("    - id: 123456789012\n      regions: [eu-west-1]\n"),
+                 "t.yaml:5:11: aws.accounts[1].id: duplicate account id 123456789012 (first "
+                 "defined at line 3)\n");
+    expect_error("aws:\n  accounts:\n    - id: \"123456789012\"\n",
+                 "t.yaml:3:7: aws.accounts[0]: needs regions (a list of region names)\n");
+    expect_error("aws:\n  accounts:\n    - id: \"123456789012\"\n      regions: []\n",
+                 "t.yaml:4:16: aws.accounts[0].regions: needs at least one region\n");
+    expect_error("aws:\n  accounts:\n    - id: \"123456789012\"\n      regions: us-east-1\n",
+                 "t.yaml:4:16: aws.accounts[0].regions: expected a list, got a single value\n");
+    expect_error("aws:\n  accounts:\n    - id: \"123456789012\"\n      regions: [us-east-1, "
+                 "Tokyo]\n",
+                 "t.yaml:4:28: aws.accounts[0].regions[1]: must be an AWS region name like "
+                 "ap-northeast-1 or us-gov-west-1\n");
+    expect_error("aws:\n  accounts:\n    - id: \"123456789012\"\n      regions: [us-east-1, "
+                 "us-east-1]\n",
+                 "t.yaml:4:28: aws.accounts[0].regions[1]: region us-east-1 is listed twice\n");
+    expect_error(ACCT("      assume_role_arn: arn:aws:iam::123456789012:user/x\n"),
+                 "t.yaml:5:24: aws.accounts[0].assume_role_arn: must be an IAM role ARN like "
+                 "arn:aws:iam::123456789012:role/NAME\n");
+    expect_error(ACCT("      external_id: abc\n"),
+                 "t.yaml:5:7: aws.accounts[0]: external_id is sent with AssumeRole: it needs "
+                 "assume_role_arn\n");
+    expect_error(ACCT("      endpoint_url: ftp://127.0.0.1:4566\n"),
+                 "t.yaml:5:21: aws.accounts[0].endpoint_url: must be a URL starting with "
+                 "https:// or http://\n");
+    expect_error(ACCT("      endpoint_url: 127.0.0.1:4566\n"),
+                 "t.yaml:5:21: aws.accounts[0].endpoint_url: must be a URL starting with "
+                 "https:// or http://\n");
+    expect_error(ACCT("      profile: 'a b'\n"),
+                 "t.yaml:5:16: aws.accounts[0].profile: a profile name must not contain "
+                 "spaces, control characters, '[' or ']'\n");
+    expect_error(ACCT("      asume_role_arn: x\n"),
+                 "t.yaml:5:7: aws.accounts[0].asume_role_arn: unknown key; did you mean "
+                 "'assume_role_arn'?\n");
+    expect_error(ACCT("      id: \"123456789013\"\n"),
+                 "t.yaml:5:7: aws.accounts[0].id: duplicate key (first set at line 3 column "
+                 "7)\n");
+    expect_error("aws:\n  accounts:\n    - nope\n",
+                 "t.yaml:3:7: aws.accounts[0]: expected a mapping of keys, got a single value\n");
+    expect_error("aws:\n  accounts: {id: 1}\n",
+                 "t.yaml:2:13: aws.accounts: expected a list of accounts, got a mapping\n");
+    expect_error("aws:\n  acounts: []\n",
+                 "t.yaml:2:3: aws.acounts: unknown key; did you mean 'aws.accounts'?\n");
+}
+
+AK_TEST(aws_value_checks)
+{
+    static const char *const good_regions[] = {"ap-northeast-1", "us-east-1", "us-gov-west-1",
+                                               "us-iso-east-1", "us-isob-east-1",
+                                               "eu-central-2", "us-gov-1", "il-central-1"};
+    static const char *const bad_regions[] = {
+        "ap-northeast1", "apnortheast-1", "a-east-1", "usa-east-1", "US-east-1", "us-east-",
+        "us--1", "us-gov-west-1a", "us-isox1-east-1", "us-foo-east-1", "us-east-1-", "-us-east-1",
+        "us-east-1 ", "us-gov-west-1-2"};
+    static const char *const bad_arns[] = {
+        "arn:aws:iam::123456789012:role/", "arn:aws:iam:us-east-1:123456789012:role/x",
+        "arn:aws:iam::12345678901:role/x", "arn:aws:sts::123456789012:role/x",
+        "arn:azure:iam::123456789012:role/x", "arn:aws:iam::123456789012:role/a b",
+        "xarn:aws:iam::123456789012:role/x"};
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX), yaml = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    for (size_t i = 0; i < sizeof(good_regions) / sizeof(good_regions[0]); i++) {
+        ak_buf_reset(&yaml);
+        ak_buf_addf(&yaml, "inventory: [{service: rds, account: '123456789012', region: '%s'}]\n",
+                    good_regions[i]);
+        AK_ASSERT_OK(load(yaml.buf, &c, &err));
+        AK_ASSERT_STR(c.inventory[0].region, good_regions[i]);
+        ak_cfg_release(&c);
+    }
+    for (size_t i = 0; i < sizeof(bad_regions) / sizeof(bad_regions[0]); i++) {
+        ak_buf_reset(&yaml);
+        ak_buf_reset(&err);
+        ak_buf_addf(&yaml, ACCT("    - id: '000000000000'\n      regions: ['%s']\n"),
+                    bad_regions[i]);
+        AK_ASSERT_EQ_INT(load(yaml.buf, &c, &err), AK_ECONFIG);
+        AK_ASSERT_STR(err.buf, "t.yaml:6:17: aws.accounts[1].regions[0]: must be an AWS region "
+                               "name like ap-northeast-1 or us-gov-west-1\n");
+    }
+    for (size_t i = 0; i < sizeof(bad_arns) / sizeof(bad_arns[0]); i++) {
+        ak_buf_reset(&yaml);
+        ak_buf_reset(&err);
+        ak_buf_addf(&yaml, ACCT("      assume_role_arn: '%s'\n"), bad_arns[i]);
+        AK_ASSERT_EQ_INT(load(yaml.buf, &c, &err), AK_ECONFIG);
+        AK_ASSERT_CONTAINS(err.buf, "t.yaml:5:24: aws.accounts[0].assume_role_arn: ");
+        AK_ASSERT_EQ_INT(count_lines(err.buf), 1);
+    }
+    /* Other partitions and role paths are fine. */
+    AK_ASSERT_OK(load(ACCT("      assume_role_arn: arn:aws-us-gov:iam::123456789012:role/a/b\n"
+                           "      external_id: 'Ab_+=,.@:/-9'\n"),
+                      &c, &err));
+    AK_ASSERT_STR(c.aws_accounts[0].assume_role_arn,
+                  "arn:aws-us-gov:iam::123456789012:role/a/b");
+    AK_ASSERT_STR(c.aws_accounts[0].external_id, "Ab_+=,.@:/-9");
+    ak_cfg_release(&c);
+    ak_buf_reset(&err);
+    /* The external ID may be a shared secret: never quoted. */
+    AK_ASSERT_EQ_INT(load(ACCT("      assume_role_arn: arn:aws:iam::123456789012:role/r\n"
+                               "      external_id: 'hunter2 x'\n"),
+                          &c, &err),
+                     AK_ECONFIG);
+    AK_ASSERT_STR(err.buf, "t.yaml:6:20: aws.accounts[0].external_id: must be 2 to 1224 of "
+                           "letters, digits and _+=,.@:/-\n");
+    ak_buf_release(&yaml);
+    ak_buf_release(&err);
+}
+
+AK_TEST(aws_scalar_ranges)
+{
+    expect_error("aws:\n  timeout: 0s\n", "t.yaml:2:12: aws.timeout: must be between 1s and 5m\n");
+    expect_error("aws:\n  max_in_flight: 513\n",
+                 "t.yaml:2:18: aws.max_in_flight: must be between 1 and 512\n");
+    expect_error("aws:\n  max_attempts: 0\n",
+                 "t.yaml:2:17: aws.max_attempts: must be between 1 and 20\n");
+    expect_error("aws:\n  retry_base: 5ms\n",
+                 "t.yaml:2:15: aws.retry_base: must be between 10ms and 1m\n");
+    expect_error("aws:\n  sts_endpoint: sts.amazonaws.com\n",
+                 "t.yaml:2:17: aws.sts_endpoint: must be a URL starting with https:// or "
+                 "http://\n");
+    expect_error("aws:\n  ca_file: ''\n", "t.yaml:2:12: aws.ca_file: must not be empty\n");
+}
+
+AK_TEST(poller_errors)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    expect_error("pollers:\n  ec2_schedule_events: {enabled: true}\n",
+                 "t.yaml:2:3: pollers.ec2_schedule_events: unknown poller; did you mean "
+                 "'pollers.ec2_scheduled_events'?\n");
+    expect_error("pollers:\n  s3: {enabled: true}\n",
+                 "t.yaml:2:3: pollers.s3: unknown poller (pollers: ec2_scheduled_events, "
+                 "rds_pending_maintenance, elasticache_update_actions, elasticache_events, "
+                 "health)\n");
+    expect_error("pollers:\n  health: {enabled: true, intervall: 1h}\n",
+                 "t.yaml:2:27: pollers.health.intervall: unknown key; did you mean "
+                 "'pollers.health.interval'?\n");
+    expect_error("pollers:\n  health: {enabled: maybe}\n",
+                 "t.yaml:2:21: pollers.health.enabled: must be true or false\n");
+    expect_error("pollers:\n  health: {interval: 9s}\n",
+                 "t.yaml:2:22: pollers.health.interval: must be between 10s and 1d\n");
+    expect_error("pollers:\n  rds_pending_maintenance:\n    interval: 24h1s\n",
+                 "t.yaml:3:15: pollers.rds_pending_maintenance.interval: must be between 10s "
+                 "and 1d\n");
+    expect_error("pollers:\n  health: false\n",
+                 "t.yaml:2:11: pollers.health: expected a mapping of keys, got a single value\n");
+    /* The bounds themselves are inside. */
+    AK_ASSERT_OK(load("pollers:\n  health: {interval: 10s}\n  elasticache_events: {interval: 1d}\n",
+                      &c, &err));
+    AK_ASSERT_EQ_INT(c.pollers[AK_POLLER_HEALTH].interval_ms, 10 * SEC);
+    AK_ASSERT_EQ_INT(c.pollers[AK_POLLER_EC_EVENTS].interval_ms, 24 * HOUR);
+    ak_cfg_release(&c);
+    ak_buf_release(&err);
+}
+
+AK_TEST(inventory_errors)
+{
+    expect_error("inventory:\n  - {service: elasticcache, account: '123456789012', region: "
+                 "us-east-1}\n",
+                 "t.yaml:2:15: inventory[0].service: must be one of ec2, rds, elasticache; did "
+                 "you mean 'elasticache'?\n");
+    expect_error("inventory:\n  - {service: s3, account: '123456789012', region: us-east-1}\n",
+                 "t.yaml:2:15: inventory[0].service: must be one of ec2, rds, elasticache\n");
+    expect_error("inventory:\n  - {service: rds, account: 12345, region: us-east-1}\n",
+                 "t.yaml:2:29: inventory[0].account: must be a 12-digit AWS account ID\n");
+    expect_error("inventory:\n  - {service: rds, account: '123456789012', region: tokyo}\n",
+                 "t.yaml:2:53: inventory[0].region: must be an AWS region name like "
+                 "ap-northeast-1 or us-gov-west-1\n");
+    expect_error("inventory:\n  - {service: rds, account: '123456789012'}\n",
+                 "t.yaml:2:5: inventory[0]: needs region\n");
+    expect_error("inventory:\n  - {service: rds, account: '123456789012', region: us-east-1, "
+                 "regoin: x}\n",
+                 "t.yaml:2:64: inventory[0].regoin: unknown key; did you mean 'region'?\n");
+    expect_error("inventory:\n  - {service: rds, account: '123456789012', region: us-east-1}\n"
+                 "  - {service: ec2, account: '123456789012', region: us-east-1}\n"
+                 "  - {region: us-east-1, account: '123456789012', service: rds}\n",
+                 "t.yaml:4:5: inventory[2]: duplicate entry (same service, account and region "
+                 "as line 2)\n");
+    expect_error("inventory:\n  - rds\n",
+                 "t.yaml:2:5: inventory[0]: expected a mapping of keys, got a single value\n");
+    expect_error("inventory: {service: rds}\n",
+                 "t.yaml:1:12: inventory: expected a list of {service, account, region}, got a "
+                 "mapping\n");
+    expect_error("inventroy: []\n", "t.yaml:1:1: inventroy: unknown key; did you mean "
+                                    "'inventory'?\n");
+}
+
+AK_TEST(aws_env_expansion)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    setenv("AK_T_LOCALSTACK", "127.0.0.1:4566", 1);
+    setenv("AK_T_ACCOUNT", "210987654321", 1);
+    AK_ASSERT_OK(load("aws:\n  accounts:\n    - id: ${AK_T_ACCOUNT}\n      regions: [us-east-1]\n"
+                      "      endpoint_url: http://${AK_T_LOCALSTACK}/\n"
+                      "  sts_endpoint: 'http://${AK_T_LOCALSTACK}'\n",
+                      &c, &err));
+    AK_ASSERT_STR(c.aws_accounts[0].id, "210987654321");
+    AK_ASSERT_STR(c.aws_accounts[0].endpoint_url, "http://127.0.0.1:4566/");
+    AK_ASSERT_STR(c.aws_sts_endpoint, "http://127.0.0.1:4566");
+    ak_cfg_release(&c);
+    unsetenv("AK_T_UNSET_ENDPOINT");
+    expect_error(ACCT("      endpoint_url: ${AK_T_UNSET_ENDPOINT}\n"),
+                 "t.yaml:5:21: aws.accounts[0].endpoint_url: environment variable "
+                 "AK_T_UNSET_ENDPOINT is not set\n");
+    /* The expanded value is checked, and not quoted. */
+    setenv("AK_T_BAD_ENDPOINT", "ftp://secret-host", 1);
+    expect_error(ACCT("      endpoint_url: ${AK_T_BAD_ENDPOINT}\n"),
+                 "t.yaml:5:21: aws.accounts[0].endpoint_url: must be a URL starting with "
+                 "https:// or http://\n");
+    ak_buf_release(&err);
+}
+
+AK_TEST(aws_errors_are_all_reported_and_freed)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    /* Good accounts and entries were built before the bad ones: all freed on failure (ASan). */
+    AK_ASSERT_EQ_INT(load(ACCT("      profile: sre\n"
+                               "    - id: '000000000001'\n      regions: [bad]\n"
+                               "inventory:\n"
+                               "  - {service: rds, account: '123456789012', region: us-east-1}\n"
+                               "  - {service: x, account: '1', region: y}\n"
+                               "pollers:\n  health: {interval: 1s}\n"),
+                          &c, &err),
+                     AK_ECONFIG);
+    AK_ASSERT_EQ_INT(count_lines(err.buf), 5);
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:12:22: pollers.health.interval:");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:7:17: aws.accounts[1].regions[0]:");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:10:15: inventory[1].service:");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:10:27: inventory[1].account:");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:10:40: inventory[1].region:");
+    AK_ASSERT_NULL(c.aws_accounts);
+    ak_buf_release(&err);
+}
+
+AK_TEST(dump_has_aws_keys)
+{
+    struct ak_buf out = AK_BUF_INIT(AK_BUF_NOMAX), yaml = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_cfg c;
+    const char *p, *end;
+
+    AK_ASSERT_OK(ak_cfg_dump_defaults(&out));
+    AK_ASSERT_CONTAINS(out.buf, "\naws:\n");
+    AK_ASSERT_CONTAINS(out.buf, "  # accounts:\n");
+    AK_ASSERT_CONTAINS(out.buf, "role/asakai-reader'\n\n  # STS endpoint");
+    AK_ASSERT_CONTAINS(out.buf, "  # sts_endpoint:\n");
+    AK_ASSERT_CONTAINS(out.buf, "  # ca_file:\n");
+    AK_ASSERT_CONTAINS(out.buf, "  # Time allowed for one AWS API request.\n"
+                                "  # (duration, 1s .. 5m)\n  timeout: 20s\n");
+    AK_ASSERT_CONTAINS(out.buf, "  # (integer, 1 .. 512)\n  max_in_flight: 32\n");
+    AK_ASSERT_CONTAINS(out.buf, "  # (integer, 1 .. 20)\n  max_attempts: 5\n");
+    AK_ASSERT_CONTAINS(out.buf, "  # (duration, 10ms .. 1m)\n  retry_base: 1s\n");
+    AK_ASSERT_CONTAINS(out.buf, "\npollers:\n  ec2_scheduled_events:\n    # Poll EC2 scheduled "
+                                "events (DescribeInstanceStatus).\n");
+    AK_ASSERT_CONTAINS(out.buf, "    # (duration, 10s .. 1d)\n    interval: 15m\n");
+    AK_ASSERT_CONTAINS(out.buf, "  health:\n    # Poll AWS Health");
+    AK_ASSERT_CONTAINS(out.buf, "    # (true or false)\n    enabled: false\n");
+    AK_ASSERT_CONTAINS(out.buf, "\n# inventory:\n");
+    /* The dump loads back to the defaults. */
+    AK_ASSERT_OK(ak_cfg_load_string("dump", out.buf, out.len, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_EQ_INT(c.aws_timeout_ms, 20 * SEC);
+    AK_ASSERT_EQ_INT(c.aws_retry_base_ms, SEC);
+    AK_ASSERT(!c.pollers[AK_POLLER_HEALTH].enabled);
+    AK_ASSERT(c.pollers[AK_POLLER_EC_EVENTS].enabled);
+    AK_ASSERT_EQ_INT(c.n_aws_accounts, 0);
+    ak_cfg_release(&c);
+    /* The commented accounts and inventory examples, uncommented, are valid. */
+    ak_buf_add(&yaml, "aws:\n");
+    p = strstr(out.buf, "  # accounts:\n");
+    for (; strncmp(p, "  # ", 4) == 0; p = end + 1) {
+        end = strchr(p, '\n');
+        ak_buf_add(&yaml, "  ");
+        ak_buf_addn(&yaml, p + 4, (size_t)(end - p - 3));
+    }
+    p = strstr(out.buf, "\n# inventory:\n") + 1;
+    for (; strncmp(p, "# ", 2) == 0; p = end + 1) {
+        end = strchr(p, '\n');
+        ak_buf_addn(&yaml, p + 2, (size_t)(end - p - 1));
+    }
+    AK_ASSERT_OK(ak_cfg_load_string("example", yaml.buf, yaml.len, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_EQ_INT(c.n_aws_accounts, 1);
+    AK_ASSERT_STR(c.aws_accounts[0].id, "123456789012");
+    AK_ASSERT(c.aws_accounts[0].assume_role_arn != NULL);
+    AK_ASSERT_EQ_INT(c.n_inventory, 1);
+    AK_ASSERT_STR(c.inventory[0].service, "elasticache");
+    ak_cfg_release(&c);
+    ak_buf_release(&out);
+    ak_buf_release(&yaml);
+    ak_buf_release(&err);
+}
+
 AK_TEST_MAIN(AK_T(important_rules), AK_T(defaults_match_header), AK_T(full_file_loads),
              AK_T(empty_and_comment_only_give_defaults), AK_T(missing_file_is_eio),
              AK_T(many_errors_are_all_reported), AK_T(unknown_key_suggestions), AK_T(wrong_shapes),
@@ -1262,4 +1781,9 @@ AK_TEST_MAIN(AK_T(important_rules), AK_T(defaults_match_header), AK_T(full_file_
              AK_T(receiver_secrets_never_in_messages), AK_T(receivers_without_route),
              AK_T(route_errors), AK_T(reminders), AK_T(matcher_ops_and_fields),
              AK_T(matcher_errors), AK_T(matcher_lists_and_format),
-             AK_T(matcher_list_errors_and_caps), AK_T(dump_example_loads))
+             AK_T(matcher_list_errors_and_caps), AK_T(dump_example_loads), AK_T(aws_defaults),
+             AK_T(poller_names), AK_T(aws_issue_sample_loads), AK_T(aws_full_file_loads),
+             AK_T(aws_empty_sections_keep_defaults), AK_T(aws_account_errors),
+             AK_T(aws_value_checks), AK_T(aws_scalar_ranges), AK_T(poller_errors),
+             AK_T(inventory_errors), AK_T(aws_env_expansion),
+             AK_T(aws_errors_are_all_reported_and_freed), AK_T(dump_has_aws_keys))

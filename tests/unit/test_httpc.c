@@ -1,4 +1,4 @@
-/* test_httpc.c — ak_httpc_do against a tiny real HTTP server on 127.0.0.1 in a thread. */
+/* test_httpc.c — ak_httpc_do and the multi against tiny HTTP servers on 127.0.0.1 in threads. */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <errno.h>
@@ -1010,6 +1010,588 @@ AK_TEST(smtp_request_checks)
     ak_buf_release(&err);
 }
 
+/* ---- many at once (libcurl multi): a threaded keep-alive server, one thread per connection ----
+ *
+ * The request target picks the answer: /hang never answers; /big?n=N sends N bytes (with
+ * Content-Length, or without it and closing with &nocl); /echo sends the raw request back; /ra
+ * is a 429 with Retry-After; anything else waits ?d=MS and answers its own path as the body. */
+
+#define MSRV_CONNS 64
+#define MSRV_LOG 256
+
+struct msrv {
+    int fd, port;
+    pthread_t thread;
+    pthread_t workers[MSRV_CONNS];
+    int n_conns; /* accepted connections; read after msrv_stop */
+    pthread_mutex_t mu;
+    bool stop;
+    int n_log;
+    struct {
+        char path[64];
+        int64_t at;
+    } log[MSRV_LOG];
+    char base[64];
+};
+
+struct mconn {
+    struct msrv *s;
+    int fd;
+};
+
+static bool msrv_stopped(struct msrv *s)
+{
+    bool stop;
+
+    pthread_mutex_lock(&s->mu);
+    stop = s->stop;
+    pthread_mutex_unlock(&s->mu);
+    return stop;
+}
+
+/* Waits up to ms for fd to become readable, giving up early when the server stops. */
+static bool msrv_wait(struct msrv *s, int fd, int ms)
+{
+    for (int waited = 0; waited < ms && !msrv_stopped(s); waited += 20)
+        if (wait_readable(fd, 20))
+            return true;
+    return false;
+}
+
+static long query_num(const char *target, const char *key)
+{
+    const char *q = strchr(target, '?'), *p;
+    long n = 0;
+
+    if (!q || !(p = strstr(q, key)))
+        return 0;
+    for (p += strlen(key); *p >= '0' && *p <= '9'; p++)
+        n = n * 10 + (*p - '0');
+    return n;
+}
+
+/* Answers one request; false when the connection is to be closed. */
+static bool mrespond(struct msrv *s, int c, const char *req, size_t reqlen)
+{
+    char target[256], path[64], head[256];
+    long delay;
+
+    if (sscanf(req, "%*s %255s", target) != 1)
+        return false;
+    snprintf(path, sizeof(path), "%.*s", (int)strcspn(target, "?"), target);
+    pthread_mutex_lock(&s->mu);
+    if (s->n_log < MSRV_LOG) {
+        snprintf(s->log[s->n_log].path, sizeof(s->log[0].path), "%s", path);
+        s->log[s->n_log++].at = mono_ms();
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (strcmp(path, "/hang") == 0) {
+        (void)msrv_wait(s, c, 5000); /* until the client gives up and closes */
+        return false;
+    }
+    if (strcmp(path, "/big") == 0) {
+        size_t n = (size_t)query_num(target, "n=");
+        bool nocl = strstr(target, "nocl") != NULL;
+        char *big = malloc(n + 1);
+
+        if (nocl)
+            snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+        else
+            snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
+        send_str(c, head);
+        memset(big, 'x', n);
+        send_all(c, big, n);
+        free(big);
+        return !nocl;
+    }
+    if (strcmp(path, "/echo") == 0) {
+        snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", reqlen);
+        send_str(c, head);
+        send_all(c, req, reqlen);
+        return true;
+    }
+    if (strcmp(path, "/ra") == 0) {
+        send_str(c, "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\n"
+                    "Content-Length: 0\r\n\r\n");
+        return true;
+    }
+    delay = query_num(target, "d=");
+    if (delay > 0)
+        (void)poll(NULL, 0, (int)delay);
+    snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+             "Content-Length: %zu\r\n\r\n", strlen(path));
+    send_str(c, head);
+    send_str(c, path);
+    return true;
+}
+
+static void *mconn_main(void *arg)
+{
+    struct mconn *mc = arg;
+    char *req = malloc(REQ_MAX);
+    size_t n;
+
+    while (msrv_wait(mc->s, mc->fd, 5000)) {
+        n = read_request(mc->fd, req);
+        if (n == 0 || !mrespond(mc->s, mc->fd, req, n))
+            break;
+    }
+    close(mc->fd);
+    free(req);
+    free(mc);
+    return NULL;
+}
+
+static void *msrv_main(void *arg)
+{
+    struct msrv *s = arg;
+
+    while (!msrv_stopped(s)) {
+        struct mconn *mc;
+        int c;
+
+        if (!wait_readable(s->fd, 20))
+            continue;
+        c = accept(s->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        if (s->n_conns == MSRV_CONNS) {
+            close(c);
+            continue;
+        }
+        mc = malloc(sizeof(*mc));
+        mc->s = s;
+        mc->fd = c;
+        if (pthread_create(&s->workers[s->n_conns], NULL, mconn_main, mc) != 0)
+            abort();
+        s->n_conns++;
+    }
+    for (int i = 0; i < s->n_conns; i++)
+        pthread_join(s->workers[i], NULL);
+    return NULL;
+}
+
+static void msrv_start(struct msrv *s)
+{
+    memset(s, 0, sizeof(*s));
+    pthread_mutex_init(&s->mu, NULL);
+    s->fd = bound_socket(&s->port);
+    if (listen(s->fd, 64) < 0 || pthread_create(&s->thread, NULL, msrv_main, s) != 0) {
+        perror("listen");
+        abort();
+    }
+    snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
+}
+
+static void msrv_stop(struct msrv *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stop = true;
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    close(s->fd);
+    pthread_mutex_destroy(&s->mu);
+}
+
+/* When the server saw path first, -1 if never. */
+static int64_t msrv_arrival(struct msrv *s, const char *path)
+{
+    int64_t at = -1;
+
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->n_log && at < 0; i++)
+        if (strcmp(s->log[i].path, path) == 0)
+            at = s->log[i].at;
+    pthread_mutex_unlock(&s->mu);
+    return at;
+}
+
+/* What one callback saw. */
+struct mres {
+    int calls;
+    int rc;
+    long status;
+    char body[1024];
+    size_t body_len;
+    char ct[64];
+    char err[256];
+    int64_t retry_after_ms;
+    int64_t at;
+    int seq;
+};
+
+static int mres_seq;
+
+static void mres_done(void *arg, int rc, struct ak_httpc_resp *resp, const char *err)
+{
+    struct mres *r = arg;
+
+    r->calls++;
+    r->rc = rc;
+    r->status = resp->status;
+    r->body_len = resp->body.len;
+    snprintf(r->body, sizeof(r->body), "%s", resp->body.buf);
+    snprintf(r->ct, sizeof(r->ct), "%s", resp->content_type ? resp->content_type : "");
+    snprintf(r->err, sizeof(r->err), "%s", err ? err : "(null)");
+    r->retry_after_ms = resp->retry_after_ms;
+    r->at = mono_ms();
+    r->seq = ++mres_seq;
+}
+
+static int madd(struct ak_httpc_multi *m, const char *url, int64_t delay_ms, struct mres *r)
+{
+    struct ak_httpc_req req = {0};
+
+    req.url = url;
+    req.timeout_ms = 5000;
+    return ak_httpc_multi_add(m, &req, delay_ms, mres_done, r);
+}
+
+AK_TEST(multi_fifty_with_eight_in_flight)
+{
+    struct ak_httpc_multi *m = NULL;
+    struct mres res[60];
+    char url[128], want[64];
+    struct msrv s;
+    int r;
+
+    ak_httpc_global_init();
+    memset(res, 0, sizeof(res));
+    msrv_start(&s);
+    AK_ASSERT_OK(ak_httpc_multi_new(8, &m));
+    for (int i = 0; i < 50; i++) {
+        snprintf(url, sizeof(url), "%s/item/%d?d=30", s.base, i);
+        AK_ASSERT_OK(madd(m, url, 0, &res[i]));
+    }
+    AK_ASSERT_EQ_INT(res[0].calls, 0); /* nothing happens before run */
+    r = ak_httpc_multi_run(m);
+    AK_ASSERT_OK(r);
+    AK_ASSERT_EQ_INT(ak_httpc_multi_done_count(m), 50);
+    AK_ASSERT(ak_httpc_multi_peak(m) > 1);
+    AK_ASSERT(ak_httpc_multi_peak(m) <= 8);
+    for (int i = 0; i < 50; i++) {
+        snprintf(want, sizeof(want), "/item/%d", i);
+        AK_ASSERT_EQ_INT(res[i].calls, 1);
+        AK_ASSERT_OK(res[i].rc);
+        AK_ASSERT_EQ_INT(res[i].status, 200);
+        AK_ASSERT_STR(res[i].body, want);
+        AK_ASSERT_STR(res[i].ct, "text/plain");
+        AK_ASSERT_STR(res[i].err, "");
+    }
+    /* a second run on the same multi: counters are per run, connections are still reused */
+    for (int i = 50; i < 60; i++) {
+        snprintf(url, sizeof(url), "%s/again/%d", s.base, i);
+        AK_ASSERT_OK(madd(m, url, 0, &res[i]));
+    }
+    AK_ASSERT_OK(ak_httpc_multi_run(m));
+    AK_ASSERT_EQ_INT(ak_httpc_multi_done_count(m), 10);
+    for (int i = 50; i < 60; i++) {
+        snprintf(want, sizeof(want), "/again/%d", i);
+        AK_ASSERT_STR(res[i].body, want);
+    }
+    ak_httpc_multi_free(m);
+    msrv_stop(&s);
+    /* keep-alive: 60 requests over at most max_in_flight connections */
+    AK_ASSERT(s.n_conns >= 1);
+    AK_ASSERT(s.n_conns <= 8);
+}
+
+/* A paginated listing: each page's callback asks for the next one. */
+struct chain {
+    struct ak_httpc_multi *m;
+    const char *base;
+    char name;
+    int n;
+    char got[5][32];
+    int add_rc;
+};
+
+static void chain_done(void *arg, int rc, struct ak_httpc_resp *resp, const char *err)
+{
+    struct chain *c = arg;
+    struct ak_httpc_req req = {0};
+    char url[128];
+
+    (void)err;
+    if (rc != AK_OK || c->n >= 5)
+        return;
+    snprintf(c->got[c->n++], sizeof(c->got[0]), "%s", resp->body.buf);
+    if (c->n == 5)
+        return;
+    snprintf(url, sizeof(url), "%s/pages/%c/%d?d=10", c->base, c->name, c->n + 1);
+    req.url = url; /* a stack buffer: add must copy it */
+    c->add_rc |= ak_httpc_multi_add(c->m, &req, 0, chain_done, c);
+}
+
+AK_TEST(multi_callback_adds_next_page)
+{
+    struct ak_httpc_multi *m = NULL;
+    struct chain a = {0}, b = {0};
+    struct ak_httpc_req req = {0};
+    char url[128], want[32];
+    struct msrv s;
+
+    ak_httpc_global_init();
+    msrv_start(&s);
+    AK_ASSERT_OK(ak_httpc_multi_new(4, &m));
+    a.m = b.m = m;
+    a.base = b.base = s.base;
+    a.name = 'a';
+    b.name = 'b';
+    snprintf(url, sizeof(url), "%s/pages/a/1?d=10", s.base);
+    req.url = url;
+    AK_ASSERT_OK(ak_httpc_multi_add(m, &req, 0, chain_done, &a));
+    snprintf(url, sizeof(url), "%s/pages/b/1?d=10", s.base);
+    AK_ASSERT_OK(ak_httpc_multi_add(m, &req, 0, chain_done, &b));
+    AK_ASSERT_OK(ak_httpc_multi_run(m));
+    AK_ASSERT_EQ_INT(ak_httpc_multi_done_count(m), 10);
+    AK_ASSERT_EQ_INT(a.add_rc, 0);
+    AK_ASSERT_EQ_INT(b.add_rc, 0);
+    AK_ASSERT_EQ_INT(a.n, 5);
+    AK_ASSERT_EQ_INT(b.n, 5);
+    for (int i = 0; i < 5; i++) {
+        snprintf(want, sizeof(want), "/pages/a/%d", i + 1);
+        AK_ASSERT_STR(a.got[i], want);
+        snprintf(want, sizeof(want), "/pages/b/%d", i + 1);
+        AK_ASSERT_STR(b.got[i], want);
+    }
+    /* the two chains ran side by side */
+    AK_ASSERT_EQ_INT(ak_httpc_multi_peak(m), 2);
+    ak_httpc_multi_free(m);
+    msrv_stop(&s);
+}
+
+AK_TEST(multi_delay_is_honoured)
+{
+    struct ak_httpc_multi *m = NULL;
+    struct mres late = {0}, mid = {0}, early = {0};
+    char u1[128], u2[128], u3[128];
+    int64_t t0, t_late, t_mid, t_early;
+    struct msrv s;
+
+    ak_httpc_global_init();
+    msrv_start(&s);
+    /* one slot: a waiting request must not hold it */
+    AK_ASSERT_OK(ak_httpc_multi_new(1, &m));
+    snprintf(u1, sizeof(u1), "%s/late", s.base);
+    snprintf(u2, sizeof(u2), "%s/mid", s.base);
+    snprintf(u3, sizeof(u3), "%s/early", s.base);
+    t0 = mono_ms();
+    AK_ASSERT_OK(madd(m, u1, 400, &late));
+    AK_ASSERT_OK(madd(m, u2, 200, &mid));
+    AK_ASSERT_OK(madd(m, u3, 0, &early));
+    AK_ASSERT_OK(ak_httpc_multi_run(m));
+    t_late = msrv_arrival(&s, "/late");
+    t_mid = msrv_arrival(&s, "/mid");
+    t_early = msrv_arrival(&s, "/early");
+    AK_ASSERT(t_late - t0 >= 400);
+    AK_ASSERT(t_mid - t0 >= 200);
+    AK_ASSERT(t_mid - t0 < 400);
+    AK_ASSERT(t_early >= t0);
+    AK_ASSERT(t_early - t0 < 200);
+    AK_ASSERT(late.at - t0 < 3000);
+    AK_ASSERT_EQ_INT(early.seq + 1, mid.seq);
+    AK_ASSERT_EQ_INT(mid.seq + 1, late.seq);
+    AK_ASSERT_STR(late.body, "/late");
+    AK_ASSERT_EQ_INT(ak_httpc_multi_peak(m), 1);
+    ak_httpc_multi_free(m);
+    msrv_stop(&s);
+}
+
+AK_TEST(multi_timeout_and_retry_after)
+{
+    struct ak_httpc_multi *m = NULL;
+    struct ak_httpc_req req = {0};
+    struct mres hang = {0}, quick = {0}, ra = {0};
+    char u1[128], u2[128], u3[128];
+    int64_t t0;
+    struct msrv s;
+
+    ak_httpc_global_init();
+    msrv_start(&s);
+    AK_ASSERT_OK(ak_httpc_multi_new(4, &m));
+    snprintf(u1, sizeof(u1), "%s/hang", s.base);
+    snprintf(u2, sizeof(u2), "%s/quick", s.base);
+    snprintf(u3, sizeof(u3), "%s/ra", s.base);
+    req.url = u1;
+    req.timeout_ms = 300;
+    t0 = mono_ms();
+    AK_ASSERT_OK(ak_httpc_multi_add(m, &req, 0, mres_done, &hang));
+    AK_ASSERT_OK(madd(m, u2, 0, &quick));
+    AK_ASSERT_OK(madd(m, u3, 0, &ra));
+    AK_ASSERT_OK(ak_httpc_multi_run(m));
+    AK_ASSERT_EQ_INT(hang.rc, AK_ETIMEDOUT);
+    AK_ASSERT_EQ_INT(hang.status, 0);
+    AK_ASSERT_CONTAINS(hang.err, "timed out");
+    AK_ASSERT_CONTAINS(hang.err, "127.0.0.1");
+    AK_ASSERT(hang.at - t0 >= 250 && hang.at - t0 < 3000);
+    /* the hanging request held nobody up */
+    AK_ASSERT_OK(quick.rc);
+    AK_ASSERT_STR(quick.body, "/quick");
+    AK_ASSERT(quick.seq < hang.seq);
+    /* a 429 is a response (rc AK_OK) and its Retry-After is parsed as in ak_httpc_do */
+    AK_ASSERT_OK(ra.rc);
+    AK_ASSERT_EQ_INT(ra.status, 429);
+    AK_ASSERT_EQ_INT(ra.retry_after_ms, 3000);
+    AK_ASSERT_EQ_INT(ak_httpc_multi_done_count(m), 3);
+    ak_httpc_multi_free(m);
+    msrv_stop(&s);
+}
+
+AK_TEST(multi_response_over_cap_is_toobig)
+{
+    struct ak_httpc_multi *m = NULL;
+    struct ak_httpc_req req = {0};
+    struct mres cl = {0}, nocl = {0}, exact = {0};
+    char u1[128], u2[128], u3[128];
+    struct msrv s;
+
+    ak_httpc_global_init();
+    msrv_start(&s);
+    AK_ASSERT_OK(ak_httpc_multi_new(3, &m));
+    snprintf(u1, sizeof(u1), "%s/big?n=5000", s.base);
+    snprintf(u2, sizeof(u2), "%s/big?n=300000&nocl", s.base);
+    snprintf(u3, sizeof(u3), "%s/big?n=1000", s.base);
+    req.max_response = 1000;
+    req.url = u1;
+    AK_ASSERT_OK(ak_httpc_multi_add(m, &req, 0, mres_done, &cl));
+    req.url = u2;
+    AK_ASSERT_OK(ak_httpc_multi_add(m, &req, 0, mres_done, &nocl));
+    req.url = u3;
+    AK_ASSERT_OK(ak_httpc_multi_add(m, &req, 0, mres_done, &exact));
+    AK_ASSERT_OK(ak_httpc_multi_run(m));
+    AK_ASSERT_EQ_INT(cl.rc, AK_ETOOBIG);
+    AK_ASSERT_CONTAINS(cl.err, "larger than 1000 bytes");
+    AK_ASSERT(cl.body_len <= 1000);
+    AK_ASSERT_EQ_INT(nocl.rc, AK_ETOOBIG);
+    AK_ASSERT(nocl.body_len <= 1000);
+    AK_ASSERT_OK(exact.rc);
+    AK_ASSERT_EQ_INT(exact.body_len, 1000);
+    AK_ASSERT_STR(exact.err, "");
+    ak_httpc_multi_free(m);
+    msrv_stop(&s);
+}
+
+AK_TEST(multi_refused_requests_report_through_done)
+{
+    struct ak_httpc_multi *m = NULL, *untouched = (struct ak_httpc_multi *)&m;
+    struct ak_httpc_req req = {0};
+    struct mres https = {0}, ftp = {0}, nourl = {0}, refused = {0};
+    char u1[128], u2[128];
+    struct msrv s;
+    int port, fd;
+
+    ak_httpc_global_init();
+    AK_ASSERT_EQ_INT(ak_httpc_multi_new(0, &untouched), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_httpc_multi_new(-3, &untouched), AK_EINVAL);
+    AK_ASSERT(untouched == (struct ak_httpc_multi *)&m);
+    AK_ASSERT_EQ_INT(ak_httpc_multi_new(2, NULL), AK_EINVAL);
+    msrv_start(&s);
+    fd = bound_socket(&port); /* bound, never listening: connections are refused */
+    AK_ASSERT_OK(ak_httpc_multi_new(2, &m));
+    snprintf(u1, sizeof(u1), "%s/never", s.base);
+    req.url = u1;
+    req.https_only = true;
+    AK_ASSERT_EQ_INT(ak_httpc_multi_add(m, &req, 0, mres_done, &https), AK_EINVAL);
+    req.https_only = false;
+    req.url = "ftp://127.0.0.1/";
+    AK_ASSERT_EQ_INT(ak_httpc_multi_add(m, &req, 500, mres_done, &ftp), AK_EINVAL);
+    req.url = NULL;
+    AK_ASSERT_EQ_INT(ak_httpc_multi_add(m, &req, 0, mres_done, &nourl), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_httpc_multi_add(m, NULL, 0, NULL, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_httpc_multi_add(NULL, &req, 0, mres_done, &nourl), AK_EINVAL);
+    snprintf(u2, sizeof(u2), "http://127.0.0.1:%d/secret-path?token=abc", port);
+    AK_ASSERT_OK(madd(m, u2, 0, &refused));
+    AK_ASSERT_EQ_INT(https.calls, 0); /* reported from run, not from add */
+    AK_ASSERT_OK(ak_httpc_multi_run(m));
+    close(fd);
+    AK_ASSERT_EQ_INT(https.calls, 1);
+    AK_ASSERT_EQ_INT(https.rc, AK_EFORBIDDEN);
+    AK_ASSERT_CONTAINS(https.err, "only https");
+    AK_ASSERT_EQ_INT(https.status, 0);
+    AK_ASSERT_EQ_INT(ftp.rc, AK_EFORBIDDEN); /* refused at once, its delay ignored */
+    AK_ASSERT(ftp.seq < refused.seq);
+    AK_ASSERT_EQ_INT(nourl.calls, 1);
+    AK_ASSERT_EQ_INT(nourl.rc, AK_EINVAL);
+    AK_ASSERT_EQ_INT(refused.rc, AK_EIO);
+    AK_ASSERT_CONTAINS(refused.err, "127.0.0.1");
+    AK_ASSERT(strstr(refused.err, "secret-path") == NULL);
+    AK_ASSERT_EQ_INT(ak_httpc_multi_done_count(m), 4);
+    AK_ASSERT_EQ_INT(ak_httpc_multi_peak(m), 1); /* only the refused connection took a slot */
+    ak_httpc_multi_free(m);
+    msrv_stop(&s);
+    AK_ASSERT_EQ_INT(s.n_conns, 0); /* a refused scheme never reaches the network */
+}
+
+AK_TEST(multi_copies_request_and_posts)
+{
+    struct ak_httpc_multi *m = NULL;
+    struct ak_httpc_req req = {0};
+    struct mres echo = {0};
+    char url[128], method[8], body[32], hdr[32];
+    const char *headers[2] = {hdr, NULL};
+    struct msrv s;
+
+    ak_httpc_global_init();
+    msrv_start(&s);
+    AK_ASSERT_OK(ak_httpc_multi_new(2, &m));
+    snprintf(url, sizeof(url), "%s/echo", s.base);
+    snprintf(method, sizeof(method), "PUT");
+    snprintf(body, sizeof(body), "{\"page\":2}");
+    snprintf(hdr, sizeof(hdr), "X-Ak-Test: multi");
+    req.url = url;
+    req.method = method;
+    req.headers = headers;
+    req.body = body;
+    req.body_len = strlen(body);
+    AK_ASSERT_OK(ak_httpc_multi_add(m, &req, 0, mres_done, &echo));
+    /* the caller's buffers are gone before the request starts */
+    memset(url, 'Z', sizeof(url) - 1);
+    memset(method, 'Z', sizeof(method) - 1);
+    memset(body, 'Z', sizeof(body) - 1);
+    memset(hdr, 'Z', sizeof(hdr) - 1);
+    AK_ASSERT_OK(ak_httpc_multi_run(m));
+    AK_ASSERT_OK(echo.rc);
+    AK_ASSERT(strncmp(echo.body, "PUT /echo HTTP/1.1\r\n", 20) == 0);
+    AK_ASSERT_CONTAINS(echo.body, "\r\nX-Ak-Test: multi\r\n");
+    AK_ASSERT_CONTAINS(echo.body, "\r\nUser-Agent: asakai/");
+    AK_ASSERT(strstr(echo.body, "Expect:") == NULL);
+    AK_ASSERT(strstr(echo.body, "ZZZ") == NULL);
+    AK_ASSERT(echo.body_len > 10);
+    AK_ASSERT_STR(echo.body + echo.body_len - 10, "{\"page\":2}");
+    ak_httpc_multi_free(m);
+    msrv_stop(&s);
+}
+
+AK_TEST(multi_free_with_entries_left)
+{
+    struct ak_httpc_multi *m = NULL;
+    struct ak_httpc_req req = {0};
+    struct mres res[6];
+    static const char *const headers[] = {"X-A: 1", NULL};
+
+    ak_httpc_global_init();
+    memset(res, 0, sizeof(res));
+    ak_httpc_multi_free(NULL);
+    AK_ASSERT_EQ_INT(ak_httpc_multi_peak(NULL), 0);
+    AK_ASSERT_EQ_INT(ak_httpc_multi_done_count(NULL), 0);
+    AK_ASSERT_OK(ak_httpc_multi_new(2, &m));
+    req.url = "http://127.0.0.1:9/x";
+    req.method = "POST";
+    req.headers = headers;
+    req.body = "abc";
+    req.body_len = 3;
+    for (int i = 0; i < 4; i++)
+        AK_ASSERT_OK(ak_httpc_multi_add(m, &req, i < 2 ? 0 : 60000, mres_done, &res[i]));
+    req.https_only = true; /* refused ones are freed too */
+    AK_ASSERT_EQ_INT(ak_httpc_multi_add(m, &req, 0, mres_done, &res[4]), AK_EINVAL);
+    req.https_only = false;
+    AK_ASSERT_OK(ak_httpc_multi_add(m, &req, INT64_MAX, mres_done, &res[5]));
+    ak_httpc_multi_free(m); /* ASan reports anything left behind */
+    for (int i = 0; i < 6; i++)
+        AK_ASSERT_EQ_INT(res[i].calls, 0);
+}
+
 AK_TEST(url_escape)
 {
     char *e = ak_url_escape("a b&c=d/\xc3\xa9?");
@@ -1035,4 +1617,9 @@ AK_TEST_MAIN(AK_T(get_200_body_and_content_type), AK_T(redirect_not_followed_by_
              AK_T(smtp_connection_refused_is_eio), AK_T(smtp_auth_plain_over_loopback),
              AK_T(smtp_auth_failure_hides_password), AK_T(smtp_starttls_required_but_missing),
              AK_T(smtp_password_to_remote_host_requires_tls),
-             AK_T(smtp_request_checks), AK_T(url_escape))
+             AK_T(smtp_request_checks), AK_T(multi_fifty_with_eight_in_flight),
+             AK_T(multi_callback_adds_next_page), AK_T(multi_delay_is_honoured),
+             AK_T(multi_timeout_and_retry_after), AK_T(multi_response_over_cap_is_toobig),
+             AK_T(multi_refused_requests_report_through_done),
+             AK_T(multi_copies_request_and_posts), AK_T(multi_free_with_entries_left),
+             AK_T(url_escape))

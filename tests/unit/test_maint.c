@@ -1066,6 +1066,344 @@ AK_TEST(explicit_importance_rule)
     ak_buf_release(&why);
 }
 
+/* ---- pollers: merge by resource, quiet repeats, closing ------------------------------- */
+
+#define POLL_KEY "ec2:123456789012:us-east-1:i-0abc1234:instance-event-1"
+#define HEALTH_REBOOT_KEY                                                                          \
+    "health:123456789012:arn:aws:health:us-east-1::event/EC2/"                                     \
+    "AWS_EC2_SYSTEM_REBOOT_MAINTENANCE_SCHEDULED/AWS_EC2_SYSTEM_REBOOT_MAINTENANCE_SCHEDULED_USE1_1"
+
+static char *reboot_res[] = {(char *)"i-0abc1234"};
+
+/* An EC2 scheduled event as the EC2 poller describes it (DescribeInstanceStatus). */
+static struct ak_obs ec2_poll_obs(const char *status, int64_t ws)
+{
+    struct ak_obs o = {0};
+    o.source = (char *)"ec2-api";
+    o.service = (char *)"ec2";
+    o.kind = (char *)"system-reboot";
+    o.status = (char *)status;
+    o.event_code = (char *)"system-reboot";
+    o.key = (char *)POLL_KEY;
+    o.account = (char *)"123456789012";
+    o.region = (char *)"us-east-1";
+    o.resources = reboot_res;
+    o.n_resources = 1;
+    o.window_start = ws;
+    o.window_end = ws + 2 * HOUR_MS;
+    o.deadline = ws;
+    o.title = (char *)"EC2 system reboot i-0abc1234";
+    return o;
+}
+
+/* The Health event about the same reboot, as pushed through EventBridge. */
+static struct ak_obs health_reboot_obs(const char *status, int64_t ws)
+{
+    struct ak_obs o = ec2_poll_obs(status, ws);
+    o.source = (char *)"aws.health";
+    o.event_code = (char *)"AWS_EC2_SYSTEM_REBOOT_MAINTENANCE_SCHEDULED";
+    o.key = (char *)HEALTH_REBOOT_KEY;
+    return o;
+}
+
+static int apply_opts(struct ak_store *st, const struct ak_obs *o, bool quiet, bool merge,
+                      int64_t now, struct ak_maint_result *res)
+{
+    struct ak_maint_apply_opts opts = {.quiet_unchanged = quiet, .merge_by_resource = merge};
+    struct ak_buf err = AK_BUF_INIT(1024);
+    int r = ak_maint_apply_ex(st, &cfg, o, &opts, 0, "poll", NULL, now, res, &err);
+    if (r != AK_OK)
+        printf("# apply_ex: %d %s\n", r, err.buf);
+    ak_buf_release(&err);
+    return r;
+}
+
+AK_TEST(poll_obs_joins_open_health_record)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs h = health_reboot_obs("scheduled", T0), p = ec2_poll_obs("scheduled", T0);
+    struct ak_maint_result res;
+    struct ak_maint_rec r = {0};
+    char last[160];
+    int64_t hid;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &h, NOW, &res));
+    hid = res.rec_id;
+    AK_ASSERT_OK(apply_opts(st, &p, true, true, NOW + 1, &res));
+    AK_ASSERT_EQ_INT(res.rec_id, hid);
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UNCHANGED); /* same window: nothing material */
+    AK_ASSERT_STR(res.what, "joined by ec2-api");
+    AK_ASSERT_EQ_INT(count_records(st), 1);
+    /* the join is history even when quiet: it is why the record has a second source */
+    AK_ASSERT_EQ_INT(count_deliveries(st, hid, last, sizeof(last)), 2);
+    AK_ASSERT_STR(last, "joined by ec2-api");
+    AK_ASSERT_OK(ak_store_rec_get(st, hid, &r));
+    AK_ASSERT_STR(r.key, HEALTH_REBOOT_KEY);
+    AK_ASSERT_STR(r.sources, "aws.health,ec2-api");
+    AK_ASSERT_EQ_INT(r.last_seen, NOW + 1);
+    ak_maint_rec_release(&r);
+    AK_ASSERT_OK(ak_store_rec_latest_by_key(st, POLL_KEY, &r));
+    AK_ASSERT_EQ_INT(r.id, hid);
+    ak_maint_rec_release(&r);
+    /* the next pass finds it by the alias: a quiet repeat */
+    AK_ASSERT_OK(apply_opts(st, &p, true, true, NOW + 2, &res));
+    AK_ASSERT_EQ_INT(res.rec_id, hid);
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UNCHANGED);
+    AK_ASSERT_EQ_INT(count_deliveries(st, hid, NULL, 0), 2);
+    /* Health closes it; the poller still lists the item for a while: a stale copy, not a
+     * recurrence */
+    h = health_reboot_obs("completed", T0);
+    AK_ASSERT_OK(apply(st, &h, T0 + 3 * HOUR_MS, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_CLOSED);
+    AK_ASSERT_OK(apply_opts(st, &p, true, true, T0 + 4 * HOUR_MS, &res));
+    AK_ASSERT_EQ_INT(res.rec_id, hid);
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UNCHANGED);
+    AK_ASSERT_EQ_INT(res.recurrence_of, 0);
+    AK_ASSERT_EQ_INT(count_records(st), 1);
+    AK_ASSERT_EQ_INT(count_deliveries(st, hid, NULL, 0), 3); /* created, joined, completed */
+    AK_ASSERT_OK(ak_store_rec_get(st, hid, &r));
+    AK_ASSERT_STR(r.status, "completed");
+    AK_ASSERT_EQ_INT(r.last_seen, T0 + 4 * HOUR_MS);
+    ak_maint_rec_release(&r);
+    /* a new window for the same item after completion is a new maintenance */
+    p = ec2_poll_obs("scheduled", T0 + 7 * DAY_MS);
+    AK_ASSERT_OK(apply_opts(st, &p, true, true, T0 + 5 * HOUR_MS, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_CREATED);
+    AK_ASSERT_EQ_INT(res.recurrence_of, hid);
+    AK_ASSERT_EQ_INT(count_records(st), 2);
+    ak_store_close(st);
+}
+
+AK_TEST(poll_obs_merge_moves_window_and_status)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs h = health_reboot_obs("scheduled", T0);
+    struct ak_obs p = ec2_poll_obs("scheduled", T0 + DAY_MS);
+    struct ak_maint_result res;
+    struct ak_maint_rec r = {0};
+    char buf[1024];
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &h, NOW, &res));
+    AK_ASSERT_OK(apply_opts(st, &p, true, true, NOW + 1, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UPDATED);
+    AK_ASSERT_CONTAINS(res.what, "rescheduled");
+    AK_ASSERT_CONTAINS(res.what, "; joined by ec2-api");
+    AK_ASSERT_OK(ak_store_rec_get(st, res.rec_id, &r));
+    AK_ASSERT_STR(r.status, "rescheduled");
+    AK_ASSERT_EQ_INT(r.window_start, T0 + DAY_MS);
+    ak_maint_rec_release(&r);
+    AK_ASSERT_CONTAINS(changes_of(st, res.rec_id, buf, sizeof(buf)), "rescheduled|window:");
+    ak_store_close(st);
+}
+
+AK_TEST(merge_by_resource_needs_family_open_record_and_option)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs h = health_reboot_obs("scheduled", T0), p = ec2_poll_obs("scheduled", T0);
+    struct ak_maint_result res;
+    int64_t hid;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &h, NOW, &res));
+    hid = res.rec_id;
+    /* without the option: its own record */
+    AK_ASSERT_OK(apply_opts(st, &p, true, false, NOW + 1, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_CREATED);
+    AK_ASSERT(res.rec_id != hid);
+    /* another family (a software kind) does not join */
+    p.key = (char *)"ec2:123456789012:us-east-1:i-0abc1234:other-1";
+    p.kind = (char *)"other";
+    AK_ASSERT_OK(apply_opts(st, &p, true, true, NOW + 2, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_CREATED);
+    /* another instance does not join */
+    static char *res2[] = {(char *)"i-0fff"};
+    p = ec2_poll_obs("scheduled", T0);
+    p.key = (char *)"ec2:123456789012:us-east-1:i-0fff:instance-event-2";
+    p.resources = res2;
+    AK_ASSERT_OK(apply_opts(st, &p, true, true, NOW + 3, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_CREATED);
+    /* a completed item never joins (it would close an unrelated maintenance) */
+    p = ec2_poll_obs("completed", T0 - DAY_MS);
+    p.key = (char *)"ec2:123456789012:us-east-1:i-0abc1234:instance-event-0";
+    AK_ASSERT_OK(apply_opts(st, &p, true, true, NOW + 4, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_CREATED);
+    AK_ASSERT(res.rec_id != hid);
+    struct ak_maint_rec r = {0};
+    AK_ASSERT_OK(ak_store_rec_get(st, hid, &r));
+    AK_ASSERT_STR(r.status, "scheduled");
+    AK_ASSERT_STR(r.sources, "aws.health");
+    ak_maint_rec_release(&r);
+    AK_ASSERT_EQ_INT(count_records(st), 5);
+    ak_store_close(st);
+}
+
+AK_TEST(quiet_unchanged_skips_history_of_repeats)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs p = ec2_poll_obs("scheduled", T0);
+    struct ak_maint_result res;
+    struct ak_maint_rec r = {0};
+    char last[160];
+    int64_t id;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply_opts(st, &p, true, false, NOW, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_CREATED);
+    id = res.rec_id;
+    AK_ASSERT_EQ_INT(count_deliveries(st, id, last, sizeof(last)), 1);
+    AK_ASSERT_STR(last, "created");
+    for (int i = 1; i <= 3; i++) {
+        AK_ASSERT_OK(apply_opts(st, &p, true, false, NOW + i * HOUR_MS, &res));
+        AK_ASSERT_EQ_INT(res.change, AK_MAINT_UNCHANGED);
+        AK_ASSERT_EQ_INT(res.rec_id, id);
+    }
+    AK_ASSERT_EQ_INT(count_deliveries(st, id, NULL, 0), 1);
+    AK_ASSERT_OK(ak_store_rec_get(st, id, &r));
+    AK_ASSERT_EQ_INT(r.last_seen, NOW + 3 * HOUR_MS); /* still moves */
+    ak_maint_rec_release(&r);
+    /* a change is history */
+    p.window_start = T0 + DAY_MS;
+    AK_ASSERT_OK(apply_opts(st, &p, true, false, NOW + 4 * HOUR_MS, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UPDATED);
+    AK_ASSERT_EQ_INT(count_deliveries(st, id, last, sizeof(last)), 2);
+    AK_ASSERT_CONTAINS(last, "rescheduled");
+    /* without the option a repeat is history again */
+    AK_ASSERT_OK(apply_opts(st, &p, false, false, NOW + 5 * HOUR_MS, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UNCHANGED);
+    AK_ASSERT_EQ_INT(count_deliveries(st, id, last, sizeof(last)), 3);
+    AK_ASSERT_STR(last, "duplicate");
+    ak_store_close(st);
+}
+
+AK_TEST(close_by_poller_once)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs p = ec2_poll_obs("scheduled", T0);
+    struct ak_buf err = AK_BUF_INIT(1024);
+    struct ak_maint_result res;
+    struct ak_delivery *d = NULL;
+    struct ak_maint_rec r = {0};
+    char buf[1024];
+    size_t n = 0;
+    int64_t id;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply_opts(st, &p, true, false, NOW, &res));
+    id = res.rec_id;
+    AK_ASSERT_OK(ak_maint_close(st, id, "completed", "no longer listed by EC2", "poll",
+                                T0 + 3 * HOUR_MS, &res, &err));
+    AK_ASSERT_EQ_INT(res.rec_id, id);
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_CLOSED);
+    AK_ASSERT_STR(res.what, "status scheduled -> completed: no longer listed by EC2");
+    AK_ASSERT_OK(ak_store_rec_get(st, id, &r));
+    AK_ASSERT_STR(r.status, "completed");
+    AK_ASSERT_EQ_INT(r.closed_at, T0 + 3 * HOUR_MS);
+    AK_ASSERT_EQ_INT(r.last_seen, NOW); /* not seen: gone */
+    ak_maint_rec_release(&r);
+    AK_ASSERT_OK(ak_store_delivery_list(st, id, &d, &n));
+    AK_ASSERT_EQ_INT(n, 2);
+    AK_ASSERT_EQ_INT(d[1].raw_id, 0);
+    AK_ASSERT_STR(d[1].channel, "poll");
+    AK_ASSERT_NULL(d[1].message_id);
+    AK_ASSERT_EQ_INT(d[1].at, T0 + 3 * HOUR_MS);
+    AK_ASSERT_STR(d[1].change, "status scheduled -> completed: no longer listed by EC2");
+    for (size_t i = 0; i < n; i++)
+        ak_delivery_release(&d[i]);
+    free(d);
+    AK_ASSERT_STR(changes_of(st, id, buf, sizeof(buf)),
+                  "created|created|created\n"
+                  "status|status:completed|status scheduled -> completed: no longer listed by "
+                  "EC2");
+    /* again: a no-op */
+    AK_ASSERT_OK(ak_maint_close(st, id, "canceled", NULL, "poll", T0 + 4 * HOUR_MS, &res, &err));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UNCHANGED);
+    AK_ASSERT_STR(res.what, "already completed");
+    AK_ASSERT_EQ_INT(count_deliveries(st, id, NULL, 0), 2);
+    AK_ASSERT_EQ_INT(count_changes(st), 2);
+    /* the completion message arriving later is no news either */
+    p.status = (char *)"completed";
+    AK_ASSERT_OK(apply_opts(st, &p, true, false, T0 + 5 * HOUR_MS, &res));
+    AK_ASSERT_EQ_INT(res.change, AK_MAINT_UNCHANGED);
+    AK_ASSERT_EQ_INT(count_changes(st), 2);
+    /* refused */
+    res.rec_id = -7;
+    AK_ASSERT_EQ_INT(ak_maint_close(st, id, "scheduled", NULL, "poll", NOW, &res, &err),
+                     AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, "only completed or canceled");
+    AK_ASSERT_EQ_INT(res.rec_id, -7);
+    ak_buf_reset(&err);
+    AK_ASSERT_EQ_INT(ak_maint_close(st, id + 99, "completed", NULL, "poll", NOW, &res, &err),
+                     AK_ENOTFOUND);
+    AK_ASSERT_CONTAINS(err.buf, "Cannot close record #");
+    AK_ASSERT_EQ_INT(res.rec_id, -7);
+    ak_buf_release(&err);
+    ak_store_close(st);
+}
+
+AK_TEST(close_status_key_matches_merge)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs p = ec2_poll_obs("scheduled", T0);
+    struct ak_buf err = AK_BUF_INIT(1024);
+    struct ak_maint_result res;
+    char a[1024], b[1024];
+    int64_t closed_by_msg, closed_by_poll;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply(st, &p, NOW, &res));
+    p.status = (char *)"canceled";
+    AK_ASSERT_OK(apply(st, &p, NOW + 1, &res));
+    closed_by_msg = res.rec_id;
+    p = ec2_poll_obs("scheduled", T0);
+    p.key = (char *)"ec2:other";
+    AK_ASSERT_OK(apply(st, &p, NOW, &res));
+    closed_by_poll = res.rec_id;
+    AK_ASSERT_OK(ak_maint_close(st, closed_by_poll, "canceled", NULL, "poll", NOW + 1, &res,
+                                &err));
+    AK_ASSERT_STR(changes_of(st, closed_by_msg, a, sizeof(a)), changes_of(st, closed_by_poll, b,
+                                                                            sizeof(b)));
+    AK_ASSERT_CONTAINS(a, "status|status:canceled|status scheduled -> canceled");
+    ak_buf_release(&err);
+    ak_store_close(st);
+}
+
+AK_TEST(process_raw_health_single_resource_joins_poll_record)
+{
+    struct ak_store *st = open_w();
+    struct ak_obs p = ec2_poll_obs("scheduled", T0);
+    struct ak_buf err = AK_BUF_INIT(1024);
+    struct ak_maint_result res;
+    struct ak_maint_rec r = {0};
+    char state[32], note[1024];
+    int64_t pid, raw;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(apply_opts(st, &p, true, true, NOW, &res));
+    pid = res.rec_id;
+    raw = put_fixture(st, "health-ec2-system-reboot.json", "eb:reboot-1");
+    AK_ASSERT(raw > 0);
+    AK_ASSERT_OK(ak_maint_process_raw(st, &cfg, raw, NOW + 1, NULL, &err));
+    AK_ASSERT_OK(raw_state(st, raw, state, sizeof(state), note, sizeof(note)));
+    AK_ASSERT_STR(state, "parsed");
+    AK_ASSERT_CONTAINS(note, "joined by aws.health");
+    AK_ASSERT_EQ_INT(count_records(st), 1);
+    AK_ASSERT_OK(ak_store_rec_get(st, pid, &r));
+    AK_ASSERT_STR(r.key, POLL_KEY);
+    AK_ASSERT_STR(r.sources, "ec2-api,aws.health");
+    AK_ASSERT_STR(r.event_code, "AWS_EC2_SYSTEM_REBOOT_MAINTENANCE_SCHEDULED");
+    ak_maint_rec_release(&r);
+    AK_ASSERT_OK(ak_store_rec_latest_by_key(st, HEALTH_REBOOT_KEY, &r));
+    AK_ASSERT_EQ_INT(r.id, pid);
+    ak_maint_rec_release(&r);
+    /* a paged Health event about two instances does not join a poll record */
+    static char *res1[] = {(char *)"i-0aaa1111"};
+    p.key = (char *)"ec2:123456789012:ap-northeast-1:i-0aaa1111:instance-event-5";
+    p.kind = (char *)"instance-retirement";
+    p.resources = res1;
+    AK_ASSERT_OK(apply_opts(st, &p, true, true, NOW, &res));
+    raw = put_fixture(st, "health-ec2-tags-page1.json", "eb:paged-1");
+    AK_ASSERT(raw > 0);
+    AK_ASSERT_OK(ak_maint_process_raw(st, &cfg, raw, NOW + 2, NULL, &err));
+    AK_ASSERT_EQ_INT(count_records(st), 3);
+    ak_buf_release(&err);
+    ak_store_close(st);
+}
+
 AK_TEST_MAIN(AK_T(explicit_importance_rule), AK_T(create_record), AK_T(create_closed_sets_closed_at),
              AK_T(not_important_when_optional), AK_T(duplicate_is_unchanged_with_history),
              AK_T(second_source_is_recorded), AK_T(reschedule_moves_window_and_is_important),
@@ -1084,4 +1422,10 @@ AK_TEST_MAIN(AK_T(explicit_importance_rule), AK_T(create_record), AK_T(create_cl
              AK_T(change_none_for_duplicates_pages_and_stale),
              AK_T(change_window_back_and_forth_is_not_news_twice), AK_T(change_recurrence_summary),
              AK_T(change_rolls_back_with_the_record), AK_T(tags_from_health_pages_merged),
-             AK_T(tags_merge_from_observations), AK_T(rec_json_tags_and_ack))
+             AK_T(tags_merge_from_observations), AK_T(rec_json_tags_and_ack),
+             AK_T(poll_obs_joins_open_health_record),
+             AK_T(poll_obs_merge_moves_window_and_status),
+             AK_T(merge_by_resource_needs_family_open_record_and_option),
+             AK_T(quiet_unchanged_skips_history_of_repeats), AK_T(close_by_poller_once),
+             AK_T(close_status_key_matches_merge),
+             AK_T(process_raw_health_single_resource_joins_poll_record))

@@ -84,18 +84,18 @@ AK_TEST(open_creates_dir_and_migrates)
     snprintf(dir, sizeof(dir), "%s/a/b/data", AK_TMPDIR());
     struct ak_store *st = open_w(dir);
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 2);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 3);
     ak_store_close(st);
     AK_ASSERT_EQ_INT(stat(dir, &sb), 0);
     AK_ASSERT_EQ_INT(sb.st_mode & 0777, 0700);
     st = open_w(dir);
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 2);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 3);
     ak_store_close(st);
 
     struct ak_buf err = AK_BUF_INIT(1024);
     AK_ASSERT_OK(ak_store_open(dir, AK_STORE_READ, &st, &err));
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 2);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 3);
     ak_store_close(st);
     ak_buf_release(&err);
     ak_store_close(NULL);
@@ -709,7 +709,7 @@ AK_TEST(migrate_v1_to_v2_keeps_data)
     AK_ASSERT_EQ_INT(make_v1_db(AK_TMPDIR()), SQLITE_OK);
     st = open_w(AK_TMPDIR());
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 2);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 3);
     AK_ASSERT_OK(ak_store_rec_get(st, 7, &r));
     AK_ASSERT_STR(r.key, "health:1:arn");
     AK_ASSERT_STR(r.title, "EC2 instance retirement i-0abc");
@@ -752,7 +752,7 @@ AK_TEST(reader_refuses_v1_database)
     AK_ASSERT_EQ_INT(make_v1_db(AK_TMPDIR()), SQLITE_OK);
     AK_ASSERT_EQ_INT(ak_store_open(AK_TMPDIR(), AK_STORE_READ, &st, &err), AK_EUNSUPPORTED);
     AK_ASSERT_NULL(st);
-    AK_ASSERT_CONTAINS(err.buf, "schema version 1, not 2");
+    AK_ASSERT_CONTAINS(err.buf, "schema version 1, not 3");
     ak_buf_release(&err);
 }
 
@@ -1514,6 +1514,440 @@ AK_TEST(outbox_list_rec)
     ak_store_close(st);
 }
 
+/* ---- schema version 3: pollers ------------------------------------------------------- */
+
+/* Turns the (current) database in dir back into exactly what version 2 had: the v3 step only
+ * adds tables and an index, so dropping them is the v2 schema, rows included. */
+static int downgrade_to_v2(const char *dir)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(dbpath(dir), &db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "DROP TABLE record_keys; DROP TABLE poll_scopes; "
+                              "DROP TABLE poll_seen; DROP INDEX deliveries_at; "
+                              "PRAGMA user_version = 2;", NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+static bool table_exists(const char *dir, const char *name)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    bool found = false;
+    if (sqlite3_open_v2(dbpath(dir), &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = ?1", -1, &s, NULL) ==
+            SQLITE_OK &&
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC) == SQLITE_OK)
+        found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return found;
+}
+
+AK_TEST(migrate_v2_to_v3_keeps_data)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_maint_rec r = mkrec("health:1:arn", "scheduled", 5000, 0), got = {0};
+    struct ak_buf err = AK_BUF_INIT(1024);
+    struct ak_poll_scope sc = {0}, sg = {0};
+    char *id1 = NULL, *id2 = NULL;
+    int64_t rec_id = 0;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(ak_store_rec_insert(st, &r, &rec_id));
+    AK_ASSERT_OK(ak_store_kv_get(st, "install_id", &id1));
+    ak_store_close(st);
+    AK_ASSERT_EQ_INT(downgrade_to_v2(AK_TMPDIR()), SQLITE_OK);
+    AK_ASSERT(!table_exists(AK_TMPDIR(), "record_keys"));
+    /* a reader cannot use a v2 file: the daemon migrates it first */
+    st = NULL;
+    AK_ASSERT_EQ_INT(ak_store_open(AK_TMPDIR(), AK_STORE_READ, &st, &err), AK_EUNSUPPORTED);
+    AK_ASSERT_CONTAINS(err.buf, "schema version 2, not 3");
+    st = open_w(AK_TMPDIR());
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 3);
+    AK_ASSERT(table_exists(AK_TMPDIR(), "record_keys"));
+    AK_ASSERT(table_exists(AK_TMPDIR(), "poll_seen"));
+    AK_ASSERT(table_exists(AK_TMPDIR(), "deliveries_at"));
+    AK_ASSERT_OK(ak_store_rec_get(st, rec_id, &got));
+    AK_ASSERT_STR(got.key, "health:1:arn");
+    AK_ASSERT_EQ_INT(got.deadline, 5000);
+    ak_maint_rec_release(&got);
+    AK_ASSERT_OK(ak_store_kv_get(st, "install_id", &id2));
+    AK_ASSERT_STR(id2, id1); /* the v2 post step did not run again */
+    /* the new tables work with the old rows */
+    AK_ASSERT_OK(ak_store_rec_alias_add(st, "ec2:1:us-east-1:i-0abc:ev-1", rec_id));
+    AK_ASSERT_OK(ak_store_rec_latest_by_key(st, "ec2:1:us-east-1:i-0abc:ev-1", &got));
+    AK_ASSERT_EQ_INT(got.id, rec_id);
+    ak_maint_rec_release(&got);
+    sc.scope = (char *)"ec2:1:us-east-1";
+    sc.poller = (char *)"ec2";
+    AK_ASSERT_OK(ak_store_poll_scope_put(st, &sc));
+    AK_ASSERT_OK(ak_store_poll_scope_get(st, "ec2:1:us-east-1", &sg));
+    AK_ASSERT_STR(sg.poller, "ec2");
+    ak_poll_scope_release(&sg);
+    free(id1);
+    free(id2);
+    ak_buf_release(&err);
+    ak_store_close(st);
+}
+
+AK_TEST(raw_put_keeps_state_and_note)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_raw r = mkraw("poll:ec2:1", "{\"EventId\":\"instance-event-1\"}"), got = {0};
+    int64_t a = 0, b = 0, c = -5, *ids = NULL, n_parsed = 0;
+    size_t n = 9;
+    AK_ASSERT(st != NULL);
+    r.channel = (char *)"poll";
+    r.state = (char *)"parsed";
+    r.note = (char *)"#1 created";
+    AK_ASSERT_OK(ak_store_raw_put(st, &r, &a, NULL));
+    AK_ASSERT_OK(ak_store_raw_get(st, a, &got));
+    AK_ASSERT_STR(got.state, "parsed");
+    AK_ASSERT_STR(got.note, "#1 created");
+    AK_ASSERT_STR(got.channel, "poll");
+    ak_raw_release(&got);
+    /* no state: pending as before, the note is kept all the same */
+    r = mkraw("sns:m2", "{}");
+    r.note = (char *)"from a replay";
+    AK_ASSERT_OK(ak_store_raw_put(st, &r, &b, NULL));
+    AK_ASSERT_OK(ak_store_raw_get(st, b, &got));
+    AK_ASSERT_STR(got.state, "pending");
+    AK_ASSERT_STR(got.note, "from a replay");
+    ak_raw_release(&got);
+    AK_ASSERT_OK(ak_store_raw_pending(st, 10, &ids, &n));
+    AK_ASSERT_EQ_INT(n, 1); /* the parsed poll item is not normalised again */
+    AK_ASSERT_EQ_INT(ids[0], b);
+    free(ids);
+    AK_ASSERT_OK(ak_store_raw_count(st, "parsed", &n_parsed));
+    AK_ASSERT_EQ_INT(n_parsed, 1);
+    r = mkraw("sns:m3", "{}");
+    r.state = (char *)"bogus";
+    AK_ASSERT_EQ_INT(ak_store_raw_put(st, &r, &c, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(c, -5);
+    ak_store_close(st);
+}
+
+AK_TEST(rec_alias_lookup)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_maint_rec r = mkrec("health:1:arn", "scheduled", 0, 0), got = {0};
+    const char *alias = "ec2:123456789012:us-east-1:i-0abc:instance-event-1";
+    int64_t a, b, c;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(ak_store_rec_insert(st, &r, &a));
+    r = mkrec("health:1:other", "scheduled", 0, 0);
+    AK_ASSERT_OK(ak_store_rec_insert(st, &r, &b));
+    AK_ASSERT_EQ_INT(ak_store_rec_latest_by_key(st, alias, &got), AK_ENOTFOUND);
+    AK_ASSERT_OK(ak_store_rec_alias_add(st, alias, a));
+    AK_ASSERT_OK(ak_store_rec_alias_add(st, alias, a)); /* idempotent */
+    AK_ASSERT_OK(ak_store_rec_latest_by_key(st, alias, &got));
+    AK_ASSERT_EQ_INT(got.id, a);
+    AK_ASSERT_STR(got.key, "health:1:arn");
+    AK_ASSERT_EQ_INT(got.n_resources, 2);
+    ak_maint_rec_release(&got);
+    /* the owner's key still finds it; the alias does not leak to other keys */
+    AK_ASSERT_OK(ak_store_rec_latest_by_key(st, "health:1:arn", &got));
+    AK_ASSERT_EQ_INT(got.id, a);
+    ak_maint_rec_release(&got);
+    AK_ASSERT_OK(ak_store_rec_latest_by_key(st, "health:1:other", &got));
+    AK_ASSERT_EQ_INT(got.id, b);
+    ak_maint_rec_release(&got);
+    /* the newest of owners and aliases wins: a newer record owning the key ... */
+    r = mkrec(alias, "scheduled", 0, 0);
+    AK_ASSERT_OK(ak_store_rec_insert(st, &r, &c));
+    AK_ASSERT_OK(ak_store_rec_latest_by_key(st, alias, &got));
+    AK_ASSERT_EQ_INT(got.id, c);
+    ak_maint_rec_release(&got);
+    /* ... and an owner's key aliased to a newer record */
+    AK_ASSERT_OK(ak_store_rec_alias_add(st, "health:1:arn", c));
+    AK_ASSERT_OK(ak_store_rec_latest_by_key(st, "health:1:arn", &got));
+    AK_ASSERT_EQ_INT(got.id, c);
+    ak_maint_rec_release(&got);
+    AK_ASSERT_EQ_INT(ak_store_rec_alias_add(st, "k", c + 100), AK_ENOTFOUND);
+    AK_ASSERT_EQ_INT(ak_store_rec_alias_add(st, NULL, a), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_store_rec_alias_add(st, "", a), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_store_rec_latest_by_key(st, "k", &got), AK_ENOTFOUND);
+    ak_store_close(st);
+}
+
+AK_TEST(rec_alias_rolls_back)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_maint_rec r = mkrec("health:1:arn", "scheduled", 0, 0), got = {0};
+    int64_t a;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(ak_store_rec_insert(st, &r, &a));
+    AK_ASSERT_OK(ak_store_begin(st));
+    AK_ASSERT_OK(ak_store_rec_alias_add(st, "ec2:x", a));
+    AK_ASSERT_OK(ak_store_rollback(st));
+    AK_ASSERT_EQ_INT(ak_store_rec_latest_by_key(st, "ec2:x", &got), AK_ENOTFOUND);
+    ak_store_close(st);
+}
+
+static int64_t ins_family(struct ak_store *st, const char *key, const char *service,
+                          const char *kind, const char *family, const char *status)
+{
+    struct ak_maint_rec r = mkrec(key, status, 0, 0);
+    int64_t id = -1;
+    r.service = (char *)service;
+    r.kind = (char *)kind;
+    r.family = (char *)family;
+    if (ak_store_rec_insert(st, &r, &id) != AK_OK)
+        return -1;
+    return id;
+}
+
+AK_TEST(rec_find_open_ignores_closed_and_other_families)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_maint_rec got = {0};
+    AK_ASSERT(st != NULL);
+    int64_t open1 = ins_family(st, "h:1", "ec2", "system-reboot", "ec2-host", "scheduled");
+    int64_t open2 = ins_family(st, "h:2", "ec2", "instance-retirement", "ec2-host", "in-progress");
+    int64_t done = ins_family(st, "h:3", "ec2", "system-reboot", "ec2-host", "completed");
+    int64_t canc = ins_family(st, "h:4", "ec2", "system-reboot", "ec2-host", "canceled");
+    int64_t other = ins_family(st, "h:5", "ec2", "other", "ec2-other", "scheduled");
+    int64_t rds = ins_family(st, "h:6", "rds", "system-reboot", "ec2-host", "scheduled");
+    AK_ASSERT(open1 > 0 && open2 > open1 && done > open2 && canc > done && other > canc &&
+              rds > other);
+    /* the newest open one of the family; the closed ones after it do not count */
+    AK_ASSERT_OK(ak_store_rec_find_open(st, "ec2", "ec2-host", "i-0abc", &got));
+    AK_ASSERT_EQ_INT(got.id, open2);
+    AK_ASSERT_STR(got.status, "in-progress");
+    AK_ASSERT_EQ_INT(got.n_resources, 2);
+    ak_maint_rec_release(&got);
+    AK_ASSERT_OK(ak_store_rec_find_open(st, "ec2", "ec2-other", "i-0abc", &got));
+    AK_ASSERT_EQ_INT(got.id, other);
+    ak_maint_rec_release(&got);
+    AK_ASSERT_OK(ak_store_rec_find_open(st, "rds", "ec2-host", "arn:aws:ec2:x\"y", &got));
+    AK_ASSERT_EQ_INT(got.id, rds);
+    ak_maint_rec_release(&got);
+    AK_ASSERT_EQ_INT(ak_store_rec_find_open(st, "ec2", "ec2-host", "i-0zzz", &got),
+                     AK_ENOTFOUND);
+    AK_ASSERT_EQ_INT(ak_store_rec_find_open(st, "elasticache", "ec2-host", "i-0abc", &got),
+                     AK_ENOTFOUND);
+    AK_ASSERT_EQ_INT(ak_store_rec_find_open(st, "ec2", "rds-host", "i-0abc", &got),
+                     AK_ENOTFOUND);
+    AK_ASSERT_EQ_INT(ak_store_rec_find_open(st, "ec2", NULL, "i-0abc", &got), AK_EINVAL);
+    /* a record without a stored family matches by its kind (as find_completed does) */
+    int64_t nofam = ins_family(st, "h:7", "ec2", "power-maintenance", NULL, "scheduled");
+    AK_ASSERT(nofam > 0);
+    AK_ASSERT_OK(ak_store_rec_find_open(st, "ec2", "power-maintenance", "i-0abc", &got));
+    AK_ASSERT_EQ_INT(got.id, nofam);
+    ak_maint_rec_release(&got);
+    ak_store_close(st);
+}
+
+AK_TEST(poll_scope_round_trip)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_poll_scope s = {0}, got = {0}, *v = NULL;
+    size_t n = 0;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_EQ_INT(ak_store_poll_scope_get(st, "health:1:global", &got), AK_ENOTFOUND);
+    s.scope = (char *)"health:123456789012:global";
+    s.poller = (char *)"health";
+    s.account = (char *)"123456789012";
+    s.region = (char *)"global";
+    s.last_run_at = 1000;
+    s.last_error = (char *)"SubscriptionRequiredException: no premium support";
+    s.last_error_at = 1000;
+    s.runs = 1;
+    s.failures = 1;
+    s.note = (char *)"the Health API needs a Business support plan";
+    AK_ASSERT_OK(ak_store_poll_scope_put(st, &s));
+    AK_ASSERT_OK(ak_store_poll_scope_get(st, s.scope, &got));
+    AK_ASSERT_STR(got.scope, "health:123456789012:global");
+    AK_ASSERT_STR(got.poller, "health");
+    AK_ASSERT_STR(got.account, "123456789012");
+    AK_ASSERT_STR(got.region, "global");
+    AK_ASSERT_EQ_INT(got.last_run_at, 1000);
+    AK_ASSERT_EQ_INT(got.last_ok_at, 0);
+    AK_ASSERT_STR(got.last_error, "SubscriptionRequiredException: no premium support");
+    AK_ASSERT_EQ_INT(got.last_error_at, 1000);
+    AK_ASSERT_EQ_INT(got.runs, 1);
+    AK_ASSERT_EQ_INT(got.failures, 1);
+    AK_ASSERT_STR(got.note, "the Health API needs a Business support plan");
+    ak_poll_scope_release(&got);
+    /* replaced whole: the error and the note clear */
+    s.last_run_at = s.last_ok_at = 2000;
+    s.last_error = NULL;
+    s.note = NULL;
+    s.items = 3;
+    s.seen = 40;
+    s.runs = 2;
+    AK_ASSERT_OK(ak_store_poll_scope_put(st, &s));
+    AK_ASSERT_OK(ak_store_poll_scope_get(st, s.scope, &got));
+    AK_ASSERT_EQ_INT(got.last_ok_at, 2000);
+    AK_ASSERT_NULL(got.last_error);
+    AK_ASSERT_EQ_INT(got.last_error_at, 1000); /* when it last failed stays known */
+    AK_ASSERT_NULL(got.note);
+    AK_ASSERT_EQ_INT(got.items, 3);
+    AK_ASSERT_EQ_INT(got.seen, 40);
+    AK_ASSERT_EQ_INT(got.runs, 2);
+    AK_ASSERT_EQ_INT(got.failures, 1);
+    ak_poll_scope_release(&got);
+    s = (struct ak_poll_scope){0};
+    s.scope = (char *)"ec2:123456789012:eu-west-1";
+    s.poller = (char *)"ec2";
+    AK_ASSERT_OK(ak_store_poll_scope_put(st, &s));
+    s.scope = (char *)"ec2:123456789012:ap-northeast-1";
+    AK_ASSERT_OK(ak_store_poll_scope_put(st, &s));
+    AK_ASSERT_OK(ak_store_poll_scope_list(st, &v, &n));
+    AK_ASSERT_EQ_INT(n, 3);
+    AK_ASSERT_STR(v[0].scope, "ec2:123456789012:ap-northeast-1");
+    AK_ASSERT_STR(v[1].scope, "ec2:123456789012:eu-west-1");
+    AK_ASSERT_STR(v[2].scope, "health:123456789012:global");
+    AK_ASSERT_EQ_INT(v[2].items, 3);
+    for (size_t i = 0; i < n; i++)
+        ak_poll_scope_release(&v[i]);
+    free(v);
+    s.poller = NULL;
+    AK_ASSERT_EQ_INT(ak_store_poll_scope_put(st, &s), AK_EINVAL);
+    ak_poll_scope_release(NULL);
+    ak_store_close(st);
+}
+
+AK_TEST(poll_seen_round_trip)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_poll_seen s = {0}, got = {0}, *v = NULL;
+    size_t n = 0;
+    AK_ASSERT(st != NULL);
+    s.scope = (char *)"ec2:1:us-east-1";
+    s.key = (char *)"ec2:1:us-east-1:i-2:instance-event-2";
+    s.rec_id = 7;
+    s.last_seen_at = 100;
+    AK_ASSERT_OK(ak_store_poll_seen_put(st, &s));
+    s.key = (char *)"ec2:1:us-east-1:i-1:instance-event-1";
+    s.rec_id = 8;
+    AK_ASSERT_OK(ak_store_poll_seen_put(st, &s));
+    s.scope = (char *)"ec2:1:eu-west-1";
+    s.key = (char *)"ec2:1:eu-west-1:i-9:instance-event-9";
+    AK_ASSERT_OK(ak_store_poll_seen_put(st, &s));
+    /* upsert: one miss */
+    s.scope = (char *)"ec2:1:us-east-1";
+    s.key = (char *)"ec2:1:us-east-1:i-2:instance-event-2";
+    s.rec_id = 7;
+    s.misses = 1;
+    AK_ASSERT_OK(ak_store_poll_seen_put(st, &s));
+    AK_ASSERT_OK(ak_store_poll_seen_get(st, s.scope, s.key, &got));
+    AK_ASSERT_STR(got.scope, "ec2:1:us-east-1");
+    AK_ASSERT_STR(got.key, "ec2:1:us-east-1:i-2:instance-event-2");
+    AK_ASSERT_EQ_INT(got.rec_id, 7);
+    AK_ASSERT_EQ_INT(got.misses, 1);
+    AK_ASSERT_EQ_INT(got.last_seen_at, 100);
+    ak_poll_seen_release(&got);
+    AK_ASSERT_OK(ak_store_poll_seen_list(st, "ec2:1:us-east-1", &v, &n));
+    AK_ASSERT_EQ_INT(n, 2);
+    AK_ASSERT_STR(v[0].key, "ec2:1:us-east-1:i-1:instance-event-1");
+    AK_ASSERT_EQ_INT(v[0].rec_id, 8);
+    AK_ASSERT_EQ_INT(v[0].misses, 0);
+    AK_ASSERT_STR(v[1].key, "ec2:1:us-east-1:i-2:instance-event-2");
+    for (size_t i = 0; i < n; i++)
+        ak_poll_seen_release(&v[i]);
+    free(v);
+    AK_ASSERT_OK(ak_store_poll_seen_del(st, s.scope, s.key));
+    AK_ASSERT_EQ_INT(ak_store_poll_seen_get(st, s.scope, s.key, &got), AK_ENOTFOUND);
+    AK_ASSERT_OK(ak_store_poll_seen_del(st, s.scope, s.key)); /* gone already: fine */
+    AK_ASSERT_OK(ak_store_poll_seen_list(st, "ec2:1:us-east-1", &v, &n));
+    AK_ASSERT_EQ_INT(n, 1);
+    ak_poll_seen_release(&v[0]);
+    free(v);
+    AK_ASSERT_OK(ak_store_poll_seen_list(st, "nope", &v, &n));
+    AK_ASSERT_EQ_INT(n, 0);
+    free(v);
+    s.key = NULL;
+    AK_ASSERT_EQ_INT(ak_store_poll_seen_put(st, &s), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_store_poll_seen_get(st, NULL, "k", &got), AK_EINVAL);
+    ak_store_close(st);
+}
+
+/* Archives a raw message of channel with meta, then adds a delivery of it to rec_id at t. */
+static int push_delivery(struct ak_store *st, const char *channel, const char *dedupe,
+                         const char *meta, int64_t rec_id, int64_t t, bool with_raw)
+{
+    struct ak_raw raw = mkraw(dedupe, "{}");
+    struct ak_delivery d = {0};
+    int64_t raw_id = 0;
+    raw.channel = (char *)channel;
+    raw.meta = (char *)meta;
+    if (with_raw && ak_store_raw_put(st, &raw, &raw_id, NULL) != AK_OK)
+        return -1;
+    d.rec_id = rec_id;
+    d.raw_id = raw_id;
+    d.channel = (char *)channel;
+    d.at = t;
+    d.change = (char *)"created";
+    return ak_store_delivery_add(st, &d, NULL);
+}
+
+AK_TEST(push_seen_groups_by_channel_topic_and_record)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_maint_rec r = mkrec("a", "scheduled", 0, 0);
+    struct ak_push_seen *v = NULL;
+    const char *ta = "{\"type\":\"Notification\",\"topic_arn\":\"arn:aws:sns:us-east-1:1:ops\"}";
+    const char *tb = "{\"topic_arn\":\"arn:aws:sns:us-east-1:1:rds\"}";
+    int64_t ec2, rds;
+    size_t n = 0;
+    AK_ASSERT(st != NULL);
+    r.account = (char *)"111111111111";
+    r.region = (char *)"us-east-1";
+    AK_ASSERT_OK(ak_store_rec_insert(st, &r, &ec2));
+    r.key = (char *)"b";
+    r.service = (char *)"rds";
+    AK_ASSERT_OK(ak_store_rec_insert(st, &r, &rds));
+    AK_ASSERT_OK(push_delivery(st, "sns", "sns:1", ta, ec2, 500, true));
+    AK_ASSERT_OK(push_delivery(st, "sns", "sns:2", ta, ec2, 700, true));
+    AK_ASSERT_OK(push_delivery(st, "sns", "sns:3", ta, ec2, 50, true));  /* before since */
+    AK_ASSERT_OK(push_delivery(st, "sns", "sns:4", tb, rds, 600, true));
+    AK_ASSERT_OK(push_delivery(st, "sns", "sns:5", "not json", rds, 650, true));
+    AK_ASSERT_OK(push_delivery(st, "eventbridge", "eb:1", "{\"topic_arn\":\"x\"}", ec2, 800,
+                               true));
+    AK_ASSERT_OK(push_delivery(st, "eventbridge", "eb:2", NULL, ec2, 900, true));
+    AK_ASSERT_OK(push_delivery(st, "import", "import:1", NULL, ec2, 900, true));
+    AK_ASSERT_OK(push_delivery(st, "poll", "", NULL, ec2, 950, false)); /* no raw message */
+    AK_ASSERT_OK(ak_store_push_seen(st, 100, &v, &n));
+    AK_ASSERT_EQ_INT(n, 4);
+    /* ordered by channel, then topic (NULL first) */
+    AK_ASSERT_STR(v[0].channel, "eventbridge");
+    AK_ASSERT_NULL(v[0].topic); /* EventBridge has no topic, whatever its meta says */
+    AK_ASSERT_STR(v[0].service, "ec2");
+    AK_ASSERT_EQ_INT(v[0].count, 2);
+    AK_ASSERT_EQ_INT(v[0].last_at, 900);
+    AK_ASSERT_STR(v[1].channel, "sns");
+    AK_ASSERT_NULL(v[1].topic); /* meta that is not JSON: no topic, no error */
+    AK_ASSERT_STR(v[1].service, "rds");
+    AK_ASSERT_EQ_INT(v[1].count, 1);
+    AK_ASSERT_STR(v[2].topic, "arn:aws:sns:us-east-1:1:ops");
+    AK_ASSERT_STR(v[2].account, "111111111111");
+    AK_ASSERT_STR(v[2].region, "us-east-1");
+    AK_ASSERT_STR(v[2].service, "ec2");
+    AK_ASSERT_EQ_INT(v[2].count, 2);
+    AK_ASSERT_EQ_INT(v[2].last_at, 700);
+    AK_ASSERT_STR(v[3].topic, "arn:aws:sns:us-east-1:1:rds");
+    AK_ASSERT_STR(v[3].service, "rds");
+    AK_ASSERT_EQ_INT(v[3].count, 1);
+    AK_ASSERT_EQ_INT(v[3].last_at, 600);
+    for (size_t i = 0; i < n; i++)
+        ak_push_seen_release(&v[i]);
+    free(v);
+    AK_ASSERT_OK(ak_store_push_seen(st, 0, &v, &n));
+    AK_ASSERT_EQ_INT(n, 4);
+    AK_ASSERT_EQ_INT(v[2].count, 3); /* the early one counts now */
+    for (size_t i = 0; i < n; i++)
+        ak_push_seen_release(&v[i]);
+    free(v);
+    AK_ASSERT_OK(ak_store_push_seen(st, 10000, &v, &n));
+    AK_ASSERT_EQ_INT(n, 0);
+    free(v);
+    ak_push_seen_release(NULL);
+    ak_store_close(st);
+}
+
 AK_TEST_MAIN(AK_T(outbox_list_rec), AK_T(open_creates_dir_and_migrates), AK_T(read_mode_does_not_create),
              AK_T(read_mode_refuses_empty_schema), AK_T(not_a_database_file),
              AK_T(foreign_sqlite_database), AK_T(newer_schema_refused), AK_T(raw_put_dedupes),
@@ -1533,4 +1967,8 @@ AK_TEST_MAIN(AK_T(outbox_list_rec), AK_T(open_creates_dir_and_migrates), AK_T(re
              AK_T(outbox_update_get), AK_T(outbox_list_and_counts), AK_T(outbox_retry_dead),
              AK_T(outbox_due_uses_indexes), AK_T(outbox_rolled_back_with_transaction),
              AK_T(thread_get_set), AK_T(silence_active_window), AK_T(silence_expire),
-             AK_T(kv_get_set))
+             AK_T(kv_get_set), AK_T(migrate_v2_to_v3_keeps_data),
+             AK_T(raw_put_keeps_state_and_note), AK_T(rec_alias_lookup),
+             AK_T(rec_alias_rolls_back), AK_T(rec_find_open_ignores_closed_and_other_families),
+             AK_T(poll_scope_round_trip), AK_T(poll_seen_round_trip),
+             AK_T(push_seen_groups_by_channel_topic_and_record))

@@ -72,3 +72,6 @@ printf '%-58s %12s\n' "intake: signed SNS notifications accepted/s (1 core, HTTP
 printf '%-58s %12s\n' "openssl speed: RSA-2048 verify/s (same core, same run)" "$SPEED"
 /usr/bin/python3 -c "r=$RATE/$SPEED; print('%-58s %12.3f  (goal >= 0.333)' % ('ratio intake / raw verify', r))"
 ASAKAI_BIN="$BIN" sh "$ROOT/scripts/bench-notify.sh"
+echo
+echo "== pollers: one pass over 20 accounts x 4 regions x 4 APIs vs boto3 (bench/poll_bench.py)"
+ASAKAI_BIN="$BIN" /usr/bin/python3 "$ROOT/bench/poll_bench.py"

@@ -391,7 +391,9 @@ int ak__poll_apply(struct ak_poll *p, struct pl_pass *pass, bool dry_run, struct
     }
     if (r == AK_OK && !dry_run)
         r = ak_store_commit(p->st);
-    else
+    /* also after a failed COMMIT: the transaction may still be open, and would then hold the
+     * write lock and make every later BEGIN fail */
+    if (r < 0 || dry_run)
         ak_store_rollback(p->st);
     if (r < 0 && err->len == 0)
         ak_err(err, r, "cannot commit the poll results: %s", ak_strerror(r));

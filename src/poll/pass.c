@@ -462,11 +462,8 @@ static char *query_body(const struct pl_scope *s, enum ak_pull_api api)
         return form_body("DescribeUpdateActions", "2015-02-02", p);
     }
     case AK_PULL_EC_EVENTS: {
-        /* events are kept 14 days; ask from the last good pass with an hour of overlap */
-        int64_t now = ak_now_wall_ms(), from = now - EVENTS_WINDOW_MS + 60000;
-        if (s->since_ms && s->since_ms - EVENTS_OVERLAP_MS > from)
-            from = s->since_ms - EVENTS_OVERLAP_MS;
-        ak_time_fmt_rfc3339(from, start, sizeof(start));
+        /* fixed for the scope's whole pass: a page token is only valid for the same query */
+        ak_time_fmt_rfc3339(s->events_from_ms, start, sizeof(start));
         const char *p[] = {"StartTime", start, "MaxRecords", "100", "Marker", s->token, NULL};
         return form_body("DescribeEvents", "2015-02-02", p);
     }
@@ -493,9 +490,10 @@ static void scope_next(struct pl_scope *s, int64_t delay_ms)
         scope_fail(s, "stopped", "asakai is stopping: the pass was cut short");
         goto out;
     }
-    if (a->state != PL_CREDS_READY || !creds_fresh(&a->creds, ak_now_wall_ms())) {
-        if (a->state == PL_CREDS_READY)
-            a->state = PL_CREDS_NONE;
+    /* freshness is judged once per pass (ak__poll_pass_run): judging it here again would fetch
+     * forever when what STS gives is already inside the margin (clock skew); credentials that
+     * run out mid-pass come back as ExpiredToken and get the one refresh of on_page */
+    if (a->state != PL_CREDS_READY) {
         account_need(pass, a, s);
         goto out;
     }
@@ -590,14 +588,22 @@ static void scope_advance(struct pl_scope *s, struct ak_pull_page *pg)
     merge_obj(&s->service_updates, pg->service_updates);
     merge_arr(&s->health_arns, pg->health_arns);
     merge_obj(&s->health_events, pg->health_events);
+    /* the same token again would ask for the same page forever */
+    bool same = pg->next_token && s->token && strcmp(pg->next_token, s->token) == 0;
     free(s->token);
     s->token = pg->next_token ? ak_xstrdup(pg->next_token) : NULL;
+    s->chain_pages = s->token ? s->chain_pages + 1 : 0;
     s->pv = ak_xrealloc(s->pv, (s->n_pv + 1) * sizeof(*s->pv));
     s->pv[s->n_pv++] = *pg;
     memset(pg, 0, sizeof(*pg));
     s->attempts = 0;
     if (s->token) {
-        if (s->pages >= MAX_PAGES) {
+        if (same) {
+            scope_fail(s, "pagination", "%s answered the page token it was asked with: stopped",
+                       api_service(api));
+            return;
+        }
+        if (s->chain_pages >= MAX_PAGES) {
             scope_fail(s, "pagination", "more than %d pages: stopped", MAX_PAGES);
             return;
         }
@@ -700,6 +706,10 @@ static void scope_init(struct pl_scope *s, struct pl_pass *pass, struct pl_accou
     if (st && ak_store_poll_scope_get(st, s->scope, &row) == AK_OK)
         s->since_ms = row.last_ok_at;
     ak_poll_scope_release(&row);
+    /* events are kept 14 days: ask from the last good pass with an hour of overlap */
+    s->events_from_ms = pass->started_ms - EVENTS_WINDOW_MS + 60000;
+    if (s->since_ms && s->since_ms - EVENTS_OVERLAP_MS > s->events_from_ms)
+        s->events_from_ms = s->since_ms - EVENTS_OVERLAP_MS;
 }
 
 static void scope_release(struct pl_scope *s)
@@ -755,7 +765,8 @@ int ak__poll_pass_run(struct ak_poll *p, unsigned mask, struct pl_pass *pass, st
     pass->scopes = ak_xcalloc(n ? n : 1, sizeof(*pass->scopes));
     for (size_t i = 0; i < cfg->n_aws_accounts; i++) {
         struct pl_account *a = &p->accts[i];
-        if (a->state == PL_CREDS_FAILED || a->state == PL_CREDS_FETCHING)
+        if (a->state == PL_CREDS_FAILED || a->state == PL_CREDS_FETCHING ||
+            (a->state == PL_CREDS_READY && !creds_fresh(&a->creds, pass->started_ms)))
             a->state = PL_CREDS_NONE;
         for (int q = 0; q < AK_POLLER_N; q++) {
             if (!(mask & (1u << q)))

@@ -71,6 +71,7 @@ static int run_pass(struct ak_poll *p, unsigned mask, bool dry_run, struct ak_js
     ak_json_set_int(rep, "requests", (int64_t)pass.requests);
     ak_json_set_int(rep, "retries", (int64_t)pass.retries);
     ak_json_set_int(rep, "peak_in_flight", pass.peak);
+    ak_json_set_int(rep, "fetch_ms", ak_now_wall_ms() - pass.started_ms);
     r = ak__poll_apply(p, &pass, dry_run, rep, &changed, err);
     ak_json_set_int(rep, "duration_ms", ak_now_wall_ms() - pass.started_ms);
     if (!dry_run)

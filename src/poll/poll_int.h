@@ -40,10 +40,12 @@ struct pl_scope {
     char *region;               /* signing region ("us-east-1" for Health) */
     char *scope_region;         /* region in the scope name ("global" for Health) */
     char *scope;                /* "<poller>:<account>:<scope_region>" */
-    int64_t since_ms;           /* elasticache_events: ask from here (0 = 14 days back) */
+    int64_t since_ms;           /* last complete pass of the scope (0 = never) */
+    int64_t events_from_ms;     /* elasticache_events: StartTime of this pass's query */
     /* progress */
     int stage;                  /* index into the poller's list of APIs */
     char *token;                /* next page token of the current API, NULL = first page */
+    int chain_pages;            /* pages of the current API call that asked for more */
     size_t batch;               /* Health entities: index of the next batch of 10 arns */
     int attempts;               /* of the request in flight */
     unsigned creds_gen;         /* generation the request in flight was signed with */

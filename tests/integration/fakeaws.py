@@ -62,7 +62,12 @@ Error codes, as (HTTP status, code) for ec2 | query (rds, elasticache, sts) | js
 
 (EC2 answers a wrong secret with AuthFailure "AWS was not able to validate the provided access
 credentials", HTTP 401, not SignatureDoesNotMatch; AWS SDKs treat ExpiredToken,
-ExpiredTokenException and RequestExpired alike as "credentials expired".)
+ExpiredTokenException and RequestExpired alike as "credentials expired". Sources: AWS "Common
+Errors" API reference pages (InvalidClientTokenId 403, RequestExpired 400, ExpiredToken(Exception)
+403, IncompleteSignature 400, MissingAuthenticationToken 403, ThrottlingException 400); observed
+wire bodies in aws-sdk-java-v2#2981 (EC2 AuthFailure), aws-sdk-java#1443 (EC2 RequestExpired 400
+for expired credentials), aws-sdk-go#253 (the three "expired" codes). The JSON codes follow the
+AWS JSON (Coral) services, which answer auth failures with 400.)
 
 Paging: every list API pages with page_size items (default 2, so tests paginate); MaxResults /
 MaxRecords / maxResults are validated against AWS's ranges (ec2 5..1000, rds/elasticache 20..100,
@@ -391,6 +396,13 @@ class _Handler(BaseHTTPRequestHandler):
         BaseHTTPRequestHandler.setup(self)
         # headers and body are separate writes: without this, delayed ACK costs 40 ms a request
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.server.fake.lock:
+            self.server.fake._conns.add(self.connection)
+
+    def finish(self):
+        with self.server.fake.lock:
+            self.server.fake._conns.discard(self.connection)
+        BaseHTTPRequestHandler.finish(self)
 
     def version_string(self):
         return "fakeaws"
@@ -428,6 +440,7 @@ class FakeAws:
         self._fail = {}
         self._httpd = None
         self._thread = None
+        self._conns = set()
 
     # ---- lifecycle
     def start(self):
@@ -444,6 +457,14 @@ class FakeAws:
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
+            # idle keep-alive connections would otherwise keep their handler threads alive
+            with self.lock:
+                conns = list(self._conns)
+            for c in conns:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
             self._thread.join(5)
             self._httpd = None
 
@@ -566,25 +587,26 @@ class FakeAws:
             result = fn(params, entry["account"], entry["region"], protocol)
             if protocol == "json":
                 out = json_value(model(service).operation_model(action).output_shape, result)
-                self._send(h, 200, json.dumps(out).encode("utf-8"),
-                           "application/x-amz-json-1.1", rid)
+                resp = (200, json.dumps(out).encode("utf-8"), "application/x-amz-json-1.1", None)
             else:
-                self._send(h, 200, xml_response(service, action, result, rid),
-                           "text/xml;charset=UTF-8", rid)
+                resp = (200, xml_response(service, action, result, rid), "text/xml;charset=UTF-8",
+                        None)
         except AwsError as e:
             entry["status"], entry["code"] = e.status, e.code
             extra = {"x-amzn-ErrorType": e.code} if protocol == "json" else {}
             ctype = "application/x-amz-json-1.1" if protocol == "json" else "text/xml;charset=UTF-8"
-            self._send(h, e.status, error_body(protocol, service, e.status, e.code, e.message, rid),
-                       ctype, rid, extra)
+            resp = (e.status, error_body(protocol, service, e.status, e.code, e.message, rid),
+                    ctype, extra)
         except Exception as e:  # noqa: B902 - a bug in the fake must show, not hang the client
             entry["status"], entry["code"] = 500, "FakeAwsBug"
             msg = "fakeaws bug: %s: %s" % (type(e).__name__, e)
             sys.stderr.write(msg + "\n")
-            self._send(h, 500, error_body(protocol, service, 500, "InternalFailure", msg, rid),
-                       "text/plain", rid)
+            resp = (500, error_body(protocol, service, 500, "InternalFailure", msg, rid),
+                    "text/plain", None)
+        # logged before the answer leaves, so a client that got it always finds it in the log
         with self.lock:
             self.requests.append(entry)
+        self._send(h, resp[0], resp[1], resp[2], rid, resp[3])
 
     def _send(self, h, status, body, ctype, rid, extra=None):
         try:

@@ -7,6 +7,8 @@ credentials, a region that fails while others land, pagination, push + poll = on
 AssumeRole per account, the Health API without a support plan, and the coverage report."""
 import datetime
 import json
+import subprocess
+import time
 
 import aklib
 import samples
@@ -431,3 +433,139 @@ def test_coverage_blind_spot_exit_code():
         p.wait_first_pass()
         r = run_cli(["maint", "coverage"], server=p.d.url)
         check_eq(r.rc, 0, "covered: " + r.out)
+
+
+def test_events_pagination_keeps_its_query():
+    """DescribeEvents pages over more than a second: every page must repeat the first page's
+    StartTime, or the page token is refused (a real bug the benchmark found)."""
+    off = {n: False for n in POLLERS}
+    with Polled(enabled=dict(off, elasticache_events=True)) as p:
+        p.wait_first_pass()
+        w = now() + 9 * DAY
+        ev = []
+        for i in range(5):
+            msg = ("The node with Cache Cluster ID: c%d-001, Node ID: 0001 is scheduled for "
+                   "replacement during the maintenance window from Start Time: %s, End Time: %s"
+                   % (i, w.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      (w + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")))
+            ev.append({"SourceIdentifier": "c%d-001" % i, "SourceType": "cache-cluster",
+                       "Message": msg, "Date": iso(now() - datetime.timedelta(minutes=i + 1))})
+        p.fake.set_elasticache(ACCT, R1, events=ev)
+        p.fake.latency_ms = 450
+        rep = p.poll("--source", "elasticache_events")
+        sc = rep["scopes"][0]
+        check(sc["ok"] and sc["pages"] == 3, "3 pages, ok: %s" % sc)
+        check_eq(len([r for r in p.records() if r["kind"] == "node-replacement"]), 5,
+                 "five node replacements")
+
+
+# ---- adversarial answers (review of issue 4) ---------------------------------------------------
+
+def test_bad_pages_fail_the_scope_and_close_nothing():
+    """A page token that comes back unchanged stops the scope at once (not after 1000 requests);
+    a 200 answer that is not XML fails the scope; either way, twice in a row, the open record
+    stays open and the other scopes land."""
+    with Polled() as p:
+        p.fake.set_rds(ACCT, R1, [rds_action(ACCT, R1, "loop-db", forced=now() + 4 * DAY)])
+        p.fake.set_ec2(ACCT, R1, [ec2_instance("i-0000000000000000c",
+                                               [ec2_event("instance-event-0ddd")])])
+        p.wait_first_pass()
+        rec = [r for r in p.records() if r["service"] == "rds"][0]
+        scope = "rds_pending_maintenance:%s:%s" % (ACCT, R1)
+        p.fake._op_rds_DescribePendingMaintenanceActions = \
+            lambda params, acct, region, protocol: {"PendingMaintenanceActions": [],
+                                                    "Marker": "the-same-marker"}
+        for _ in range(2):
+            rep = p.poll(want=1)
+            sc = scopes_by_name(rep)
+            check(not sc[scope]["ok"] and "token" in sc[scope]["error"], "loop: %s" % sc[scope])
+            check(sc[scope]["pages"] <= 3, "stopped at once: %d pages" % sc[scope]["pages"])
+            check(sc["ec2_scheduled_events:%s:%s" % (ACCT, R1)]["ok"], "ec2 still landed")
+        del p.fake._op_rds_DescribePendingMaintenanceActions
+        orig = p.fake.handle
+
+        def not_xml(h):
+            sc = p.fake._scope(h)
+            if sc and sc[3] == "rds":
+                p.fake._read_body(h)
+                p.fake._send(h, 200, b"<html><body>502 Bad Gateway", "text/html", "rid")
+                return
+            orig(h)
+        p.fake.handle = not_xml
+        for _ in range(2):
+            rep = p.poll("--source", "rds_pending_maintenance", want=1)
+            bad = scopes_by_name(rep)[scope]
+            check(not bad["ok"] and "cannot read" in bad["error"], "not XML: %s" % bad)
+            check_eq(rep["changes"], [], "a failed scope changes nothing")
+        p.fake.handle = orig
+        check_eq(p.d.record(rec["id"])["status"], "scheduled", "record untouched")
+
+
+def test_short_lived_role_credentials_assumed_once_per_pass():
+    """STS hands out a session that expires within asakai's 5-minute refresh margin (e.g. a
+    skewed clock): the pass uses it instead of assuming the role again and again."""
+    with Polled() as p:
+        p.fake.set_rds(ACCT, R1, [rds_action(ACCT, R1, "skew-db")])
+        p.wait_first_pass()
+        orig = p.fake._op_sts_AssumeRole
+
+        def short(*a):
+            r = orig(*a)
+            r["Credentials"]["Expiration"] = now() + datetime.timedelta(minutes=2)
+            return r
+        p.fake._op_sts_AssumeRole = short
+        p.fake.expire_sessions()
+        p.fake.clear_log()
+        rep = p.poll()
+        check(all(s["ok"] for s in rep["scopes"]), "every scope ok: %s" % rep["scopes"])
+        n = sum(1 for x in p.fake.log() if x["action"] == "AssumeRole")
+        check(1 <= n <= 2, "AssumeRole called %d times in one pass" % n)
+
+
+def test_assume_role_denied_changes_nothing_and_leaks_no_secret():
+    with Polled() as p:
+        p.fake.set_rds(ACCT, R1, [rds_action(ACCT, R1, "denied-db")])
+        p.wait_first_pass()
+        rec = [r for r in p.records() if r["service"] == "rds"][0]
+        p.fake.roles = set()                       # AccessDenied for every role
+        p.fake.expire_sessions()
+        p.fake.set_rds(ACCT, R1, [])
+        for _ in range(2):
+            rep = p.poll(want=1)
+            check(all(not s["ok"] and "AccessDenied" in s["error"] for s in rep["scopes"]),
+                  "every scope failed on the role: %s" % rep["scopes"])
+        check_eq(p.d.record(rec["id"])["status"], "scheduled", "nothing closed")
+        st = json.dumps(p.d.get_json("/api/v1/poll"))
+        for secret in (p.fake.secret_key,) + tuple(s["secret"] for s in p.fake.sessions.values()):
+            check(secret not in st and secret not in p.d.log_text(), "a secret leaked")
+
+
+def test_endpoint_hangs_past_timeout_then_sigterm_mid_pass():
+    """An endpoint slower than aws.timeout fails its scope as a timeout (others land); SIGTERM
+    while a pass waits on slow answers stops the daemon promptly and cleanly, changing nothing."""
+    with Polled() as p:
+        p.fake.set_rds(ACCT, R1, [rds_action(ACCT, R1, "slow-db")])
+        p.wait_first_pass()
+        rec = [r for r in p.records() if r["service"] == "rds"][0]
+        orig = p.fake._op_rds_DescribePendingMaintenanceActions
+
+        def hang(*a):
+            time.sleep(6)                          # aws.timeout is 5s
+            return orig(*a)
+        p.fake._op_rds_DescribePendingMaintenanceActions = hang
+        rep = p.poll("--source", "rds_pending_maintenance", want=1)
+        bad = rep["scopes"][0]
+        check(not bad["ok"] and "timed out" in bad["error"], "timeout: %s" % bad)
+        p.fake._op_rds_DescribePendingMaintenanceActions = orig
+        p.fake.set_rds(ACCT, R1, [])
+        p.fake.latency_ms = 2000
+        cli = subprocess.Popen([aklib.asakai_bin(), "--server", p.d.url, "poll"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.7)
+        t0 = time.monotonic()
+        p.d.stop(timeout=20)                       # exit 0, no sanitizer report
+        check(time.monotonic() - t0 < 10, "stopped in %.1fs" % (time.monotonic() - t0))
+        cli.wait(timeout=20)
+        p.fake.latency_ms = 0
+        p.d.start()
+        check_eq(p.d.record(rec["id"])["status"], "scheduled", "the cut pass changed nothing")

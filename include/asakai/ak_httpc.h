@@ -7,6 +7,7 @@
 #ifndef AK_HTTPC_H
 #define AK_HTTPC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,6 +88,11 @@ int ak_httpc_multi_add(struct ak_httpc_multi *m, const struct ak_httpc_req *req,
 /* Runs until no request is queued, delayed or in flight. Returns AK_OK, or AK_EIO when libcurl
  * itself fails (the remaining callbacks are then called with AK_EIO). */
 int ak_httpc_multi_run(struct ak_httpc_multi *m);
+
+/* When *flag becomes true (from any thread), run stops within a second: every request in flight
+ * or waiting ends with AK_EIO and "aborted" in err (callbacks still run,
+ * once each); what callbacks add then is dropped. flag may be NULL (never). */
+void ak_httpc_multi_set_abort(struct ak_httpc_multi *m, const atomic_bool *flag);
 
 /* Highest number of transfers that were in flight at once during the last run (for the
  * benchmark and metrics) and the number of requests it completed. */

@@ -26,11 +26,13 @@ struct ak_json;
 struct ak_store;
 struct ak_poll;
 
-/* Opens the poller's store connection under cfg->data_dir and starts the scheduler thread, which
- * runs each enabled poller every pollers.<name>.interval (first pass a few seconds after start)
- * when aws.accounts is not empty. cfg must outlive the poller. */
+/* Opens the poller's store connection under cfg->data_dir and, when aws.accounts is not empty,
+ * starts the poller thread: it runs each enabled poller every pollers.<name>.interval (first
+ * pass a few seconds after start, or one interval after the last pass before a restart) and the
+ * passes asked for with ak_poll_run_async. cfg must outlive the poller. */
 int ak_poll_start(const struct ak_cfg *cfg, struct ak_poll **ret, struct ak_buf *err);
-/* Stops the scheduler (a pass in progress finishes its requests and commits). NULL-safe. */
+/* Stops the poller thread: a pass in progress is abandoned without changes (its requests end
+ * within a second), queued ak_poll_run_async calls get AK_EBUSY. NULL-safe. */
 void ak_poll_stop(struct ak_poll *p);
 /* Makes a pass in progress end soon: no new request is made, what is in flight finishes, and
  * the pass is abandoned without changing anything. For shutdown, before the HTTP server stops
@@ -44,16 +46,21 @@ struct ak_poll_opts {
     bool dry_run;       /* make the requests, report what would change, change nothing */
 };
 
-/* Runs one pass now on the calling thread (passes never overlap: this waits for one in
- * progress). A named poller runs even when disabled in config. *ret_report (JSON object):
- *   {"dry_run", "started_at", "duration_ms", "requests", "retries", "peak_in_flight",
+/* Queues one pass now on the poller thread (so an HTTP worker never runs or waits for a pass)
+ * and returns at once. A named poller runs even when disabled in config. AK_OK when queued: then
+ * done(arg, r, report, err) is called exactly once, from the poller thread, when the pass ended —
+ * report (owned by the callee; NULL when r < 0) is the JSON object
+ *   {"dry_run", "started_at", "duration_ms", "fetch_ms", "requests", "retries", "peak_in_flight",
  *    "scopes": [{"scope","poller","account","region","ok","error","pages","items","seen"}],
  *    "found":  [{"scope","key","kind","status","resource","deadline","title"}],
  *    "changes":[{"scope","key","rec_id","change","what"}]}
- * change: "created", "updated", "closed", "pending-close" (first miss), "unchanged" is omitted.
- * AK_EINVAL for an unknown poller name; AK_ECONFIG when no account is configured. */
-int ak_poll_run(struct ak_poll *p, const struct ak_poll_opts *o, struct ak_json **ret_report,
-                struct ak_buf *err);
+ * with change "created", "updated", "closed", "pending-close" (first miss) or "skipped" (an item
+ * the maintenance logic refused, with why), unchanged items omitted; r is AK_EBUSY when the
+ * poller stopped before or during the pass. Otherwise no call, and AK_EINVAL (unknown poller),
+ * AK_ECONFIG (no account configured) or AK_EBUSY (stopping), with the reason in err. */
+typedef void (*ak_poll_done_fn)(void *arg, int r, struct ak_json *report, const char *err);
+int ak_poll_run_async(struct ak_poll *p, const struct ak_poll_opts *o, ak_poll_done_fn done,
+                      void *arg, struct ak_buf *err);
 
 /* The scopes' health (store) for the configured accounts and pollers: JSON array of
  * {"scope","poller","account","region","enabled","interval","last_run_at","last_ok_at",

@@ -55,13 +55,45 @@ void ak__http_poll_get(struct ak_http_req *rq, const char *tail)
     read_json(rq, ak_poll_status);
 }
 
-/* POST /api/v1/poll {"poller": "rds_pending_maintenance", "dry_run": true} (both optional) */
+/* The outcome of a pass asked for by a suspended request (rq->user). */
+struct poll_wait {
+    int r;
+    struct ak_json *rep;
+    char err[512];
+};
+
+static void poll_finish(struct ak_http_req *rq)
+{
+    struct poll_wait *w = rq->user;
+
+    if (w->r < 0)
+        ak__http_error(rq, status_of(w->r), "%s", w->err);
+    else
+        ak__http_json(rq, 200, w->rep);
+    w->rep = NULL;
+}
+
+/* From the poller thread: keep the result, wake the request. */
+static void poll_done(void *arg, int r, struct ak_json *report, const char *err)
+{
+    struct ak_http_req *rq = arg;
+    struct poll_wait *w = rq->user;
+
+    w->r = r;
+    w->rep = report;
+    snprintf(w->err, sizeof(w->err), "%s", err ? err : "");
+    ak__http_resume(rq);
+}
+
+/* POST /api/v1/poll {"poller": "rds_pending_maintenance", "dry_run": true} (both optional).
+ * The pass runs on the poller thread; this request is suspended meanwhile, so the worker thread
+ * keeps serving (intake above all). */
 void ak__http_poll_post(struct ak_http_req *rq, const char *tail)
 {
     struct ak_buf err = AK_BUF_INIT(1024);
-    struct ak_json *b = NULL, *rep = NULL;
+    struct ak_json *b = NULL;
     struct ak_poll_opts o = {0};
-    int r;
+    struct poll_wait *w;
     (void)tail;
 
     if (!rq->poll) {
@@ -81,11 +113,18 @@ void ak__http_poll_post(struct ak_http_req *rq, const char *tail)
     }
     o.poller = ak_json_str(pj);
     o.dry_run = ak_json_bool(dj);
-    r = ak_poll_run(rq->poll, &o, &rep, &err);
-    if (r < 0)
-        ak__http_error(rq, status_of(r), "%s", err.buf);
-    else
-        ak__http_json(rq, 200, rep);
+    w = ak_xcalloc(1, sizeof(*w));
+    rq->user = w;
+    if (!ak__http_suspend(rq, poll_finish)) {
+        rq->close_conn = true;
+        ak__http_error(rq, 503, "shutting down; retry");
+        goto out;
+    }
+    w->r = ak_poll_run_async(rq->poll, &o, poll_done, rq, &err);
+    if (w->r < 0) {
+        snprintf(w->err, sizeof(w->err), "%s", err.buf);
+        ak__http_resume(rq);
+    }
 out:
     ak_json_free(b);
     ak_buf_release(&err);

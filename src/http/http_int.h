@@ -41,6 +41,7 @@ struct ak_http_req {
     _Atomic bool resumed;
     void (*finish)(struct ak_http_req *rq); /* builds the response once resumed */
     struct ak_intake_result *ires;
+    void *user;          /* a suspended handler's own state: freed (free()) with the request */
 };
 
 /* Query parameter or header (NULL when absent). */

@@ -296,6 +296,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     ak_buf_release(&rq->body);
     ak_buf_release(&rq->out);
     free(rq->ires);
+    free(rq->user);
     free(rq);
     *con_cls = NULL;
 }

@@ -56,6 +56,7 @@ struct ak_httpc_multi {
     int peak;
     uint64_t done_count;
     bool in_run;
+    const atomic_bool *abort;  /* ak_httpc_multi_set_abort */
 };
 
 static void entry_free(struct entry *e)
@@ -318,6 +319,12 @@ static int wait_ms(struct ak_httpc_multi *m)
 /* libcurl itself failed: every request in flight or waiting now is reported with AK_EIO (those
  * refused at add with their own code). Requests their callbacks add stay queued for a later run
  * or for free, so that a callback that retries on error cannot make this loop forever. */
+void ak_httpc_multi_set_abort(struct ak_httpc_multi *m, const atomic_bool *flag)
+{
+    if (m)
+        m->abort = flag;
+}
+
 static void fail_all(struct ak_httpc_multi *m, CURLMcode mc)
 {
     struct entry *list = m->head, *e;
@@ -336,7 +343,10 @@ static void fail_all(struct ak_httpc_multi *m, CURLMcode mc)
             finish(m, e, e->fail_rc);
             continue;
         }
-        ak_err(&e->err, AK_EIO, "libcurl failed: %s.", curl_multi_strerror(mc));
+        if (mc == CURLM_OK)
+            ak_err(&e->err, AK_EIO, "aborted: the client is stopping.");
+        else
+            ak_err(&e->err, AK_EIO, "libcurl failed: %s.", curl_multi_strerror(mc));
         finish(m, e, AK_EIO);
     }
 }
@@ -354,6 +364,10 @@ int ak_httpc_multi_run(struct ak_httpc_multi *m)
     m->peak = 0;
     m->done_count = 0;
     for (;;) {
+        if (m->abort && atomic_load(m->abort)) {
+            fail_all(m, CURLM_OK);
+            break;
+        }
         start_due(m);
         if (!m->head && m->n_flight == 0)
             break;
@@ -371,6 +385,15 @@ int ak_httpc_multi_run(struct ak_httpc_multi *m)
     if (mc != CURLM_OK)
         fail_all(m, mc);
     m->in_run = false;
+    if (m->abort && atomic_load(m->abort)) {
+        /* what the callbacks of an abort added is dropped, not run */
+        struct entry *e;
+        while ((e = m->head) != NULL) {
+            m->head = e->next;
+            entry_free(e);
+        }
+        m->tail = NULL;
+    }
     return mc == CURLM_OK ? AK_OK : AK_EIO;
 }
 

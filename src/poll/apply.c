@@ -53,7 +53,7 @@ static void add_change(struct pl_apply *ap, const char *key, int64_t rec_id, con
     ak_json_set_str(c, "change", change);
     ak_json_set_str(c, "what", what);
     ak_json_append(ap->changes, c);
-    if (strcmp(change, "pending-close") != 0)
+    if (strcmp(change, "pending-close") != 0 && strcmp(change, "skipped") != 0)
         ap->changed = true;
 }
 
@@ -133,6 +133,14 @@ static int apply_obs(struct pl_apply *ap, const struct ak_obs *o, const char *do
         return ak_err(err, r, "cannot archive poll item %s: %s", id, ak_strerror(r));
     r = ak_maint_apply_ex(ap->p->st, &ap->p->mcfg, o, &opts, raw_id, "poll", id, ap->now, &res,
                           err);
+    if (r == AK_EINVAL) {
+        /* one item the maintenance logic refuses must not undo the whole pass (it would again
+         * on every pass); it stays archived, and the report says why */
+        add_change(ap, o->key, 0, "skipped", err->buf);
+        ak_buf_reset(err);
+        *ret_rec = 0;
+        return AK_OK;
+    }
     if (r < 0)
         return r;
     if (change_name(res.change))
@@ -209,7 +217,7 @@ static int one_item(struct pl_apply *ap, const struct ak_obs *o, const char *doc
     if (reconcile && closed_status(o->status))
         return completed_item(ap, o, doc, id, err);
     r = apply_obs(ap, o, doc, id, &rec_id, err);
-    if (r == AK_OK && reconcile)
+    if (r == AK_OK && reconcile && rec_id)
         r = seen_put(ap, o->key, rec_id, 0);
     return r;
 }

@@ -656,6 +656,14 @@ static void on_page(void *arg, int rc, struct ak_httpc_resp *resp, const char *e
         code = NULL;
         msg = NULL;
     }
+    if (rc == AK_OK && code && ak_streq(code, "SignatureDoesNotMatch") && msg &&
+        strstr(msg, "expired") && !s->refreshed) {
+        /* signed when queued, sent minutes later behind thousands of others: sign again */
+        s->refreshed = true;
+        pass->retries++;
+        scope_next(s, 0);
+        goto out;
+    }
     if (rc == AK_OK && code && expired(code) && !s->refreshed) {
         /* the token ran out mid-pass (or the keys were rotated): fetch once more */
         s->refreshed = true;
@@ -782,6 +790,7 @@ int ak__poll_pass_run(struct ak_poll *p, unsigned mask, struct pl_pass *pass, st
         ak_err(err, r, "cannot start the HTTP client for polling");
         return r;
     }
+    ak_httpc_multi_set_abort(pass->m, &p->abort);
     for (size_t i = 0; i < pass->n_scopes; i++)
         scope_next(&pass->scopes[i], 0);
     r = ak_httpc_multi_run(pass->m);

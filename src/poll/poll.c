@@ -87,12 +87,10 @@ out:
     return r;
 }
 
-int ak_poll_run(struct ak_poll *p, const struct ak_poll_opts *o, struct ak_json **ret_report,
-                struct ak_buf *err)
+/* The mask of the pollers o asks for; AK_EINVAL / AK_ECONFIG with the reason. */
+static int opts_mask(const struct ak_poll *p, const struct ak_poll_opts *o, unsigned *ret,
+                     struct ak_buf *err)
 {
-    unsigned mask;
-    int r;
-
     if (p->cfg->n_aws_accounts == 0)
         return ak_err(err, AK_ECONFIG,
                       "no AWS account is configured (aws.accounts): there is nothing to poll");
@@ -103,16 +101,61 @@ int ak_poll_run(struct ak_poll *p, const struct ak_poll_opts *o, struct ak_json 
                           "unknown poller \"%s\" (ec2_scheduled_events, rds_pending_maintenance, "
                           "elasticache_update_actions, elasticache_events, health)",
                           o->poller);
-        mask = 1u << id;
-    } else {
-        mask = enabled_mask(p->cfg);
-        if (!mask)
-            return ak_err(err, AK_ECONFIG, "every poller is disabled (pollers.*.enabled)");
+        *ret = 1u << id;
+        return AK_OK;
     }
+    *ret = enabled_mask(p->cfg);
+    if (!*ret)
+        return ak_err(err, AK_ECONFIG,
+                      "every poller is disabled (pollers.*.enabled): name one with --source");
+    return AK_OK;
+}
+
+int ak_poll_run_async(struct ak_poll *p, const struct ak_poll_opts *o, ak_poll_done_fn done,
+                      void *arg, struct ak_buf *err)
+{
+    struct pl_request *q;
+    unsigned mask = 0;
+    int r = opts_mask(p, o, &mask, err);
+
+    if (r < 0)
+        return r;
+    q = ak_xcalloc(1, sizeof(*q));
+    q->mask = mask;
+    q->dry_run = o && o->dry_run;
+    q->done = done;
+    q->arg = arg;
+    pthread_mutex_lock(&p->mu);
+    if (p->stopping || !p->thread_started) {
+        pthread_mutex_unlock(&p->mu);
+        free(q);
+        return ak_err(err, AK_EBUSY, "the pollers are stopping");
+    }
+    if (p->queue_tail)
+        p->queue_tail->next = q;
+    else
+        p->queue = q;
+    p->queue_tail = q;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return AK_OK;
+}
+
+/* Runs one queued request (the caller does not hold mu). */
+static void run_request(struct ak_poll *p, struct pl_request *q)
+{
+    struct ak_buf err = AK_BUF_INIT(1024);
+    struct ak_json *rep = NULL;
+    int r;
+
     pthread_mutex_lock(&p->pass_mu);
-    r = run_pass(p, mask, o && o->dry_run, ret_report, err);
+    r = run_pass(p, q->mask, q->dry_run, &rep, &err);
     pthread_mutex_unlock(&p->pass_mu);
-    return r;
+    q->done(q->arg, r, r == AK_OK ? rep : NULL, err.buf);
+    if (r < 0)
+        ak_json_free(rep);
+    ak_buf_release(&err);
+    free(q);
 }
 
 /* The pollers due at now; moves their next time. */
@@ -145,6 +188,16 @@ static void *scheduler_main(void *arg)
 
     pthread_mutex_lock(&p->mu);
     while (!p->stopping) {
+        if (p->queue) {
+            struct pl_request *q = p->queue;
+            p->queue = q->next;
+            if (!p->queue)
+                p->queue_tail = NULL;
+            pthread_mutex_unlock(&p->mu);
+            run_request(p, q);
+            pthread_mutex_lock(&p->mu);
+            continue;
+        }
         int64_t now = ak_now_wall_ms(), wake = next_wake(p);
         if (wake > now) {
             struct timespec ts;
@@ -160,12 +213,20 @@ static void *scheduler_main(void *arg)
         pthread_mutex_unlock(&p->mu);
         struct ak_buf err = AK_BUF_INIT(1024);
         pthread_mutex_lock(&p->pass_mu);
-        if (run_pass(p, mask, false, NULL, &err) < 0)
+        if (run_pass(p, mask, false, NULL, &err) < 0 && !atomic_load(&p->abort))
             ak_log(AK_LOG_ERR, "poll", "pass failed", "error", err.buf, NULL);
         pthread_mutex_unlock(&p->pass_mu);
         ak_buf_release(&err);
         pthread_mutex_lock(&p->mu);
     }
+    /* what was asked for and will not run now */
+    while (p->queue) {
+        struct pl_request *q = p->queue;
+        p->queue = q->next;
+        q->done(q->arg, AK_EBUSY, NULL, "the pollers are stopping");
+        free(q);
+    }
+    p->queue_tail = NULL;
     pthread_mutex_unlock(&p->mu);
     return NULL;
 }
@@ -223,7 +284,7 @@ int ak_poll_start(const struct ak_cfg *cfg, struct ak_poll **ret, struct ak_buf 
     if (r < 0)
         goto fail;
     schedule_from_store(p, now);
-    if (cfg->n_aws_accounts && enabled_mask(cfg)) {
+    if (cfg->n_aws_accounts) {
         if (pthread_create(&p->thread, NULL, scheduler_main, p) != 0) {
             r = ak_err(err, AK_EINTERNAL, "cannot start the poller thread");
             goto fail;

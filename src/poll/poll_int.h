@@ -76,6 +76,15 @@ struct pl_pass {
     const atomic_bool *abort;   /* set when the daemon stops: no new request is made */
 };
 
+/* An on-demand pass waiting for the poller thread. */
+struct pl_request {
+    unsigned mask;
+    bool dry_run;
+    void (*done)(void *arg, int r, struct ak_json *report, const char *err);
+    void *arg;
+    struct pl_request *next;
+};
+
 struct ak_poll {
     const struct ak_cfg *cfg;
     struct ak_maint_cfg mcfg;
@@ -88,6 +97,7 @@ struct ak_poll {
     bool thread_started, stopping;
     atomic_bool abort;
     int64_t next_due[AK_POLLER_N];
+    struct pl_request *queue, *queue_tail; /* under mu */
     void (*listener)(void *);
     void *listener_arg;
 };

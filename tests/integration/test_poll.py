@@ -7,6 +7,7 @@ credentials, a region that fails while others land, pagination, push + poll = on
 AssumeRole per account, the Health API without a support plan, and the coverage report."""
 import datetime
 import json
+import threading
 import subprocess
 import time
 
@@ -82,11 +83,11 @@ class Polled:
     """FakeAws + a daemon configured to poll it with the fake's base keys. The scheduler's first
     pass (a few seconds after start) is awaited, so every test knows it counts as poll #1."""
 
-    def __init__(self, accounts=((ACCT, (R1,), True),), stack=False, **cfg_kw):
+    def __init__(self, accounts=((ACCT, (R1,), True),), stack=False, threads=8, **cfg_kw):
         self.fake = FakeAws(page_size=2)
         self.fake.start()
         self.stack = Stack() if stack else None
-        self.d = self.stack.d if stack else Daemon(name="poll")
+        self.d = self.stack.d if stack else Daemon(name="poll", threads=threads)
         with open(self.d.cfg_path, "a") as f:
             f.write(aws_config(self.fake, accounts, **cfg_kw))
         self.d.env = {"AWS_ACCESS_KEY_ID": self.fake.access_key,
@@ -569,3 +570,28 @@ def test_endpoint_hangs_past_timeout_then_sigterm_mid_pass():
         p.fake.latency_ms = 0
         p.d.start()
         check_eq(p.d.record(rec["id"])["status"], "scheduled", "the cut pass changed nothing")
+
+
+def test_a_pass_asked_for_by_the_api_never_blocks_an_http_worker():
+    """With ONE HTTP worker thread, `asakai poll` against a slow AWS (1.5 s per request) is
+    suspended while the pass runs on the poller thread: intake and other API calls are answered
+    while the poll command is still waiting."""
+    off = {n: False for n in POLLERS}
+    with Polled(threads=1, enabled=dict(off, rds_pending_maintenance=True)) as p:
+        p.fake.set_rds(ACCT, R1, [rds_action(ACCT, R1, "slow-%d" % i) for i in range(5)])
+        p.wait_first_pass()
+        p.fake.latency_ms = 1500
+        out = {}
+        n0 = len(p.fake.log())
+        t = threading.Thread(target=lambda: out.update(rep=p.poll("--source",
+                                                                   "rds_pending_maintenance")))
+        t.start()
+        wait_for(lambda: len(p.fake.log()) > n0, timeout=10, what="a request of the pass")
+        alive_before = t.is_alive()
+        r = aklib.request("GET", p.d.url + "/healthz", timeout=10)
+        answered_while_polling = t.is_alive()
+        t.join(60)
+        check(alive_before, "the pass was still running")
+        check_eq(r.status, 200, "healthz")
+        check(answered_while_polling, "the worker answered while the pass was running")
+        check(all(s["ok"] for s in out["rep"]["scopes"]), "the pass itself succeeded")

@@ -6,6 +6,7 @@
 #include "asakai/ak_cfg.h"
 #include "asakai/ak_json.h"
 #include "asakai/ak_maint.h"
+#include "asakai/ak_poll.h"
 #include "asakai/ak_store.h"
 #include "asakai/ak_time.h"
 #include "asakai/ak_util.h"
@@ -69,6 +70,42 @@ static void row(struct ak_buf *b, const struct ak_maint_cfg *mc, const struct ak
     ak_buf_release(&why);
 }
 
+/* Blind spots and partial coverage first: what cannot reach the team matters before the rest. */
+static void coverage_panel(struct ak_http_req *rq, struct ak_store *st, int64_t now)
+{
+    struct ak_buf *b = &rq->out, err = AK_BUF_INIT(256);
+    struct ak_json *cov = NULL;
+    const struct ak_json *rows;
+    size_t shown = 0;
+
+    if (!st || ak_poll_coverage(rq->cfg, st, now, &cov, &err) < 0)
+        goto out;
+    rows = ak_json_get(cov, "rows");
+    ak_buf_addf(b, "<h2>Coverage</h2><p>%lld blind spot(s), %lld partial, of %zu "
+                   "account/region/service rows &middot; <a href=\"/api/v1/coverage\">JSON</a>"
+                   "</p><ul>",
+                (long long)ak_json_int(ak_json_get(cov, "blind_spots")),
+                (long long)ak_json_int(ak_json_get(cov, "partial")), ak_json_len(rows));
+    for (size_t i = 0; i < ak_json_len(rows); i++) {
+        const struct ak_json *r = ak_json_at(rows, i);
+        const char *v = ak_json_get_str(r, "verdict"), *why = ak_json_get_str(r, "why");
+        if (!why || ak_streq(v, "covered"))
+            continue;
+        ak_buf_addf(b, "<li class=\"%s\"><b>%s</b> ", ak_streq(v, "blind") ? "blind" : "partial",
+                    ak_streq(v, "blind") ? "BLIND" : "partial");
+        esc(b, why);
+        ak_buf_add(b, "</li>");
+        shown++;
+    }
+    if (!shown)
+        ak_buf_add(b, "<li class=muted>no blind spot known (add what you run to "
+                      "<code>inventory</code> in the config)</li>");
+    ak_buf_add(b, "</ul>\n");
+out:
+    ak_json_free(cov);
+    ak_buf_release(&err);
+}
+
 void ak__http_dashboard(struct ak_http_req *rq, struct ak_store *st)
 {
     struct ak_maint_rec *recs = NULL;
@@ -87,12 +124,13 @@ void ak__http_dashboard(struct ak_http_req *rq, struct ak_store *st)
                "table{border-collapse:collapse;width:100%}td,th{padding:.4em .6em;"
                "border-bottom:1px solid #ddd;text-align:left;vertical-align:top}"
                "tr.important td{background:#fff4e5}tr.completed td,tr.canceled td{color:#888}"
-               ".muted{color:#999}small{color:#666}</style></head><body>"
+               ".muted{color:#999}small{color:#666}li.blind{color:#b00020}</style></head><body>"
                "<h1>asakai &mdash; maintenance inbox</h1>"
                "<p>Every AWS maintenance notice received, soonest deadline first. "
                "JSON: <a href=\"/api/v1/maintenance?all=1\">/api/v1/maintenance</a> &middot; "
-               "<a href=\"/api/v1/raw\">archive</a> &middot; <a href=\"/metrics\">metrics</a></p>"
-               "<table><tr><th>id</th><th>service</th><th>kind</th><th>status</th>"
+               "<a href=\"/api/v1/raw\">archive</a> &middot; <a href=\"/metrics\">metrics</a></p>");
+    coverage_panel(rq, st, now);
+    ak_buf_add(b, "<h2>Maintenance</h2><table><tr><th>id</th><th>service</th><th>kind</th><th>status</th>"
                "<th>deadline</th><th>resources</th><th>title</th><th>why important</th></tr>\n");
     if (st && ak_store_rec_list(st, &f, &recs, &n) == 0) {
         /* open ones first, then closed */

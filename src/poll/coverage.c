@@ -173,7 +173,10 @@ static void poller_words(struct ak_buf *b, const struct ak_json *pj)
 {
     const char *name = ak_json_get_str(pj, "poller"), *e = ak_json_get_str(pj, "error");
 
-    if (!ak_json_bool(ak_json_get(pj, "enabled")))
+    if (ak_json_get_str(pj, "why"))
+        ak_buf_addf(b, "no %s poller can run there (the account or region is not in "
+                       "aws.accounts)", name);
+    else if (!ak_json_bool(ak_json_get(pj, "enabled")))
         ak_buf_addf(b, "the %s poller is not enabled", name);
     else if (e)
         ak_buf_addf(b, "the %s poller is failing (%s)", name, e);

@@ -218,6 +218,14 @@ static int assume_role_send(struct pl_pass *pass, struct pl_account *a, int64_t 
                             "DurationSeconds", "3600", "ExternalId", a->cfg->external_id, NULL};
     int r;
 
+    if (pass->abort && atomic_load(pass->abort)) {
+        /* stopping: a request queued now would be dropped with its context */
+        free(c);
+        free(a->error);
+        a->error = ak_xstrdup("asakai is stopping");
+        ak_buf_release(&err);
+        return AK_EBUSY;
+    }
     c->pass = pass;
     c->acct = a;
     q.url = sts_endpoint(pass, a);

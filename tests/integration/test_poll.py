@@ -430,6 +430,9 @@ def test_coverage_blind_spot_exit_code():
         rows = {(x["service"], x["region"]): x for x in cov["rows"]}
         check_eq(rows[("elasticache", R1)]["verdict"], "blind", "elasticache verdict")
         check_eq(rows[("rds", R1)]["verdict"], "covered", "rds covered by its healthy poller")
+        html = p.d.get("/").text
+        check("BLIND" in html and "node replacements will not reach you" in html,
+              "the dashboard's coverage panel names the blind spot")
     with Polled(inventory=inv) as p:
         p.wait_first_pass()
         r = run_cli(["maint", "coverage"], server=p.d.url)
@@ -595,3 +598,39 @@ def test_a_pass_asked_for_by_the_api_never_blocks_an_http_worker():
         check_eq(r.status, 200, "healthz")
         check(answered_while_polling, "the worker answered while the pass was running")
         check(all(s["ok"] for s in out["rep"]["scopes"]), "the pass itself succeeded")
+
+
+def test_health_api_and_ec2_poll_meet_the_health_push():
+    """One EC2 reboot, three channels: the Health event on EventBridge (push), the same event
+    from the Health API (DescribeEvents + DescribeAffectedEntities) and the instance's scheduled
+    event from DescribeInstanceStatus. One record; its sources name all three."""
+    acct = aklib.ACCOUNT
+    start = now() + 6 * DAY
+    with Polled(accounts=((acct, (R1,), False),), stack=True, enabled={"health": True}) as p:
+        ev = samples.health_event("AWS_EC2_INSTANCE_REBOOT_MAINTENANCE_SCHEDULED", "EC2", start,
+                                  ["i-0health0000000001"], region=R1)
+        check_eq(p.d.post_eb(ev).status, 200, "EventBridge accepted")
+        wait_for(lambda: any(r["service"] == "ec2" for r in p.records()), what="push record")
+        arn = ev["detail"]["eventArn"]
+        p.fake.set_health(acct, events=[{
+            "arn": arn, "service": "EC2",
+            "eventTypeCode": "AWS_EC2_INSTANCE_REBOOT_MAINTENANCE_SCHEDULED",
+            "eventTypeCategory": "scheduledChange", "region": R1,
+            "startTime": start, "lastUpdatedTime": now(), "statusCode": "upcoming",
+            "eventScopeCode": "ACCOUNT_SPECIFIC"}],
+            entities=[{"entityArn": arn + "/i-0health0000000001", "eventArn": arn,
+                       "entityValue": "i-0health0000000001", "awsAccountId": acct,
+                       "lastUpdatedTime": now(), "statusCode": "PENDING"}])
+        p.fake.set_ec2(acct, R1, [ec2_instance("i-0health0000000001", [ec2_event(
+            "instance-event-0ddd", code="system-reboot", start=start,
+            deadline=start + 7 * DAY)])])
+        p.wait_first_pass()
+        rep = p.poll()
+        check(all(s["ok"] for s in rep["scopes"]), "scopes %s" % rep["scopes"])
+        recs = [r for r in p.records() if r["service"] == "ec2"]
+        check_eq(len(recs), 1, "one record: %s" % [(r["id"], r["kind"], r.get("sources"))
+                                                    for r in recs])
+        rec = p.d.record(recs[0]["id"])
+        srcs = rec.get("sources") or ""
+        for s in ("aws.health", "health-api", "ec2-api"):
+            check(s in srcs, "sources name %s: %s" % (s, srcs))

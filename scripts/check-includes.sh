@@ -34,11 +34,14 @@ allowed() {
     maint) echo "core json cfg route store events maint" ;;
     notify) echo "core json metrics tz cfg route crypto httpc store events maint notify" ;;
     intake) echo "core json metrics cfg crypto httpc store events maint notify intake" ;;
-    http) echo "core json metrics tz cfg route crypto store maint notify intake poll http" ;;
+    http) echo "core json metrics tz cfg route crypto store maint notify intake poll sts http" ;;
     poll) echo "core json metrics cfg crypto httpc aws store events maint poll" ;;
-    daemon) echo "core cfg crypto httpc notify intake poll http daemon" ;;
+    jwt) echo "core json crypto jwt" ;;
+    iam) echo "core json iam" ;;
+    sts) echo "core json metrics cfg crypto jwt iam httpc aws store sts" ;;
+    daemon) echo "core cfg crypto httpc notify intake poll sts http daemon" ;;
     aws) echo "core crypto httpc aws" ;;
-    cli) echo "core json cfg httpc daemon" ;;
+    cli) echo "core json cfg crypto jwt iam httpc aws daemon" ;;
     *) echo "UNKNOWN" ;;
     esac
 }

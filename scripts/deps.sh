@@ -9,7 +9,7 @@ set -eu
 # tzdata: /usr/share/zoneinfo, read by src/tz (digest times, "02:00 JST" in subjects).
 PKGS="gcc clang libclang-rt-14-dev pkg-config meson ninja-build make
 libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev libsqlite3-dev libexpat1-dev
-openssl curl ca-certificates tzdata python3 python3-cryptography python3-aiosmtpd python3-boto3 prometheus-alertmanager"
+openssl curl ca-certificates tzdata python3 python3-cryptography python3-aiosmtpd python3-boto3 prometheus-alertmanager awscli jq"
 
 missing=""
 for p in $PKGS; do

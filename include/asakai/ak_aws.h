@@ -127,4 +127,40 @@ int ak_aws_creds_from_web_identity(const struct ak_aws_chain_opts *opts,
 int ak_aws_creds_resolve(const struct ak_aws_chain_opts *opts, struct ak_aws_creds *ret,
                          struct ak_buf *err);
 
+/* ---- verifying incoming SigV4 requests (the STS twin's GetCallerIdentity, the API) ------- */
+
+/* The parts of an "Authorization: AWS4-HMAC-SHA256 Credential=AKID/YYYYMMDD/region/service/
+ * aws4_request, SignedHeaders=a;b;c, Signature=<64 hex>" header value. */
+struct ak_aws_auth {
+    char akid[129];
+    char date[9];          /* YYYYMMDD of the credential scope */
+    char region[33];
+    char service[33];
+    char signed_headers[1024]; /* "host;x-amz-date", lowercase, sorted, ';'-separated */
+    char signature[65];
+};
+/* Parses an Authorization header value (the three parts in any order, separated by ", " or ",").
+ * AK_EINVAL naming what is malformed (algorithm, scope, a header name, signature length...). */
+int ak_aws_auth_parse(const char *value, struct ak_aws_auth *ret, struct ak_buf *err);
+
+/* An incoming request as received. headers: every received header "Name: value" (Host and
+ * X-Amz-Date included). */
+struct ak_aws_incoming {
+    const char *method;
+    const char *path_query;    /* "/sts?Action=..." or "/" exactly as on the request line */
+    const char *const *headers;
+    const void *body;
+    size_t body_len;
+};
+/* Verifies an incoming request against auth (parsed from its Authorization header) and the
+ * secret of auth->akid: "host" and "x-amz-date" must be signed (and "x-amz-security-token" when
+ * the request has one), X-Amz-Date must be within skew_ms of now_ms and on the scope's date, an
+ * x-amz-content-sha256 header must equal the body's hash; the canonical request is rebuilt as
+ * the signer builds it (ak_aws_sign_detail) and the signatures compared in constant time.
+ * AK_ESIG with AWS's wording in err: "SignatureDoesNotMatch: ..." or "SignatureDoesNotMatch:
+ * Signature expired: <date> is now earlier than <date> (<now> - 5 min.)"; AK_EINVAL
+ * ("IncompleteSignature: ...") for a request missing a required signed header. */
+int ak_aws_verify(const struct ak_aws_incoming *in, const struct ak_aws_auth *auth,
+                  const char *secret, int64_t now_ms, int64_t skew_ms, struct ak_buf *err);
+
 #endif

@@ -126,6 +126,30 @@ struct ak_cfg_inventory {
     int line;
 };
 
+/* ---- the STS twin (issue 5) ---- */
+
+struct ak_cfg_oidc_provider {
+    char *url;                         /* sts.oidc_providers[].url: https://host[/path], no query,
+                                          no port, no trailing-slash rewriting; = the tokens' iss */
+    struct ak_cfg_strlist client_ids;  /* client_id_list: the accepted audiences (1..100) */
+    struct ak_cfg_strlist thumbprints; /* thumbprint_list: 40-hex SHA-1 (kept, reported by audit) */
+    char *jwks_file;                   /* optional: static JWKS instead of discovery (path as
+                                          written, resolved against the config file's folder) */
+    char *ca_file;                     /* optional: CA bundle for discovery/JWKS over https */
+    int64_t max_token_age_ms;          /* optional: now - iat; 0 = unchecked */
+    int line;
+};
+
+struct ak_cfg_sts_role {
+    char *name;                        /* sts.roles[].name: [\w+=,.@-]{1,64} */
+    char *account_id;                  /* 12 digits */
+    int64_t max_session_s;             /* max_session_duration: 3600 default, 3600..43200 */
+    char *policy_json;                 /* assume_role_policy: an inline YAML/JSON mapping turned
+                                          into JSON text (a duplicate key is a config error), a
+                                          JSON string, or a file path (read at load) */
+    int line;
+};
+
 struct ak_cfg {
     char *source;           /* file the config came from, or "(defaults)" */
 
@@ -201,6 +225,17 @@ struct ak_cfg {
     struct ak_cfg_poller pollers[AK_POLLER_N]; /* pollers.<name> */
     struct ak_cfg_inventory *inventory;        /* inventory: what the team runs */
     size_t n_inventory;
+
+    /* sts: the STS twin at /sts (issue 5) */
+    bool sts_enabled;                  /* sts.enabled, default false */
+    struct ak_cfg_oidc_provider *oidc_providers; /* sts.oidc_providers: urls unique */
+    size_t n_oidc_providers;
+    struct ak_cfg_sts_role *sts_roles; /* sts.roles: (account_id, name) unique */
+    size_t n_sts_roles;
+    int64_t sts_exp_leeway_ms;         /* sts.exp_leeway, default 5m (0 .. 10m) */
+    int64_t sts_jwks_ttl_ms;           /* sts.jwks_cache_ttl, default 1h (1m .. 24h) */
+    int64_t sts_jwks_refetch_ms;       /* sts.jwks_refetch_min_interval, default 30s: unknown kid
+                                          refetch rate limit per provider */
 };
 
 /* Fills c with the embedded defaults (all strings owned by c). */

@@ -295,6 +295,43 @@ void ak_push_seen_release(struct ak_push_seen *p);
 int ak_store_push_seen(struct ak_store *st, int64_t since_ms, struct ak_push_seen **ret,
                        size_t *ret_n);
 
+/* ---- the STS twin (issue 5, schema v4): issued credentials and the exchange audit -------- */
+
+struct ak_sts_cred {
+    char *akid;            /* "ASIA..." */
+    char *secret_sealed;   /* base64 of ak_seal(secret) with aad = akid: never stored in clear */
+    char *token_hash;      /* hex SHA-256 of the session token (the token itself is not kept) */
+    char *role_arn;        /* arn:aws:iam::<acct>:role/<name> */
+    char *assumed_arn;     /* arn:aws:sts::<acct>:assumed-role/<name>/<session> */
+    char *assumed_id;      /* AROA...:<session> */
+    char *session_name;
+    char *subject;         /* the token's sub */
+    char *provider;        /* provider ARN */
+    int64_t issued_at, expires_at;
+};
+void ak_sts_cred_release(struct ak_sts_cred *c);
+int ak_store_sts_cred_put(struct ak_store *st, const struct ak_sts_cred *c); /* AK_EEXIST */
+int ak_store_sts_cred_get(struct ak_store *st, const char *akid, struct ak_sts_cred *ret);
+/* Deletes credentials that expired before before_ms; *ret_n (may be NULL) rows deleted. */
+int ak_store_sts_cred_purge(struct ak_store *st, int64_t before_ms, int64_t *ret_n);
+
+/* One exchange or signed call, allowed or denied. */
+struct ak_sts_audit {
+    int64_t id;
+    int64_t at;
+    char *action;          /* "AssumeRoleWithWebIdentity", "GetCallerIdentity", "api" */
+    char *result;          /* "allowed" | "denied" */
+    char *code;            /* AWS error code when denied ("AccessDenied", "InvalidIdentityToken") */
+    char *reason;          /* the real reason (never sent to the caller beyond AWS's words) */
+    char *role_arn, *provider, *subject, *audience, *session_name, *akid, *remote;
+    int64_t duration_s;
+};
+void ak_sts_audit_release(struct ak_sts_audit *a);
+int ak_store_sts_audit_add(struct ak_store *st, const struct ak_sts_audit *a, int64_t *ret_id);
+/* Newest first; result NULL = both. */
+int ak_store_sts_audit_list(struct ak_store *st, const char *result, size_t limit,
+                            struct ak_sts_audit **ret, size_t *ret_n);
+
 /* ---- small persistent values (cursors, installation id) ---------------------------------- */
 int ak_store_kv_get(struct ak_store *st, const char *key, char **ret);
 int ak_store_kv_set(struct ak_store *st, const char *key, const char *value);

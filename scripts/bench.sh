@@ -75,3 +75,6 @@ ASAKAI_BIN="$BIN" sh "$ROOT/scripts/bench-notify.sh"
 echo
 echo "== pollers: one pass over 20 accounts x 4 regions x 4 APIs vs boto3 (bench/poll_bench.py)"
 ASAKAI_BIN="$BIN" /usr/bin/python3 "$ROOT/bench/poll_bench.py"
+echo
+echo "== OIDC / STS twin and aws-creds (scripts/bench-oidc.sh)"
+ASAKAI_BIN="$BIN" sh "$ROOT/scripts/bench-oidc.sh"

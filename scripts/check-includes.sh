@@ -28,7 +28,8 @@ done
 allowed() {
     case $1 in
     core) echo "core" ;;
-    json | xml | metrics | tz | cfg | crypto | httpc | store) echo "core $1" ;;
+    json | xml | metrics | tz | crypto | httpc | store) echo "core $1" ;;
+    cfg) echo "core json cfg" ;;
     route) echo "core json cfg route" ;;
     events) echo "core json xml events" ;;
     maint) echo "core json cfg route store events maint" ;;

@@ -55,8 +55,8 @@ struct ak_iam_result {
     char sid[128];               /* its Sid, "" when none */
     /* One line, for the log and `oidc simulate`: for an allow, the statement; for a deny, the
      * statement that came nearest and its first failing condition, e.g.
-     * "Statement[0]: StringLike oidc.circleci.com/org/O:sub [org/O/project/P/user/*] does not
-     *  match \"org/O/project/Q/user/u\"" or "no statement names principal X". */
+     * "Statement[0]: StringLike oidc.circleci.com/org/O:sub [org/O/project/P/user/u*] does
+     *  not match \"org/O/project/Q/user/u\"" or "no statement names principal X". */
     char why[768];
 };
 
@@ -128,6 +128,9 @@ struct ak_iam_init {
      * environment; gitlab: host (default gitlab.com), project_path, branch */
     const char *org_id, *project_id, *owner, *repo, *project_path, *host, *branch, *environment;
     int64_t max_session_s;   /* default 3600 */
+    /* github: the numeric repository id (`gh api repos/OWNER/REPO --jq .id`), pinned with
+     * :repository_id so that a re-registered name does not inherit the role (AUD-13). */
+    const char *repo_id;
 };
 /* Terraform JSON (.tf.json): aws_iam_openid_connect_provider + aws_iam_role with a trust policy
  * that passes ak_iam_audit with no finding at or above medium. AK_EINVAL naming the missing or

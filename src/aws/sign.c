@@ -14,17 +14,12 @@
 #include "asakai/ak_crypto.h"
 #include "asakai/ak_err.h"
 #include "asakai/ak_util.h"
+#include "aws_int.h"
 #include "src/core/ak_banned.h"
 
-#define MAX_HEADERS 64
+#define MAX_HEADERS AK__AWS_MAX_HEADERS
 #define MAX_PARAMS 256
 #define MAX_URL (16 * 1024)
-
-struct hdr {
-    char *name;  /* lowercased */
-    char *value; /* trimmed, spaces collapsed */
-    size_t idx;  /* input order, for a stable sort */
-};
 
 struct param {
     char *k, *v; /* already encoded */
@@ -171,7 +166,7 @@ static void canonical_path(struct ak_buf *out, const char *p, size_t n)
 
 static int hdr_cmp(const void *a, const void *b)
 {
-    const struct hdr *x = a, *y = b;
+    const struct ak__aws_hdr *x = a, *y = b;
     int c = strcmp(x->name, y->name);
     return c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx);
 }
@@ -202,8 +197,8 @@ static bool is_token_char(char c)
     return c > 32 && c < 127 && !strchr("()<>@,;:\\\"/[]?={}", c);
 }
 
-static int add_header(struct hdr *hs, size_t *n, const char *name, size_t nlen, const char *value,
-                      struct ak_buf *err)
+int ak__aws_hdr_add(struct ak__aws_hdr *hs, size_t *n, const char *name, size_t nlen,
+                    const char *value, struct ak_buf *err)
 {
     if (*n == MAX_HEADERS)
         return ak_err(err, AK_EINVAL, "The request has more than %d headers to sign.",
@@ -221,7 +216,8 @@ static int add_header(struct hdr *hs, size_t *n, const char *name, size_t nlen, 
     return AK_OK;
 }
 
-static int user_headers(struct hdr *hs, size_t *n, const char *const *headers, struct ak_buf *err)
+static int user_headers(struct ak__aws_hdr *hs, size_t *n, const char *const *headers,
+                        struct ak_buf *err)
 {
     static const char *const reserved[] = {"host", "x-amz-date", "x-amz-security-token",
                                            "authorization"};
@@ -238,7 +234,7 @@ static int user_headers(struct hdr *hs, size_t *n, const char *const *headers, s
             if (nlen == strlen(reserved[j]) && strncasecmp(h, reserved[j], nlen) == 0)
                 return ak_err(err, AK_EINVAL,
                               "Header %.*s must not be given: the signer sets it.", (int)nlen, h);
-        int r = add_header(hs, n, h, nlen, colon + 1, err);
+        int r = ak__aws_hdr_add(hs, n, h, nlen, colon + 1, err);
         if (r < 0)
             return r;
     }
@@ -305,8 +301,8 @@ static int check_args(const struct ak_aws_request *req, const struct ak_aws_cred
     return AK_OK;
 }
 
-static void signature(const char *secret, const char *date8, const struct ak_aws_request *req,
-                      const char *sts, char out[65])
+void ak__aws_signature(const char *secret, const char *date8, const char *region,
+                       const char *service, const char *sts, char out[65])
 {
     unsigned char k[32];
     size_t slen = strlen(secret);
@@ -315,8 +311,8 @@ static void signature(const char *secret, const char *date8, const struct ak_aws
     memcpy(ks, "AWS4", 4);
     memcpy(ks + 4, secret, slen + 1);
     ak_hmac_sha256(ks, slen + 4, date8, 8, k);
-    ak_hmac_sha256(k, 32, req->region, strlen(req->region), k);
-    ak_hmac_sha256(k, 32, req->service, strlen(req->service), k);
+    ak_hmac_sha256(k, 32, region, strlen(region), k);
+    ak_hmac_sha256(k, 32, service, strlen(service), k);
     ak_hmac_sha256(k, 32, "aws4_request", 12, k);
     ak_hmac_sha256_hex(k, 32, sts, strlen(sts), out);
     /* the derived key is as good as the secret for a day: do not leave it around */
@@ -325,13 +321,52 @@ static void signature(const char *secret, const char *date8, const struct ak_aws
     memset(k, 0, sizeof(k));
 }
 
+void ak__aws_hdrs_free(struct ak__aws_hdr *hs, size_t n)
+{
+    for (size_t i = 0; hs && i < n; i++) {
+        free(hs[i].name);
+        free(hs[i].value);
+    }
+    free(hs);
+}
+
+int ak__aws_canonical_request(const char *method, const char *path, size_t pathlen,
+                              const char *query, size_t qlen, struct ak__aws_hdr *hs,
+                              size_t nh, const void *body, size_t body_len, struct ak_buf *creq,
+                              struct ak_buf *signed_names, struct ak_buf *err)
+{
+    char hash[65];
+    int r;
+
+    qsort(hs, nh, sizeof(*hs), hdr_cmp);
+    ak_buf_addf(creq, "%s\n", method);
+    canonical_path(creq, path, pathlen);
+    ak_buf_addc(creq, '\n');
+    r = canonical_query(creq, query, qlen, err);
+    if (r < 0)
+        return r;
+    ak_buf_addc(creq, '\n');
+    for (size_t i = 0; i < nh; i++) {
+        bool same = i > 0 && strcmp(hs[i].name, hs[i - 1].name) == 0;
+        if (same) {
+            ak_buf_addf(creq, ",%s", hs[i].value);
+            continue;
+        }
+        ak_buf_addf(creq, "%s%s:%s", i ? "\n" : "", hs[i].name, hs[i].value);
+        ak_buf_addf(signed_names, "%s%s", signed_names->len ? ";" : "", hs[i].name);
+    }
+    ak_sha256_hex(body ? body : "", body_len, hash);
+    ak_buf_addf(creq, "\n\n%s\n%s", signed_names->buf, hash);
+    return AK_OK;
+}
+
 int ak_aws_sign_detail(const struct ak_aws_request *req, const struct ak_aws_creds *creds,
                        struct ak_buf *ret_headers, struct ak_buf *ret_creq, struct ak_buf *ret_sts,
                        struct ak_buf *err)
 {
     struct ak_buf creq = AK_BUF_INIT(AK_BUF_NOMAX), sts = AK_BUF_INIT(AK_BUF_NOMAX);
     struct ak_buf signed_names = AK_BUF_INIT(AK_BUF_NOMAX);
-    struct hdr *hs = NULL;
+    struct ak__aws_hdr *hs = NULL;
     size_t nh = 0, hostlen = 0, pathlen = 0, qlen = 0;
     const char *host = NULL, *path = NULL, *query = NULL;
     char date[17], date8[9], hash[65], sig[65];
@@ -352,36 +387,20 @@ int ak_aws_sign_detail(const struct ak_aws_request *req, const struct ak_aws_cre
     if (r < 0)
         goto out;
     char *hostz = ak_xstrndup(host, hostlen);
-    add_header(hs, &nh, "host", 4, hostz, NULL);
+    ak__aws_hdr_add(hs, &nh, "host", 4, hostz, NULL);
     free(hostz);
-    add_header(hs, &nh, "x-amz-date", 10, date, NULL);
+    ak__aws_hdr_add(hs, &nh, "x-amz-date", 10, date, NULL);
     if (creds->session_token)
-        add_header(hs, &nh, "x-amz-security-token", 20, creds->session_token, NULL);
-    qsort(hs, nh, sizeof(*hs), hdr_cmp);
-
-    ak_buf_addf(&creq, "%s\n", req->method);
-    canonical_path(&creq, path, pathlen);
-    ak_buf_addc(&creq, '\n');
-    r = canonical_query(&creq, query, qlen, err);
+        ak__aws_hdr_add(hs, &nh, "x-amz-security-token", 20, creds->session_token, NULL);
+    r = ak__aws_canonical_request(req->method, path, pathlen, query, qlen, hs, nh, req->body,
+                                  req->body_len, &creq, &signed_names, err);
     if (r < 0)
         goto out;
-    ak_buf_addc(&creq, '\n');
-    for (size_t i = 0; i < nh; i++) {
-        bool same = i > 0 && strcmp(hs[i].name, hs[i - 1].name) == 0;
-        if (same) {
-            ak_buf_addf(&creq, ",%s", hs[i].value);
-            continue;
-        }
-        ak_buf_addf(&creq, "%s%s:%s", i ? "\n" : "", hs[i].name, hs[i].value);
-        ak_buf_addf(&signed_names, "%s%s", signed_names.len ? ";" : "", hs[i].name);
-    }
-    ak_sha256_hex(req->body ? req->body : "", req->body_len, hash);
-    ak_buf_addf(&creq, "\n\n%s\n%s", signed_names.buf, hash);
 
     ak_sha256_hex(creq.buf, creq.len, hash);
     ak_buf_addf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", date, date8, req->region,
                 req->service, hash);
-    signature(creds->secret_access_key, date8, req, sts.buf, sig);
+    ak__aws_signature(creds->secret_access_key, date8, req->region, req->service, sts.buf, sig);
 
     ak_buf_addf(ret_headers, "X-Amz-Date: %s\n", date);
     if (creds->session_token)
@@ -396,11 +415,7 @@ int ak_aws_sign_detail(const struct ak_aws_request *req, const struct ak_aws_cre
         ak_buf_addn(ret_sts, sts.buf, sts.len);
     r = AK_OK;
 out:
-    for (size_t i = 0; hs && i < nh; i++) {
-        free(hs[i].name);
-        free(hs[i].value);
-    }
-    free(hs);
+    ak__aws_hdrs_free(hs, nh);
     ak_buf_release(&creq);
     ak_buf_release(&sts);
     ak_buf_release(&signed_names);

@@ -382,6 +382,14 @@ static void walk_pair(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, 
         ld->aws_accounts = v;
         goto out;
     }
+    if (prefix && strcmp(full, "sts.oidc_providers") == 0) {
+        ld->sts_providers = v;
+        goto out;
+    }
+    if (prefix && strcmp(full, "sts.roles") == 0) {
+        ld->sts_roles = v;
+        goto out;
+    }
     if (!prefix && strcmp(full, "notify") == 0)
         ld->notify = k;
     o = ak_cfg_option_find(full);
@@ -416,7 +424,7 @@ static int load(const char *name, const char *yaml, size_t len, struct ak_cfg *c
     struct ak_cfg tmp;
     struct ak_cfg_node *root = NULL;
     struct ak_cfg_yaml_error ye;
-    struct ak__cfg_loader ld = {name, &tmp, err, 0, NULL, NULL, NULL, NULL, NULL};
+    struct ak__cfg_loader ld = {name, &tmp, err, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     int r;
 
     ak_cfg_defaults(&tmp);
@@ -434,6 +442,7 @@ static int load(const char *name, const char *yaml, size_t len, struct ak_cfg *c
     walk_map(&ld, root, NULL);
     ak__cfg_load_notify(&ld);
     ak__cfg_load_aws(&ld);
+    ak__cfg_load_sts(&ld);
     if (ld.nerr) {
         r = AK_ECONFIG;
         goto out;
@@ -526,6 +535,7 @@ void ak_cfg_release(struct ak_cfg *c)
     }
     ak__cfg_notify_release(c);
     ak__cfg_aws_release(c);
+    ak__cfg_sts_release(c);
     free(c->source);
     memset(c, 0, sizeof(*c));
 }

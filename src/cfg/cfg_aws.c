@@ -66,7 +66,7 @@ static bool all_in(const char *s, size_t len, const char *set)
 #define LOWER "abcdefghijklmnopqrstuvwxyz"
 #define DIGITS "0123456789"
 
-static bool check_account_id(const char *v, char *why, size_t n)
+bool ak__cfg_check_account_id(const char *v, char *why, size_t n)
 {
     /* An unquoted 012345678901 reaches us as written (libyaml hands over the text), so only the
      * text is checked: exactly twelve digits, leading zeros kept. */
@@ -207,7 +207,7 @@ static void account_id(struct ak__cfg_loader *ld, const struct ak_cfg_node *m, c
 {
     const struct ak_cfg *c = ld->c;
 
-    ak__cfg_get_str(ld, m, key, "id", check_account_id, true, &a->id);
+    ak__cfg_get_str(ld, m, key, "id", ak__cfg_check_account_id, true, &a->id);
     for (size_t j = 0; a->id && j < idx; j++) {
         if (ak_streq(c->aws_accounts[j].id, a->id)) {
             const struct ak_cfg_node *v = ak__cfg_map_get(m, "id");
@@ -324,7 +324,7 @@ static void load_inventory_entry(struct ak__cfg_loader *ld, const struct ak_cfg_
     if (!ak__cfg_check_map(ld, m, key, inventory_keys, AK_ARRAY_SIZE(inventory_keys)))
         goto out;
     inventory_service(ld, m, key, e);
-    ak__cfg_get_str(ld, m, key, "account", check_account_id, true, &e->account);
+    ak__cfg_get_str(ld, m, key, "account", ak__cfg_check_account_id, true, &e->account);
     ak__cfg_get_str(ld, m, key, "region", check_region, true, &e->region);
     for (size_t j = 0; j < idx; j++) {
         if (inventory_same(e, &c->inventory[j])) {

@@ -116,6 +116,8 @@ struct ak__cfg_loader {
     const struct ak_cfg_node *receivers, *route, *notify;
     /* lists of records, loaded by cfg_aws.c after the walk */
     const struct ak_cfg_node *aws_accounts, *inventory;
+    /* lists of records, loaded by cfg_sts.c after the walk */
+    const struct ak_cfg_node *sts_providers, *sts_roles;
 };
 
 bool ak__cfg_too_many(const struct ak__cfg_loader *ld);
@@ -169,6 +171,15 @@ void ak__cfg_aws_release(struct ak_cfg *c);
  * inventory (top level). */
 extern const char ak__cfg_dump_accounts_example[];
 extern const char ak__cfg_dump_inventory_example[];
+/* Exactly twelve digits, as written (same contract as check); aws.accounts and sts.roles. */
+bool ak__cfg_check_account_id(const char *v, char *why, size_t n);
+
+/* cfg_sts.c: loads sts.oidc_providers and sts.roles (after the walk); frees them. The scalar
+ * sts.* keys are rows of the option table. */
+void ak__cfg_load_sts(struct ak__cfg_loader *ld);
+void ak__cfg_sts_release(struct ak_cfg *c);
+/* The commented example of `config defaults` for the two lists (lines indented for depth 1). */
+extern const char ak__cfg_dump_sts_example[];
 
 /* cfg_match.c: builds one matcher from its parts, validating field, value and regex. false with
  * why (a sentence fragment, naming the field but never quoting the value) on error. */

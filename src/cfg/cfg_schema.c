@@ -140,6 +140,16 @@ const struct ak_cfg_option ak_cfg_options[] = {
     POLLER(health, AK_POLLER_HEALTH, "false",
            "Poll AWS Health events (DescribeEvents, DescribeAffectedEntities); the Health API "
            "needs a Business, Enterprise On-Ramp or Enterprise support plan."),
+    {"sts.enabled", AK_CFG_BOOL, OFF(sts_enabled), "false", 0, 0, false, NULL, NULL,
+     "Serve the STS twin at /sts: AssumeRoleWithWebIdentity for the OIDC providers and roles "
+     "below, and GetCallerIdentity."},
+    {"sts.exp_leeway", AK_CFG_DURATION, OFF(sts_exp_leeway_ms), "5m", 0, 10 * 60 * SEC, false,
+     NULL, NULL, "Clock skew allowed when checking a token's exp, nbf and iat."},
+    {"sts.jwks_cache_ttl", AK_CFG_DURATION, OFF(sts_jwks_ttl_ms), "1h", 60 * SEC, 24 * HOUR,
+     false, NULL, NULL, "How long a provider's fetched JWKS is used before it is fetched again."},
+    {"sts.jwks_refetch_min_interval", AK_CFG_DURATION, OFF(sts_jwks_refetch_ms), "30s", 1 * SEC,
+     1 * HOUR, false, NULL, NULL,
+     "Least time between two fetches of a provider's JWKS for a token with an unknown kid."},
 };
 const size_t ak_cfg_noptions = AK_ARRAY_SIZE(ak_cfg_options);
 
@@ -746,7 +756,9 @@ bool ak_cfg_suggest(const char *key, char *buf, size_t n)
 {
     struct suggestion best = {NULL, 0, SIZE_MAX};
     /* lists of records, not in the table */
-    static const char *const special[] = {"receivers", "route", "aws.accounts", "inventory"};
+    static const char *const special[] = {"receivers",          "route",    "aws.accounts",
+                                          "inventory",          "sts.roles",
+                                          "sts.oidc_providers"};
     size_t klen = strlen(key);
 
     if (klen > SUGGEST_MAX_LEN)
@@ -943,6 +955,8 @@ int ak_cfg_dump_defaults(struct ak_buf *out)
 
         if (ak_startswith(o->key, "aws.") && !(prev && ak_startswith(prev, "aws.")))
             ak_buf_add(&b, ak__cfg_dump_accounts_example);
+        if (ak_startswith(o->key, "sts.") && !(prev && ak_startswith(prev, "sts.")))
+            ak_buf_add(&b, ak__cfg_dump_sts_example);
         dump_indent(&b, depth);
         ak_buf_addf(&b, "# %s\n", o->help);
         dump_indent(&b, depth);

@@ -64,5 +64,7 @@ int ak_cmd_outbox(int argc, char **argv, struct ak_cli *cli);
 int ak_cmd_route(int argc, char **argv, struct ak_cli *cli);
 int ak_cmd_poll(int argc, char **argv, struct ak_cli *cli);
 int ak_cmd_maint_coverage(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_aws_creds(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_oidc(int argc, char **argv, struct ak_cli *cli);
 
 #endif

@@ -92,6 +92,89 @@ const struct ak_cmd ak_cli_cmds[] = {
     {"route", ak_cmd_route, "Show which receivers a record reaches, and why",
      "usage: asakai route test --record ID [-o table|json]\n"
      "       asakai route test [-o table|json] < record.json\n"},
+    {"aws-creds", ak_cmd_aws_creds, "Exchange a CI job's OIDC token for AWS credentials (no aws-cli, no jq)",
+     "usage: asakai aws-creds --role-arn ARN [--token-env VAR | --token-file FILE]\n"
+     "                        [--session-name NAME] [--duration SECONDS] [--region REGION]\n"
+     "                        [--endpoint URL] [--audience AUD] [--max-attempts N]\n"
+     "                        [--ca-file FILE] [-q] [-o env|json|credential-process|github-env]\n"
+     "\n"
+     "Calls STS AssumeRoleWithWebIdentity (unsigned, like aws-cli) with the job's OIDC token\n"
+     "and prints the temporary credentials. The token is taken from the first of:\n"
+     "  --token-env VAR / --token-file FILE (GitLab CI: an id_tokens: variable you declare)\n"
+     "  $AWS_WEB_IDENTITY_TOKEN_FILE         (EKS, or a file your job refreshes)\n"
+     "  $CIRCLE_OIDC_TOKEN_V2, $CIRCLE_OIDC_TOKEN          (CircleCI)\n"
+     "  $ACTIONS_ID_TOKEN_REQUEST_URL + _TOKEN             (GitHub Actions, needs\n"
+     "      'permissions: id-token: write'; fetched for --audience, default sts.amazonaws.com)\n"
+     "The token is read again before every retry, so a refreshed file or a fresh GitHub\n"
+     "token is used.\n"
+     "\n"
+     "--role-arn       the role to assume (default $AWS_ROLE_ARN)\n"
+     "--session-name   RoleSessionName (default $AWS_ROLE_SESSION_NAME, else circleci-<build>,\n"
+     "                 github-<run id>, gitlab-<job id>, else asakai-<pid>); characters outside\n"
+     "                 [A-Za-z0-9_+=,.@-] become '-', cut at 64\n"
+     "--duration       DurationSeconds, 900..43200 or 15m..12h (default 3600; the role's\n"
+     "                 max session duration caps it at AWS)\n"
+     "--endpoint       STS URL; default $AWS_ENDPOINT_URL_STS, $AWS_ENDPOINT_URL, else\n"
+     "                 https://sts.<region>.amazonaws.com with --region / $AWS_REGION /\n"
+     "                 $AWS_DEFAULT_REGION, else https://sts.amazonaws.com. Any STS-compatible\n"
+     "                 endpoint works (asakai's own twin: http://HOST:9780/sts)\n"
+     "--max-attempts   tries in all (default 6): IDPCommunicationError, throttling, HTTP 5xx,\n"
+     "                 network errors and \"Couldn't retrieve verification key\" are retried\n"
+     "                 with exponential backoff; an expired token is retried only when its\n"
+     "                 file or GitHub request hands out a new one\n"
+     "-q               no summary line on stderr\n"
+     "\n"
+     "Output (-o):\n"
+     "  env                 export AWS_ACCESS_KEY_ID=... lines (plus AWS_SECRET_ACCESS_KEY,\n"
+     "                      AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION, and AWS_REGION /\n"
+     "                      AWS_DEFAULT_REGION with --region), single-quoted: safe to\n"
+     "                      eval \"$(asakai aws-creds ...)\". The default.\n"
+     "  json                {\"AccessKeyId\", \"SecretAccessKey\", \"SessionToken\",\n"
+     "                      \"Expiration\" (RFC 3339)}\n"
+     "  credential-process  the AWS SDK credential_process document (Version 1). In\n"
+     "                      ~/.aws/config: credential_process = asakai aws-creds --role-arn ARN\n"
+     "                      -o credential-process; SDKs and aws-cli then re-run it before expiry,\n"
+     "                      so jobs outlive the session. Use --duration 1800 or more: SDKs\n"
+     "                      refresh 15 minutes before expiry.\n"
+     "  github-env          appends the variables to $GITHUB_ENV for the next steps and prints\n"
+     "                      ::add-mask:: lines for the key id, secret and session token\n"
+     "\n"
+     "The token and the secret are never written to stderr. On failure, AWS's error code and\n"
+     "message are printed verbatim and the exit status is 1; 2 for usage errors or when no\n"
+     "token source is configured.\n"},
+    {"oidc", ak_cmd_oidc, "Audit and simulate OIDC trust policies; the STS twin's audit log",
+     "usage: asakai oidc log [--denied] [--limit N] [-o table|json]\n"
+     "       asakai oidc audit [-o text|json|sarif] [--fail-on SEVERITY] FILE...\n"
+     "       asakai oidc simulate --policy FILE (--token JWT | --claims JSON) --provider URL\n"
+     "                            [--account ID] [--role-session-name NAME] [-o text|json]\n"
+     "       asakai oidc init --ci circleci|github|gitlab --account ID [--role-name NAME]\n"
+     "                        [--org-id UUID] [--project-id UUID] [--owner O] [--repo R]\n"
+     "                        [--repo-id N]\n"
+     "                        [--project-path GROUP/PROJECT] [--host HOST] [--branch B]\n"
+     "                        [--environment E] [--max-session SECONDS]\n"
+     "\n"
+     "log       every token exchange at the daemon's STS twin, allowed or denied, newest\n"
+     "          first, with the real reason for a denial (the caller got only AWS's code).\n"
+     "          -o json: an array of {at, action, result, code, reason, role_arn, provider,\n"
+     "          subject, audience, session_name, akid, remote}.\n"
+     "audit     offline: reads IAM trust policies, 'aws iam get-role' output or\n"
+     "          'terraform show -json' plans/state and reports misconfigurations AUD-01..19\n"
+     "          (no sub pinning, wildcards a stranger can satisfy, vacuous conditions, ...),\n"
+     "          each with the JSON path and the claims a stranger would need. -o sarif for\n"
+     "          code scanning. Exit 1 when a finding is at or above --fail-on (info, low,\n"
+     "          medium, high, critical, or none; default high).\n"
+     "simulate  offline: would this token be allowed by this trust policy? Evaluates the\n"
+     "          policy with IAM's semantics on the condition keys STS derives from the\n"
+     "          token's claims. The token is decoded WITHOUT verifying its signature or\n"
+     "          lifetime. --token/--claims take the value, @FILE or - (stdin). --provider is\n"
+     "          the issuer URL (or the provider ARN); the principal ARN comes from --account\n"
+     "          or from the policy. Prints allow/deny, the deciding statement and, for a\n"
+     "          deny, the nearest condition that failed. Exit 0 allow, 1 deny.\n"
+     "init      prints a safe starting point as Terraform JSON (save as oidc.tf.json): the\n"
+     "          OIDC provider and a role whose trust policy passes the audit.\n"
+     "          circleci: --org-id --project-id [--branch]; github: --owner --repo\n"
+     "          --repo-id (the numeric id: gh api repos/OWNER/REPO --jq .id) and (--branch |\n"
+     "          --environment); gitlab: --project-path --branch [--host].\n"},
     {"status", ak_cmd_status, "Show whether the daemon is up and what its archive holds",
      "usage: asakai status [-o table|json]\n"},
     {"help", cmd_help, "Show help for asakai or one command", "usage: asakai help [COMMAND]\n"},
@@ -130,7 +213,7 @@ void ak_cli_print_help(const struct ak_cmd *c, int to_stderr)
     }
     fprintf(f, "%s", global_usage);
     for (size_t i = 0; i < ak_cli_n_cmds; i++)
-        fprintf(f, "  %-8s %s\n", ak_cli_cmds[i].name, ak_cli_cmds[i].summary);
+        fprintf(f, "  %-9s %s\n", ak_cli_cmds[i].name, ak_cli_cmds[i].summary);
 }
 
 static int cmd_help(int argc, char **argv, struct ak_cli *cli)

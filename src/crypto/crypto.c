@@ -1,7 +1,8 @@
 /* crypto.c — digests, base64, X.509 parsing/checking and RSA signature verification (OpenSSL 3).
  *
- * This is the only file in asakai that includes OpenSSL. Every function leaves the thread's
- * OpenSSL error queue empty on return, so a stale error can never be reported by a later call.
+ * With jose.c, the only code in asakai that includes OpenSSL (the crypto module). Every
+ * function leaves the thread's OpenSSL error queue empty on return, so a stale error can never
+ * be reported by a later call.
  */
 #include "asakai/ak_crypto.h"
 

@@ -24,6 +24,7 @@
 #include "asakai/ak_log.h"
 #include "asakai/ak_notify.h"
 #include "asakai/ak_poll.h"
+#include "asakai/ak_sts.h"
 #include "asakai/ak_util.h"
 #include "../core/ak_banned.h"
 
@@ -53,6 +54,7 @@ int ak_daemon_serve(const char *config_path, const char *listen, const char *dat
     struct ak_http *http = NULL;
     struct ak_notify *notify = NULL;
     struct ak_poll *poll = NULL;
+    struct ak_sts *sts = NULL;
     enum ak_log_level lvl;
     sigset_t set;
     int sig = 0, rc = 1, r;
@@ -118,7 +120,15 @@ int ak_daemon_serve(const char *config_path, const char *listen, const char *dat
     }
     if (notify)
         ak_poll_set_listener(poll, kick_notify, notify);
-    r = ak_http_start(&cfg, in, poll, &http, &err);
+    if (cfg.sts_enabled) {
+        r = ak_sts_start(&cfg, &sts, &err);
+        if (r < 0) {
+            ak_log(AK_LOG_ERR, "daemon", "cannot start the STS twin", "error", err.buf, NULL);
+            rc = r == AK_ECONFIG ? 2 : 1;
+            goto out;
+        }
+    }
+    r = ak_http_start(&cfg, in, poll, sts, &http, &err);
     if (r < 0) {
         ak_log(AK_LOG_ERR, "daemon", "cannot start the HTTP server", "error", err.buf, NULL);
         rc = r == AK_ECONFIG ? 2 : 1;
@@ -142,6 +152,7 @@ int ak_daemon_serve(const char *config_path, const char *listen, const char *dat
 out:
     ak_poll_abort(poll); /* an API call may be running a pass: end it before the server stops */
     ak_http_stop(http);
+    ak_sts_stop(sts); /* after the server: no request can be using it any more */
     ak_poll_stop(poll);
     if (in)
         ak_intake_set_listener(in, NULL, NULL);

@@ -368,5 +368,12 @@ const struct ak_http_route ak__http_routes[] = {
      "run one poll pass now {poller, dry_run}: what it found and what changed"},
     {"GET", "/api/v1/coverage", false, true, ak__http_coverage_get,
      "which maintenance can reach you, per account x region x service; blind spots"},
+    {"POST", "/sts", false, false, ak__http_sts,
+     "STS twin: AssumeRoleWithWebIdentity (unsigned), GetCallerIdentity (SigV4); query protocol"},
+    {"GET", "/sts", false, false, ak__http_sts, "STS twin, query string form"},
+    {"POST", "/sts/", false, false, ak__http_sts, "STS twin (endpoint URL with a slash)"},
+    {"GET", "/sts/", false, false, ak__http_sts, "STS twin (endpoint URL with a slash)"},
+    {"GET", "/api/v1/oidc/log", false, true, ak__http_oidc_log,
+     "STS twin audit, newest first (?result=allowed|denied ?limit=N)"},
 };
 const size_t ak__http_n_routes = AK_ARRAY_SIZE(ak__http_routes);

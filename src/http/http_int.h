@@ -13,6 +13,8 @@ struct MHD_Connection;
 struct ak_cfg;
 struct ak_intake;
 struct ak_poll;
+struct ak_sts;
+struct ak_sts_req;
 struct ak_http;
 struct ak_store;
 struct ak_intake_result;
@@ -22,6 +24,7 @@ struct ak_http_req {
     const struct ak_cfg *cfg;
     struct ak_intake *in;
     struct ak_poll *poll;
+    struct ak_sts *sts;  /* NULL when sts.enabled is false */
     const char *method;
     const char *path;
     const char *route;   /* route pattern, for metrics */
@@ -33,6 +36,7 @@ struct ak_http_req {
     const char *content_type;
     struct ak_buf out;
     char allow[32];      /* for 405 */
+    char request_id[40]; /* sent as x-amzn-RequestId when set (the STS twin) */
     /* asynchronous handlers: the request is suspended until the writer calls back */
     struct ak_http *server;
     bool suspended;
@@ -92,6 +96,23 @@ void ak__http_route_test(struct ak_http_req *rq, const char *tail);
 void ak__http_poll_get(struct ak_http_req *rq, const char *tail);
 void ak__http_poll_post(struct ak_http_req *rq, const char *tail);
 void ak__http_coverage_get(struct ak_http_req *rq, const char *tail);
+
+/* handlers_sts.c */
+struct ak__http_sts_wire {
+    char **headers;      /* "Name: value", NULL-terminated */
+    size_t n_headers;
+    char *path_query;
+};
+/* The request as the STS twin sees it (headers, path with the re-encoded query, body); out
+ * borrows from w and rq. */
+void ak__http_sts_wire_build(struct ak_http_req *rq, struct ak__http_sts_wire *w,
+                             struct ak_sts_req *out);
+void ak__http_sts_wire_release(struct ak__http_sts_wire *w);
+void ak__http_sts(struct ak_http_req *rq, const char *tail);
+void ak__http_oidc_log(struct ak_http_req *rq, const char *tail);
+/* Authenticates an API request signed with SigV4 by STS twin credentials; false after
+ * answering 401. */
+bool ak__http_sts_auth(struct ak_http_req *rq);
 
 /* GET / (dashboard.c): renders the overview page from a reader connection. */
 struct ak_store;

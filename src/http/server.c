@@ -28,6 +28,7 @@ struct ak_http {
     const struct ak_cfg *cfg;
     struct ak_intake *in;
     struct ak_poll *poll;
+    struct ak_sts *sts;
     unsigned port;
     /* Requests that were suspended and are not completed yet (answered and sent, or aborted).
      * Counted before `closing` is checked, so stop sees every one it must wait for. */
@@ -120,6 +121,12 @@ static bool token_ok(struct ak_http_req *rq)
     return ak_ct_equal(h + 7, strlen(h + 7), want, strlen(want));
 }
 
+static bool sigv4_request(struct ak_http_req *rq)
+{
+    const char *h = ak__http_header(rq, "Authorization");
+    return h && strncmp(h, "AWS4-HMAC-SHA256 ", 17) == 0;
+}
+
 /* True when host (a Host header, "name[:port]") names this machine's loopback. */
 static bool loopback_host(const char *host)
 {
@@ -178,7 +185,11 @@ static void dispatch(struct ak_http_req *rq)
             continue;
         }
         rq->route = r->path;
-        if (r->api && !token_ok(rq)) {
+        if (r->api && rq->sts && sigv4_request(rq)) {
+            /* a CI job with credentials from the STS twin: keyless access to the API */
+            if (!ak__http_sts_auth(rq))
+                return;
+        } else if (r->api && !token_ok(rq)) {
             ak__http_error(rq, 401, "missing or wrong API token (Authorization: Bearer ...)");
             return;
         }
@@ -206,6 +217,8 @@ static enum MHD_Result respond(struct ak_http_req *rq)
                             rq->content_type ? rq->content_type : "text/plain; charset=utf-8");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (rq->request_id[0])
+        MHD_add_response_header(resp, "x-amzn-RequestId", rq->request_id);
     if (rq->status == 405 && rq->allow[0])
         MHD_add_response_header(resp, "Allow", rq->allow);
     if (rq->close_conn || atomic_load(&rq->server->closing))
@@ -232,6 +245,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->cfg = h->cfg;
         rq->in = h->in;
         rq->poll = h->poll;
+        rq->sts = h->sts;
         rq->server = h;
         rq->method = method;
         rq->path = url;
@@ -348,8 +362,7 @@ static void describe(void)
 }
 
 int ak_http_start(const struct ak_cfg *cfg, struct ak_intake *in, struct ak_poll *poll,
-                  struct ak_http **ret,
-                  struct ak_buf *err)
+                  struct ak_sts *sts, struct ak_http **ret, struct ak_buf *err)
 {
     struct sockaddr_storage ss;
     struct ak_http *h;
@@ -364,6 +377,7 @@ int ak_http_start(const struct ak_cfg *cfg, struct ak_intake *in, struct ak_poll
     h->cfg = cfg;
     h->in = in;
     h->poll = poll;
+    h->sts = sts;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h->d = MHD_start_daemon(

@@ -50,6 +50,13 @@
     "seen, runs, failures, note"
 #define POLL_SEEN_COLS "scope, key, rec_id, misses, last_seen_at"
 
+#define STS_CRED_COLS                                                                              \
+    "akid, secret_sealed, token_hash, role_arn, assumed_arn, assumed_id, session_name, subject, "  \
+    "provider, issued_at, expires_at"
+#define STS_AUDIT_COLS                                                                             \
+    "id, at, action, result, code, reason, role_arn, provider, subject, audience, "                \
+    "session_name, akid, remote, duration_s"
+
 #define REC_DATE "COALESCE(NULLIF(deadline, 0), NULLIF(window_start, 0))"
 
 static const char *const sql_text[AK_SQL__MAX] = {
@@ -204,6 +211,19 @@ static const char *const sql_text[AK_SQL__MAX] = {
         "JOIN raw w ON w.id = d.raw_id JOIN records r ON r.id = d.rec_id "
         "WHERE d.at >= ?1 AND w.channel IN ('sns', 'eventbridge') "
         "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
+    [AK_SQL_STS_CRED_INSERT] =
+        "INSERT INTO sts_creds (" STS_CRED_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11)",
+    [AK_SQL_STS_CRED_GET] = "SELECT " STS_CRED_COLS " FROM sts_creds WHERE akid = ?1",
+    [AK_SQL_STS_CRED_PURGE] = "DELETE FROM sts_creds WHERE expires_at < ?1",
+    [AK_SQL_STS_AUDIT_INSERT] =
+        "INSERT INTO sts_audit (at, action, result, code, reason, role_arn, provider, subject, "
+        "audience, session_name, akid, remote, duration_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+        "?8, ?9, ?10, ?11, ?12, ?13)",
+    /* newest first by time, then by insertion for rows of the same millisecond */
+    [AK_SQL_STS_AUDIT_LIST] = "SELECT " STS_AUDIT_COLS " FROM sts_audit "
+                              "WHERE (?1 IS NULL OR result = ?1) "
+                              "ORDER BY at DESC, id DESC LIMIT ?2",
 };
 
 static int install_id_create(struct ak_store *st, struct ak_buf *err);
@@ -333,6 +353,27 @@ static const struct migration migrations[] = {
     "  last_seen_at INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (scope, key)) WITHOUT ROWID;"
     "CREATE INDEX deliveries_at ON deliveries (at);", NULL},
+    /* 4: the STS twin — credentials it issued (the secret sealed, the session token only as a
+     * hash) and the audit of every exchange and signed call. */
+    {"CREATE TABLE sts_creds ("
+    "  akid TEXT PRIMARY KEY,"
+    "  secret_sealed TEXT NOT NULL,"
+    "  token_hash TEXT NOT NULL,"
+    "  role_arn TEXT NOT NULL, assumed_arn TEXT NOT NULL, assumed_id TEXT NOT NULL,"
+    "  session_name TEXT NOT NULL,"
+    "  subject TEXT, provider TEXT,"
+    "  issued_at INTEGER NOT NULL DEFAULT 0,"
+    "  expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX sts_creds_expires ON sts_creds (expires_at);"
+    "CREATE TABLE sts_audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  result TEXT NOT NULL CHECK (result IN ('allowed', 'denied')),"
+    "  code TEXT, reason TEXT, role_arn TEXT, provider TEXT, subject TEXT, audience TEXT,"
+    "  session_name TEXT, akid TEXT, remote TEXT,"
+    "  duration_s INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX sts_audit_at ON sts_audit (at);", NULL},
 };
 
 #define AK_STORE_VERSION ((int)AK_ARRAY_SIZE(migrations))

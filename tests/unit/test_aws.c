@@ -466,6 +466,368 @@ AK_TEST(chain_web_identity)
     clear_env();
 }
 
+/* ---- the verifier: every suite request verifies, and fails after any one-byte change ---- */
+
+#define SUITE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+
+/* A suite request as a server receives it: every header line, the token header added when the
+ * case signs with one it did not list in its .req. */
+struct incoming {
+    char *req, *tok, *authz;
+    char method[8], target[300];
+    const char *hdrs[20];
+    size_t nh;
+    char tokhdr[1200];
+    const char *body;
+    size_t body_len;
+};
+
+static int incoming_load(const char *name, struct incoming *in)
+{
+    char path[256];
+
+    memset(in, 0, sizeof(*in));
+    in->req = fixture(name, "req");
+    in->authz = fixture(name, "authz");
+    snprintf(path, sizeof(path), "tests/data/aws/sigv4/%s/session-token", name);
+    in->tok = ak_test_read_file(path, NULL);
+    if (!in->req || !in->authz)
+        return -1;
+    char *body = strstr(in->req, "\n\n");
+    if (body) {
+        *body = 0;
+        in->body = body + 2;
+        in->body_len = strlen(in->body);
+    }
+    char *line = strchr(in->req, '\n');
+    *line++ = 0;
+    char *sp1 = strchr(in->req, ' '), *sp2 = strrchr(in->req, ' ');
+    snprintf(in->method, sizeof(in->method), "%.*s", (int)(sp1 - in->req), in->req);
+    snprintf(in->target, sizeof(in->target), "%.*s", (int)(sp2 - sp1 - 1), sp1 + 1);
+    while (line && *line && in->nh < 16) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        in->hdrs[in->nh++] = line;
+        line = next;
+    }
+    if (in->tok) {
+        snprintf(in->tokhdr, sizeof(in->tokhdr), "X-Amz-Security-Token:%s", in->tok);
+        in->hdrs[in->nh++] = in->tokhdr;
+    }
+    in->hdrs[in->nh] = NULL;
+    return 0;
+}
+
+static void incoming_free(struct incoming *in)
+{
+    free(in->req);
+    free(in->tok);
+    free(in->authz);
+}
+
+static int verify_in(const struct incoming *in, const char *target, const char *const *hdrs,
+                     const char *body, size_t body_len, const char *authz, int64_t now,
+                     struct ak_buf *err)
+{
+    struct ak_aws_auth a;
+    struct ak_aws_incoming x = {.method = in->method, .path_query = target, .headers = hdrs,
+                                .body = body, .body_len = body_len};
+    int r = ak_aws_auth_parse(authz, &a, err);
+    if (r < 0)
+        return r;
+    return ak_aws_verify(&x, &a, SUITE_SECRET, now, 5 * 60 * 1000, err);
+}
+
+/* Runs the positive and the mutated checks of one case; 0 when all behaved. */
+static int verify_case(const char *name, char *why, size_t whylen)
+{
+    struct incoming in;
+    struct ak_buf e = AK_BUF_INIT(AK_BUF_NOMAX);
+    char target[320], body[512], authz[1024], hcopy[1300];
+    const char *hdrs[20];
+    int bad = 1, r;
+
+    if (incoming_load(name, &in) < 0) {
+        snprintf(why, whylen, "fixture missing");
+        goto out;
+    }
+    r = verify_in(&in, in.target, in.hdrs, in.body, in.body_len, in.authz, SUITE_NOW_MS, &e);
+    if (r != AK_OK) {
+        snprintf(why, whylen, "does not verify: %d %s", r, e.buf);
+        goto out;
+    }
+    /* a wrong secret */
+    struct ak_aws_auth a;
+    struct ak_aws_incoming x = {.method = in.method, .path_query = in.target, .headers = in.hdrs,
+                                .body = in.body, .body_len = in.body_len};
+    if (ak_aws_auth_parse(in.authz, &a, &e) != 0 ||
+        ak_aws_verify(&x, &a, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEZ", SUITE_NOW_MS, 300000,
+                      &e) != AK_ESIG) {
+        snprintf(why, whylen, "verifies with another secret");
+        goto out;
+    }
+    /* one byte of the body (appended to an empty one) */
+    snprintf(body, sizeof(body), "%s", in.body ? in.body : "");
+    size_t blen = strlen(body);
+    if (blen)
+        body[blen - 1] ^= 1;
+    else
+        body[blen++] = 'x';
+    if (verify_in(&in, in.target, in.hdrs, body, blen, in.authz, SUITE_NOW_MS, &e) != AK_ESIG) {
+        snprintf(why, whylen, "verifies with another body");
+        goto out;
+    }
+    /* the query: one byte changed, or one parameter added */
+    snprintf(target, sizeof(target), "%s", in.target);
+    char *q = strchr(target, '?');
+    if (q && q[1])
+        q[1] = q[1] == 'Z' ? 'Y' : 'Z';
+    else
+        snprintf(target + strlen(target), sizeof(target) - strlen(target), "%sa=b", q ? "" : "?");
+    if (verify_in(&in, target, in.hdrs, in.body, in.body_len, in.authz, SUITE_NOW_MS, &e) !=
+        AK_ESIG) {
+        snprintf(why, whylen, "verifies with another query %s", target);
+        goto out;
+    }
+    /* every signed header, one byte of its value (the last) changed; X-Amz-Date one second on */
+    for (size_t i = 0; i < in.nh; i++) {
+        memcpy(hdrs, in.hdrs, sizeof(hdrs));
+        snprintf(hcopy, sizeof(hcopy), "%s", in.hdrs[i]);
+        size_t hl = strlen(hcopy);
+        hcopy[hl - 1] ^= 1;
+        if (strncasecmp(hcopy, "X-Amz-Date:", 11) == 0)
+            snprintf(hcopy, sizeof(hcopy), "X-Amz-Date:20150830T123601Z");
+        hdrs[i] = hcopy;
+        r = verify_in(&in, in.target, hdrs, in.body, in.body_len, in.authz, SUITE_NOW_MS, &e);
+        if (r != AK_ESIG) {
+            snprintf(why, whylen, "verifies (%d) with header %s", r, hcopy);
+            goto out;
+        }
+    }
+    /* the signature, one hex digit changed */
+    snprintf(authz, sizeof(authz), "%s", in.authz);
+    char *last = authz + strlen(authz) - 1;
+    *last = *last == '0' ? '1' : '0';
+    if (verify_in(&in, in.target, in.hdrs, in.body, in.body_len, authz, SUITE_NOW_MS, &e) !=
+        AK_ESIG) {
+        snprintf(why, whylen, "verifies with another signature");
+        goto out;
+    }
+    bad = 0;
+out:
+    incoming_free(&in);
+    ak_buf_release(&e);
+    return bad;
+}
+
+AK_TEST(verify_suite)
+{
+    char why[2048];
+    for (size_t i = 0; i < AK_ARRAY_SIZE(cases); i++) {
+        why[0] = 0;
+        if (verify_case(cases[i], why, sizeof(why)) != 0)
+            AK_FAIL_("case %s: %s", cases[i], why);
+    }
+}
+
+AK_TEST(verify_time_and_required_headers)
+{
+    struct incoming in;
+    struct ak_buf e = AK_BUF_INIT(AK_BUF_NOMAX);
+    const char *hdrs[20];
+    int64_t five = 5 * 60 * 1000;
+
+    AK_ASSERT_OK(incoming_load("get-vanilla", &in));
+    /* exactly at the edges of the window still verifies */
+    AK_ASSERT_OK(verify_in(&in, in.target, in.hdrs, NULL, 0, in.authz, SUITE_NOW_MS + five, &e));
+    AK_ASSERT_OK(verify_in(&in, in.target, in.hdrs, NULL, 0, in.authz, SUITE_NOW_MS - five, &e));
+    /* AWS's own example: signed 010406, now 011752 */
+    AK_ASSERT_EQ_INT(verify_in(&in, in.target, in.hdrs, NULL, 0, in.authz,
+                               SUITE_NOW_MS + five + 1000, &e), AK_ESIG);
+    AK_ASSERT_STR(e.buf, "SignatureDoesNotMatch: Signature expired: 20150830T123600Z is now "
+                         "earlier than 20150830T123601Z (20150830T124101Z - 5 min.)");
+    ak_buf_reset(&e);
+    AK_ASSERT_EQ_INT(verify_in(&in, in.target, in.hdrs, NULL, 0, in.authz,
+                               SUITE_NOW_MS - five - 1000, &e), AK_ESIG);
+    AK_ASSERT_STR(e.buf, "SignatureDoesNotMatch: Signature not yet current: 20150830T123600Z is "
+                         "still later than 20150830T123559Z (20150830T123059Z + 5 min.)");
+    ak_buf_reset(&e);
+    /* the X-Amz-Date of another day than the scope */
+    memcpy(hdrs, in.hdrs, sizeof(hdrs));
+    for (size_t i = 0; i < in.nh; i++)
+        if (strncasecmp(hdrs[i], "X-Amz-Date:", 11) == 0)
+            hdrs[i] = "X-Amz-Date:20150831T000000Z";
+    AK_ASSERT_EQ_INT(verify_in(&in, in.target, hdrs, NULL, 0, in.authz, 1440979200000LL, &e),
+                     AK_ESIG);
+    AK_ASSERT_CONTAINS(e.buf, "'20150830' != '20150831'");
+    ak_buf_reset(&e);
+    for (size_t i = 0; i < in.nh; i++)
+        if (strncasecmp(hdrs[i], "X-Amz-Date:", 11) == 0)
+            hdrs[i] = "X-Amz-Date:2015-08-30T12:36:00Z";
+    AK_ASSERT_EQ_INT(verify_in(&in, in.target, hdrs, NULL, 0, in.authz, SUITE_NOW_MS, &e),
+                     AK_EINVAL);
+    AK_ASSERT_CONTAINS(e.buf, "IncompleteSignature: X-Amz-Date");
+    ak_buf_reset(&e);
+    /* host or x-amz-date not signed; a token header the signature does not cover */
+    const char *nohost = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
+                         "aws4_request, SignedHeaders=x-amz-date, Signature=5fa00fa31553b73ebf1942"
+                         "676e86291e8372ff2a2260956d9b8aae1d763fbf31";
+    AK_ASSERT_EQ_INT(verify_in(&in, in.target, in.hdrs, NULL, 0, nohost, SUITE_NOW_MS, &e),
+                     AK_EINVAL);
+    AK_ASSERT_CONTAINS(e.buf, "IncompleteSignature: SignedHeaders must include host");
+    ak_buf_reset(&e);
+    memcpy(hdrs, in.hdrs, sizeof(hdrs));
+    hdrs[in.nh] = "X-Amz-Security-Token: tok";
+    hdrs[in.nh + 1] = NULL;
+    AK_ASSERT_EQ_INT(verify_in(&in, in.target, hdrs, NULL, 0, in.authz, SUITE_NOW_MS, &e),
+                     AK_EINVAL);
+    AK_ASSERT_CONTAINS(e.buf, "x-amz-security-token");
+    ak_buf_reset(&e);
+    /* a signed header the request lacks */
+    memcpy(hdrs, in.hdrs, sizeof(hdrs));
+    for (size_t i = 0; i < in.nh; i++)
+        if (strncasecmp(hdrs[i], "Host:", 5) == 0)
+            hdrs[i] = "Hos: example.amazonaws.com";
+    AK_ASSERT_EQ_INT(verify_in(&in, in.target, hdrs, NULL, 0, in.authz, SUITE_NOW_MS, &e),
+                     AK_EINVAL);
+    ak_buf_reset(&e);
+    /* x-amz-content-sha256 must be the body's hash (and then it is also signed) */
+    memcpy(hdrs, in.hdrs, sizeof(hdrs));
+    hdrs[in.nh] = "X-Amz-Content-Sha256: 0000000000000000000000000000000000000000000000000000000"
+                  "000000000";
+    hdrs[in.nh + 1] = NULL;
+    AK_ASSERT_EQ_INT(verify_in(&in, in.target, hdrs, NULL, 0, in.authz, SUITE_NOW_MS, &e),
+                     AK_ESIG);
+    AK_ASSERT_CONTAINS(e.buf, "x-amz-content-sha256");
+    ak_buf_reset(&e);
+    hdrs[in.nh] = "X-Amz-Content-Sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b"
+                  "7852b855";
+    AK_ASSERT_OK(verify_in(&in, in.target, hdrs, NULL, 0, in.authz, SUITE_NOW_MS, &e));
+    incoming_free(&in);
+    ak_buf_release(&e);
+}
+
+/* The signer's output verifies: a GetCallerIdentity as botocore sends it, with a token. */
+AK_TEST(verify_signer_round_trip)
+{
+    const char *body = "Action=GetCallerIdentity&Version=2011-06-15";
+    const char *ct = "Content-Type: application/x-www-form-urlencoded; charset=utf-8";
+    const char *sh[] = {ct, NULL};
+    struct ak_aws_creds cr = {.access_key_id = (char *)"ASIAEXAMPLE",
+                              .secret_access_key = (char *)"s3cr3t",
+                              .session_token = (char *)"tok/en+=="};
+    struct ak_aws_request rq = {.method = "POST", .url = "http://127.0.0.1:9780/sts",
+                                .headers = sh, .body = body, .body_len = strlen(body),
+                                .region = "us-east-1", .service = "sts",
+                                .now_ms = SUITE_NOW_MS};
+    struct ak_buf h = AK_BUF_INIT(AK_BUF_NOMAX), e = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_aws_auth a;
+    const char *hdrs[8];
+    size_t n = 0;
+
+    AK_ASSERT_OK(ak_aws_sign(&rq, &cr, &h, &e));
+    hdrs[n++] = "Host: 127.0.0.1:9780";
+    hdrs[n++] = ct;
+    for (char *p = h.buf; *p;) {
+        char *nl = strchr(p, '\n');
+        *nl = 0;
+        hdrs[n++] = p;
+        p = nl + 1;
+    }
+    hdrs[n] = NULL;
+    AK_ASSERT(ak_startswith(hdrs[n - 1], "Authorization: "));
+    AK_ASSERT_OK(ak_aws_auth_parse(hdrs[n - 1] + 15, &a, &e));
+    AK_ASSERT_STR(a.akid, "ASIAEXAMPLE");
+    AK_ASSERT_STR(a.date, "20150830");
+    AK_ASSERT_STR(a.region, "us-east-1");
+    AK_ASSERT_STR(a.service, "sts");
+    AK_ASSERT_STR(a.signed_headers, "content-type;host;x-amz-date;x-amz-security-token");
+    struct ak_aws_incoming x = {.method = "POST", .path_query = "/sts", .headers = hdrs,
+                                .body = body, .body_len = strlen(body)};
+    AK_ASSERT_OK(ak_aws_verify(&x, &a, "s3cr3t", SUITE_NOW_MS + 1000, 300000, &e));
+    AK_ASSERT_STR(e.buf, "");
+    x.path_query = "/sts/";
+    AK_ASSERT_EQ_INT(ak_aws_verify(&x, &a, "s3cr3t", SUITE_NOW_MS, 300000, &e), AK_ESIG);
+    AK_ASSERT_CONTAINS(e.buf, "SignatureDoesNotMatch: The request signature we calculated");
+    ak_buf_release(&h);
+    ak_buf_release(&e);
+}
+
+static int auth_parse(const char *v, struct ak_aws_auth *a, struct ak_buf *e)
+{
+    ak_buf_reset(e);
+    return ak_aws_auth_parse(v, a, e);
+}
+
+#define SIG64 "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+#define CRED "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request"
+
+AK_TEST(auth_parse_forms_and_errors)
+{
+    struct ak_aws_auth a, keep;
+    struct ak_buf e = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    /* any order, "," or ", " */
+    AK_ASSERT_OK(auth_parse("AWS4-HMAC-SHA256 Signature=" SIG64 ",SignedHeaders=host;x-amz-date,"
+                            CRED, &a, &e));
+    AK_ASSERT_STR(a.akid, "AKIDEXAMPLE");
+    AK_ASSERT_STR(a.date, "20150830");
+    AK_ASSERT_STR(a.region, "us-east-1");
+    AK_ASSERT_STR(a.service, "service");
+    AK_ASSERT_STR(a.signed_headers, "host;x-amz-date");
+    AK_ASSERT_STR(a.signature, SIG64);
+    keep = a;
+    static const struct {
+        const char *v, *why;
+    } bad[] = {
+        {"AWS4-HMAC-SHA1 " CRED ", SignedHeaders=host, Signature=" SIG64, "algorithm"},
+        {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host", "lacks Signature"},
+        {"AWS4-HMAC-SHA256 " CRED ", " CRED ", SignedHeaders=host, Signature=" SIG64, "repeats"},
+        {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host, Signature=" SIG64 ", X=1", "part"},
+        {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host, Signature=" SIG64 ",", "part"},
+        {"AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service, SignedHeaders=host, "
+         "Signature=" SIG64, "AKID/date"},
+        {"AWS4-HMAC-SHA256 Credential=AK-ID/20150830/us-east-1/service/aws4_request, "
+         "SignedHeaders=host, Signature=" SIG64, "access key id"},
+        {"AWS4-HMAC-SHA256 Credential=AKID/2015083/us-east-1/service/aws4_request, "
+         "SignedHeaders=host, Signature=" SIG64, "YYYYMMDD"},
+        {"AWS4-HMAC-SHA256 Credential=AKID/20150830/US-east-1/service/aws4_request, "
+         "SignedHeaders=host, Signature=" SIG64, "region"},
+        {"AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1//aws4_request, "
+         "SignedHeaders=host, Signature=" SIG64, "service"},
+        {"AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/sts/aws4_requesT, "
+         "SignedHeaders=host, Signature=" SIG64, "aws4_request"},
+        {"AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/sts/aws4_request/x, "
+         "SignedHeaders=host, Signature=" SIG64, "five"},
+        {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=x-amz-date;host, Signature=" SIG64, "sorted"},
+        {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host;host, Signature=" SIG64, "sorted"},
+        {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=Host, Signature=" SIG64, "lowercase"},
+        {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host;;x, Signature=" SIG64, "name 2"},
+        {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=, Signature=" SIG64, "empty"},
+        {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host, Signature=" SIG64 "0", "64"},
+        {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host, Signature=5FA00FA31553B73EBF1942676E8629"
+         "1E8372FF2A2260956D9B8AAE1D763FBF31", "lowercase hex"},
+        {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host, Signature", "no '=value'"},
+        {"", "algorithm"},
+    };
+    for (size_t i = 0; i < AK_ARRAY_SIZE(bad); i++) {
+        if (auth_parse(bad[i].v, &a, &e) != AK_EINVAL)
+            AK_FAIL_("case %zu parses", i);
+        if (!strstr(e.buf, bad[i].why))
+            AK_FAIL_("case %zu: \"%s\" lacks \"%s\"", i, e.buf, bad[i].why);
+    }
+    AK_ASSERT_EQ_INT(auth_parse(NULL, &a, &e), AK_EINVAL);
+    AK_ASSERT_MEM(&a, &keep, sizeof(a)); /* untouched on failure */
+    char big[5000];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    AK_ASSERT_EQ_INT(auth_parse(big, &a, &e), AK_EINVAL);
+    ak_buf_release(&e);
+}
+
 AK_TEST_MAIN(AK_T(sigv4_suite), AK_T(hmac_raw_rfc4231), AK_T(sigv4_canonical_details),
              AK_T(ini_parser), AK_T(xml_extract), AK_T(chain_env_and_profiles),
-             AK_T(chain_web_identity))
+             AK_T(chain_web_identity), AK_T(verify_suite),
+             AK_T(verify_time_and_required_headers), AK_T(verify_signer_round_trip),
+             AK_T(auth_parse_forms_and_errors))

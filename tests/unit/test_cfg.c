@@ -7,6 +7,7 @@
 #include "asakai/ak_buf.h"
 #include "asakai/ak_cfg.h"
 #include "asakai/ak_err.h"
+#include "asakai/ak_util.h"
 #include "ak_test.h"
 
 #define KIB 1024ULL
@@ -1767,6 +1768,550 @@ AK_TEST(dump_has_aws_keys)
     ak_buf_release(&err);
 }
 
+/* ---- the STS twin (issue 5) ---- */
+
+static void write_text(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(text, 1, len, f);
+        fclose(f);
+    }
+}
+
+/* Loads yaml as if it were the file DIR/asakai.yaml (relative paths resolve against DIR). */
+static int load_in_tmp(const char *yaml, struct ak_cfg *c, struct ak_buf *err)
+{
+    char name[512];
+    snprintf(name, sizeof(name), "%s/asakai.yaml", AK_TMPDIR());
+    return ak_cfg_load_string(name, yaml, strlen(yaml), c, err);
+}
+
+#define ORG "a1b2c3d4-0000-4000-8000-00000000beef"
+#define CIRCLE_POLICY                                                                              \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"             \
+    "{\"Federated\":\"arn:aws:iam::123456789012:oidc-provider/oidc.circleci.com/org/" ORG "\"},"  \
+    "\"Action\":\"sts:AssumeRoleWithWebIdentity\",\"Condition\":{\"StringLike\":"                 \
+    "{\"oidc.circleci.com/org/" ORG ":sub\":\"org/" ORG "/project/p1/user/*\"}}}]}"
+
+static const char issue5_sample[] =
+    "sts:\n"
+    "  enabled: true\n"
+    "  oidc_providers:\n"
+    "    - url: https://oidc.circleci.com/org/" ORG "\n"
+    "      client_id_list: [" ORG "]\n"
+    "      thumbprint_list: []\n"
+    "      jwks_file: jwks.json   # optional: static keys instead of discovery\n"
+    "  roles:\n"
+    "    - name: application-deploy-circleci\n"
+    "      account_id: \"123456789012\"\n"
+    "      max_session_duration: 3600\n"
+    "      assume_role_policy: {\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": "
+    "\"Allow\", \"Principal\": {\"Federated\": \"arn:aws:iam::123456789012:oidc-provider/"
+    "oidc.circleci.com/org/" ORG "\"}, \"Action\": \"sts:AssumeRoleWithWebIdentity\", "
+    "\"Condition\": {\"StringLike\": {\"oidc.circleci.com/org/" ORG ":sub\": \"org/" ORG
+    "/project/p1/user/*\"}}}]}\n";
+
+AK_TEST(sts_defaults)
+{
+    struct ak_cfg c;
+
+    ak_cfg_defaults(&c);
+    AK_ASSERT(!c.sts_enabled);
+    AK_ASSERT_EQ_INT(c.n_oidc_providers, 0);
+    AK_ASSERT_NULL(c.oidc_providers);
+    AK_ASSERT_EQ_INT(c.n_sts_roles, 0);
+    AK_ASSERT_EQ_INT(c.sts_exp_leeway_ms, 5 * MIN);
+    AK_ASSERT_EQ_INT(c.sts_jwks_ttl_ms, HOUR);
+    AK_ASSERT_EQ_INT(c.sts_jwks_refetch_ms, 30 * SEC);
+    ak_cfg_release(&c);
+}
+
+AK_TEST(sts_issue_sample_loads)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    char jwks[512], want[512];
+    const struct ak_cfg_oidc_provider *p;
+    const struct ak_cfg_sts_role *r;
+
+    snprintf(jwks, sizeof(jwks), "%s/jwks.json", AK_TMPDIR());
+    write_text(jwks, "{\"keys\":[]}", 11);
+    AK_ASSERT_OK(load_in_tmp(issue5_sample, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT(c.sts_enabled);
+    AK_ASSERT_EQ_INT(c.n_oidc_providers, 1);
+    p = &c.oidc_providers[0];
+    AK_ASSERT_STR(p->url, "https://oidc.circleci.com/org/" ORG);
+    AK_ASSERT_EQ_INT(p->client_ids.n, 1);
+    AK_ASSERT_STR(p->client_ids.v[0], ORG);
+    AK_ASSERT_EQ_INT(p->thumbprints.n, 0);
+    snprintf(want, sizeof(want), "%s/jwks.json", AK_TMPDIR());
+    AK_ASSERT_STR(p->jwks_file, want); /* resolved against the config file's folder */
+    AK_ASSERT_NULL(p->ca_file);
+    AK_ASSERT_EQ_INT(p->max_token_age_ms, 0);
+    AK_ASSERT_EQ_INT(p->line, 4);
+    AK_ASSERT_EQ_INT(c.n_sts_roles, 1);
+    r = &c.sts_roles[0];
+    AK_ASSERT_STR(r->name, "application-deploy-circleci");
+    AK_ASSERT_STR(r->account_id, "123456789012");
+    AK_ASSERT_EQ_INT(r->max_session_s, 3600);
+    AK_ASSERT_STR(r->policy_json, CIRCLE_POLICY);
+    AK_ASSERT_EQ_INT(r->line, 9);
+    AK_ASSERT_EQ_INT(c.sts_exp_leeway_ms, 5 * MIN);
+    ak_cfg_release(&c);
+    AK_ASSERT_NULL(c.oidc_providers);
+    AK_ASSERT_NULL(c.sts_roles);
+    /* without the JWKS file the same configuration is refused */
+    unlink(jwks);
+    AK_ASSERT_EQ_INT(load_in_tmp(issue5_sample, &c, &err), AK_ECONFIG);
+    AK_ASSERT_CONTAINS(err.buf, "asakai.yaml:7:18: sts.oidc_providers[0].jwks_file: cannot read "
+                                "the JWKS file: No such file or directory\n");
+    AK_ASSERT_EQ_INT(count_lines(err.buf), 1);
+    ak_buf_release(&err);
+}
+
+AK_TEST(sts_full_file_loads)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    char jwks[512], ca[512], yaml[2048];
+    const struct ak_cfg_oidc_provider *p;
+
+    snprintf(jwks, sizeof(jwks), "%s/abs-jwks.json", AK_TMPDIR());
+    write_text(jwks, "{}", 2);
+    snprintf(ca, sizeof(ca), "%s/ca.pem", AK_TMPDIR());
+    snprintf(yaml, sizeof(yaml),
+             "sts:\n"
+             "  exp_leeway: 0s\n"
+             "  jwks_cache_ttl: 10m\n"
+             "  jwks_refetch_min_interval: 1m\n"
+             "  oidc_providers:\n"
+             "    - url: https://token.actions.githubusercontent.com\n"
+             "      client_id_list: [sts.amazonaws.com, other]\n"
+             "      thumbprint_list: [6938fd4d98bab03faadb97b34396831e3780aea1,"
+             " 1C58A3A8518E8759BF075B76B750D4F2DF264FCD]\n"
+             "      jwks_file: %s\n"
+             "      ca_file: %s\n"
+             "      max_token_age: 10m\n"
+             "    - url: https://gitlab.example.com/\n"
+             "      client_id_list: ['https://gitlab.example.com']\n"
+             "  roles:\n"
+             "    - {name: 'a+=,.@-_Z9', account_id: 012345678901, max_session_duration: 43200,"
+             " assume_role_policy: '{\"Version\":\"2012-10-17\"}'}\n"
+             "    - {name: \"a+=,.@-_Z9\", account_id: '123456789012', assume_role_policy: {}}\n",
+             jwks, ca);
+    AK_ASSERT_OK(load_in_tmp(yaml, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT(!c.sts_enabled);
+    AK_ASSERT_EQ_INT(c.sts_exp_leeway_ms, 0);
+    AK_ASSERT_EQ_INT(c.sts_jwks_ttl_ms, 10 * MIN);
+    AK_ASSERT_EQ_INT(c.sts_jwks_refetch_ms, MIN);
+    AK_ASSERT_EQ_INT(c.n_oidc_providers, 2);
+    p = &c.oidc_providers[0];
+    AK_ASSERT_EQ_INT(p->client_ids.n, 2);
+    AK_ASSERT_STR(p->client_ids.v[1], "other");
+    AK_ASSERT_EQ_INT(p->thumbprints.n, 2);
+    AK_ASSERT_STR(p->thumbprints.v[1], "1C58A3A8518E8759BF075B76B750D4F2DF264FCD");
+    AK_ASSERT_STR(p->jwks_file, jwks); /* absolute: kept */
+    AK_ASSERT_STR(p->ca_file, ca);
+    AK_ASSERT_EQ_INT(p->max_token_age_ms, 10 * MIN);
+    p = &c.oidc_providers[1];
+    AK_ASSERT_STR(p->url, "https://gitlab.example.com/"); /* no trailing-slash rewriting */
+    AK_ASSERT_STR(p->client_ids.v[0], "https://gitlab.example.com");
+    AK_ASSERT_NULL(p->jwks_file);
+    AK_ASSERT_EQ_INT(c.n_sts_roles, 2);
+    AK_ASSERT_STR(c.sts_roles[0].account_id, "012345678901"); /* unquoted, zero kept */
+    AK_ASSERT_EQ_INT(c.sts_roles[0].max_session_s, 43200);
+    AK_ASSERT_STR(c.sts_roles[0].policy_json, "{\"Version\":\"2012-10-17\"}");
+    AK_ASSERT_STR(c.sts_roles[1].name, "a+=,.@-_Z9"); /* same name, other account */
+    AK_ASSERT_EQ_INT(c.sts_roles[1].max_session_s, 3600);
+    AK_ASSERT_STR(c.sts_roles[1].policy_json, "{}");
+    ak_cfg_release(&c);
+    ak_buf_release(&err);
+}
+
+AK_TEST(sts_policy_yaml_to_json)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    const char *yaml =
+        "sts:\n"
+        "  roles:\n"
+        "    - name: r\n"
+        "      account_id: '123456789012'\n"
+        "      assume_role_policy:\n"
+        "        Version: 2012-10-17\n"
+        "        Statement:\n"
+        "          - Effect: Allow\n"
+        "            Action: [sts:AssumeRoleWithWebIdentity, 'sts:TagSession']\n"
+        "            Condition:\n"
+        "              Bool: {a: true, b: 'true', c: \"false\", d: false, e: True}\n"
+        "              Num: {i: 42, n: -1.5e3, z: 0, q: '3', lead: 012, h: 0x1F, inf: .inf}\n"
+        "              Str: {var: '${aws:username}', empty: '', null: ~,"
+        " quote: 'say \"hi\"\\', uni: \"\\u00e9\"}\n"
+        "              Nested: [[1, [true]], {k: [v]}]\n"
+        "              Plain:\n"
+        "                plainvar: ${x}\n";
+    AK_ASSERT_OK(load(yaml, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_STR(c.sts_roles[0].policy_json,
+                  "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
+                  "[\"sts:AssumeRoleWithWebIdentity\",\"sts:TagSession\"],\"Condition\":{"
+                  "\"Bool\":{\"a\":true,\"b\":\"true\",\"c\":\"false\",\"d\":false,\"e\":"
+                  "\"True\"},"
+                  "\"Num\":{\"i\":42,\"n\":-1.5e3,\"z\":0,\"q\":\"3\",\"lead\":\"012\",\"h\":"
+                  "\"0x1F\",\"inf\":\".inf\"},"
+                  "\"Str\":{\"var\":\"${aws:username}\",\"empty\":\"\","
+                  "\"null\":\"~\",\"quote\":\"say \\\"hi\\\"\\\\\",\"uni\":\"\xc3\xa9\"},"
+                  "\"Nested\":[[1,[true]],{\"k\":[\"v\"]}],"
+                  "\"Plain\":{\"plainvar\":\"${x}\"}}}]}");
+    ak_cfg_release(&c);
+    ak_buf_release(&err);
+}
+
+#define ROLE_HEAD "sts:\n  roles:\n    - name: r\n      account_id: '123456789012'\n"
+
+AK_TEST(sts_policy_duplicate_key)
+{
+    expect_error(ROLE_HEAD "      assume_role_policy:\n"
+                           "        Version: '2012-10-17'\n"
+                           "        Statement:\n"
+                           "          - Effect: Allow\n"
+                           "            Condition:\n"
+                           "              StringLike: {sub: a}\n"
+                           "              StringEquals: {aud: b}\n"
+                           "              StringLike: {sub: c}\n",
+                 "t.yaml:12:15: sts.roles[0].assume_role_policy.Statement[0].Condition.StringLike:"
+                 " duplicate key (first set at line 10 column 15)\n");
+    expect_error(ROLE_HEAD "      assume_role_policy: {Version: 1, Version: 2}\n",
+                 "t.yaml:5:40: sts.roles[0].assume_role_policy.Version: duplicate key (first set "
+                 "at line 5 column 28)\n");
+    expect_error(ROLE_HEAD "      assume_role_policy: {? [a] : b}\n",
+                 "t.yaml:5:30: sts.roles[0].assume_role_policy: policy keys must be non-empty "
+                 "strings\n");
+    expect_error(ROLE_HEAD "      assume_role_policy: {Version: \"a\\0b\"}\n",
+                 "t.yaml:5:37: sts.roles[0].assume_role_policy.Version: value contains a NUL "
+                 "byte\n");
+}
+
+AK_TEST(sts_policy_json_text_and_files)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX), big = AK_BUF_INIT(AK_BUF_NOMAX);
+    char path[512], yaml[1024];
+    const char *text = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": []\n}\n";
+
+    /* a block scalar holding JSON: kept as written */
+    AK_ASSERT_OK(load(ROLE_HEAD "      assume_role_policy: |\n        {\"Version\": \"x\",\n"
+                                "         \"Statement\": []}\n", &c, &err));
+    AK_ASSERT_STR(c.sts_roles[0].policy_json, "{\"Version\": \"x\",\n \"Statement\": []}\n");
+    ak_cfg_release(&c);
+    /* a relative file path: against the config file's folder */
+    snprintf(path, sizeof(path), "%s/trust.json", AK_TMPDIR());
+    write_text(path, text, strlen(text));
+    AK_ASSERT_OK(load_in_tmp(ROLE_HEAD "      assume_role_policy: trust.json\n", &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_STR(c.sts_roles[0].policy_json, text);
+    ak_cfg_release(&c);
+    snprintf(yaml, sizeof(yaml), ROLE_HEAD "      assume_role_policy: '%s'\n", path);
+    AK_ASSERT_OK(load(yaml, &c, &err));
+    AK_ASSERT_STR(c.sts_roles[0].policy_json, text);
+    ak_cfg_release(&c);
+    /* file errors */
+    AK_ASSERT_EQ_INT(load_in_tmp(ROLE_HEAD "      assume_role_policy: nope.json\n", &c, &err),
+                     AK_ECONFIG);
+    AK_ASSERT_CONTAINS(err.buf, "asakai.yaml:5:27: sts.roles[0].assume_role_policy: cannot read "
+                                "the policy file: No such file or directory\n");
+    ak_buf_reset(&err);
+    AK_ASSERT_EQ_INT(load_in_tmp(ROLE_HEAD "      assume_role_policy: .\n", &c, &err),
+                     AK_ECONFIG);
+    AK_ASSERT_CONTAINS(err.buf, "policy: cannot read the policy file: not a regular file\n");
+    ak_buf_reset(&err);
+    write_text(path, "{\"a\": 1, \"a\": 2}", 16);
+    AK_ASSERT_EQ_INT(load_in_tmp(ROLE_HEAD "      assume_role_policy: trust.json\n", &c, &err),
+                     AK_ECONFIG);
+    AK_ASSERT_CONTAINS(err.buf, "asakai.yaml:5:27: sts.roles[0].assume_role_policy: the policy "
+                                "file is not valid JSON: ");
+    ak_buf_reset(&err);
+    write_text(path, "[1]", 3);
+    AK_ASSERT_EQ_INT(load_in_tmp(ROLE_HEAD "      assume_role_policy: trust.json\n", &c, &err),
+                     AK_ECONFIG);
+    AK_ASSERT_CONTAINS(err.buf, "the policy file must be a JSON object\n");
+    ak_buf_reset(&err);
+    write_text(path, "{\"a\":\"\0\"}", 9);
+    AK_ASSERT_EQ_INT(load_in_tmp(ROLE_HEAD "      assume_role_policy: trust.json\n", &c, &err),
+                     AK_ECONFIG);
+    AK_ASSERT_CONTAINS(err.buf, "the policy file contains a NUL byte\n");
+    ak_buf_reset(&err);
+    ak_buf_add(&big, "{\"k\":\"");
+    for (int i = 0; i < 64 * 1024; i++)
+        ak_buf_addc(&big, 'x');
+    ak_buf_add(&big, "\"}");
+    write_text(path, big.buf, big.len);
+    AK_ASSERT_EQ_INT(load_in_tmp(ROLE_HEAD "      assume_role_policy: trust.json\n", &c, &err),
+                     AK_ECONFIG);
+    AK_ASSERT_CONTAINS(err.buf, "the policy file is larger than 64 KiB\n");
+    ak_buf_reset(&err);
+    /* JSON text errors */
+    expect_error(ROLE_HEAD "      assume_role_policy: '{\"Version\": }'\n",
+                 "t.yaml:5:27: sts.roles[0].assume_role_policy: the policy is not valid JSON: "
+                 "line 1, column 13: unexpected token near '}'\n");
+    expect_error(ROLE_HEAD "      assume_role_policy: '{\"a\": 1, \"a\": 2}'\n",
+                 "t.yaml:5:27: sts.roles[0].assume_role_policy: the policy is not valid JSON: "
+                 "line 1, column 12: duplicate object key near '\"a\"'\n");
+    expect_error(ROLE_HEAD "      assume_role_policy: [a]\n",
+                 "t.yaml:5:27: sts.roles[0].assume_role_policy: expected a mapping, JSON text or "
+                 "a file path, got a list\n");
+    expect_error(ROLE_HEAD,
+                 "t.yaml:3:7: sts.roles[0]: needs assume_role_policy (a mapping, JSON text or a "
+                 "file path)\n");
+    /* an inline policy over 64 KiB as JSON */
+    ak_buf_reset(&big);
+    ak_buf_add(&big, ROLE_HEAD "      assume_role_policy: {k: ");
+    for (int i = 0; i < 64 * 1024; i++)
+        ak_buf_addc(&big, 'x');
+    ak_buf_add(&big, "}\n");
+    AK_ASSERT_EQ_INT(ak_cfg_load_string("t.yaml", big.buf, big.len, &c, &err), AK_ECONFIG);
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:5:31: sts.roles[0].assume_role_policy.k: policy is longer "
+                                "than 64 KiB as JSON");
+    ak_buf_release(&big);
+    ak_buf_release(&err);
+}
+
+#define PROV(rest)                                                                                 \
+    "sts:\n  oidc_providers:\n    - url: https://oidc.example.com/org/1\n"                       \
+    "      client_id_list: [aud1]\n" rest
+
+AK_TEST(sts_provider_errors)
+{
+    static const struct {
+        const char *url, *why;
+    } urls[] = {
+        {"http://oidc.example.com", "must start with https:// (OIDC issuers are https)"},
+        {"https://oidc.example.com/a?b=c", "must not have a query (?...)"},
+        {"https://oidc.example.com/#x", "must not have a fragment (#...)"},
+        {"https://oidc.example.com:8443/x", "must not have a port (IAM OIDC providers have none)"},
+        {"https://user@oidc.example.com", "must not contain user@"},
+        {"https:///path", "must have a host name after https://"},
+        {"https://oi_dc.example.com", "must have a host name after https://"},
+        {"'https://oidc.example.com/a b'", "must not contain spaces or control characters"},
+    };
+    char yaml[512], want[512];
+
+    for (size_t i = 0; i < AK_ARRAY_SIZE(urls); i++) {
+        snprintf(yaml, sizeof(yaml), "sts:\n  oidc_providers:\n    - url: %s\n"
+                                     "      client_id_list: [a]\n", urls[i].url);
+        snprintf(want, sizeof(want), "t.yaml:3:12: sts.oidc_providers[0].url: %s\n", urls[i].why);
+        expect_error(yaml, want);
+    }
+    struct ak_buf longurl = AK_BUF_INIT(AK_BUF_NOMAX);
+    ak_buf_add(&longurl, "sts:\n  oidc_providers:\n    - url: https://h/");
+    for (int i = 0; i < 250; i++)
+        ak_buf_addc(&longurl, 'p');
+    ak_buf_add(&longurl, "\n      client_id_list: [a]\n");
+    expect_error(longurl.buf, "t.yaml:3:12: sts.oidc_providers[0].url: must be at most 255 "
+                              "characters\n");
+    ak_buf_release(&longurl);
+    expect_error("sts:\n  oidc_providers:\n    - client_id_list: [a]\n",
+                 "t.yaml:3:7: sts.oidc_providers[0]: needs url\n");
+    expect_error("sts:\n  oidc_providers:\n    - url: https://a.example\n",
+                 "t.yaml:3:7: sts.oidc_providers[0]: needs client_id_list (the accepted "
+                 "audiences)\n");
+    expect_error("sts:\n  oidc_providers:\n    - url: https://a.example\n"
+                 "      client_id_list: []\n",
+                 "t.yaml:4:23: sts.oidc_providers[0].client_id_list: needs at least one client "
+                 "id\n");
+    expect_error("sts:\n  oidc_providers:\n    - url: https://a.example\n      client_id_list: a\n",
+                 "t.yaml:4:23: sts.oidc_providers[0].client_id_list: expected a list, got a "
+                 "single value\n");
+    expect_error(PROV("      thumbprint_list: [6938fd4d98bab03faadb97b34396831e3780aea]\n"),
+                 "t.yaml:5:25: sts.oidc_providers[0].thumbprint_list[0]: a thumbprint is 40 hex "
+                 "digits (a SHA-1 fingerprint)\n");
+    expect_error(PROV("      thumbprint_list: [6938fd4d98bab03faadb97b34396831e3780aeag]\n"),
+                 "t.yaml:5:25: sts.oidc_providers[0].thumbprint_list[0]: a thumbprint is 40 hex "
+                 "digits (a SHA-1 fingerprint)\n");
+    expect_error(PROV("      thumbprint_list: [a, b, c, d, e, f]\n"),
+                 "t.yaml:5:24: sts.oidc_providers[0].thumbprint_list: list has more than 5 "
+                 "items\n");
+    expect_error(PROV("    - url: https://oidc.example.com/org/1\n      client_id_list: [x]\n"),
+                 "t.yaml:5:12: sts.oidc_providers[1].url: duplicate provider url (first defined "
+                 "at line 3)\n");
+    expect_error(PROV("      jwks_file: /nonexistent/jwks.json\n"),
+                 "t.yaml:5:18: sts.oidc_providers[0].jwks_file: cannot read the JWKS file: No "
+                 "such file or directory\n");
+    expect_error(PROV("      jwks_file: /\n"),
+                 "t.yaml:5:18: sts.oidc_providers[0].jwks_file: cannot read the JWKS file: not a "
+                 "regular file\n");
+    expect_error(PROV("      max_token_age: 30s\n"),
+                 "t.yaml:5:22: sts.oidc_providers[0].max_token_age: must be between 1m and 1d\n");
+    expect_error(PROV("      max_token_age: soon\n"),
+                 "t.yaml:5:22: sts.oidc_providers[0].max_token_age: not a duration (examples: "
+                 "5m, 1h)\n");
+    expect_error(PROV("      client_ids: [a]\n"),
+                 "t.yaml:5:7: sts.oidc_providers[0].client_ids: unknown key\n");
+    expect_error(PROV("      thumbprints_list: []\n"),
+                 "t.yaml:5:7: sts.oidc_providers[0].thumbprints_list: unknown key; did you mean "
+                 "'thumbprint_list'?\n");
+    expect_error("sts:\n  oidc_providers: {url: x}\n",
+                 "t.yaml:2:19: sts.oidc_providers: expected a list of providers, got a "
+                 "mapping\n");
+    expect_error("sts:\n  oidc_provider: []\n",
+                 "t.yaml:2:3: sts.oidc_provider: unknown key; did you mean "
+                 "'sts.oidc_providers'?\n");
+    /* client ids: 1..100 entries of 1..255 characters */
+    struct ak_buf doc = AK_BUF_INIT(AK_BUF_NOMAX);
+    ak_buf_add(&doc, "sts:\n  oidc_providers:\n    - url: https://a.example\n"
+                     "      client_id_list: [");
+    for (int i = 0; i < 101; i++)
+        ak_buf_addf(&doc, "%sc%d", i ? ", " : "", i);
+    ak_buf_add(&doc, "]\n");
+    expect_error(doc.buf, "t.yaml:4:23: sts.oidc_providers[0].client_id_list: list has more than "
+                          "100 items\n");
+    ak_buf_reset(&doc);
+    ak_buf_add(&doc, "sts:\n  oidc_providers:\n    - url: https://a.example\n"
+                     "      client_id_list: [");
+    for (int i = 0; i < 256; i++)
+        ak_buf_addc(&doc, 'c');
+    ak_buf_add(&doc, "]\n");
+    expect_error(doc.buf, "t.yaml:4:24: sts.oidc_providers[0].client_id_list[0]: a client id is 1 "
+                          "to 255 characters\n");
+    ak_buf_release(&doc);
+}
+
+AK_TEST(sts_role_errors)
+{
+#define POL "      assume_role_policy: {}\n"
+    expect_error("sts:\n  roles:\n    - name: 'a b'\n      account_id: '123456789012'\n" POL,
+                 "t.yaml:3:13: sts.roles[0].name: a role name is 1 to 64 of letters, digits and "
+                 "_+=,.@-\n");
+    expect_error("sts:\n  roles:\n    - name: a1234567890123456789012345678901234567890123456789"
+                 "012345678901234\n      account_id: '123456789012'\n" POL,
+                 "t.yaml:3:13: sts.roles[0].name: a role name is 1 to 64 of letters, digits and "
+                 "_+=,.@-\n");
+    expect_error("sts:\n  roles:\n    - account_id: '123456789012'\n" POL,
+                 "t.yaml:3:7: sts.roles[0]: needs name\n");
+    expect_error("sts:\n  roles:\n    - name: r\n      account_id: '12345678901'\n" POL,
+                 "t.yaml:4:19: sts.roles[0].account_id: must be a 12-digit AWS account ID\n");
+    expect_error("sts:\n  roles:\n    - name: r\n      account_id: 1.2345678901e11\n" POL,
+                 "t.yaml:4:19: sts.roles[0].account_id: must be a 12-digit AWS account ID\n");
+    expect_error("sts:\n  roles:\n    - name: r\n" POL, "t.yaml:3:7: sts.roles[0]: needs "
+                                                        "account_id\n");
+    static const char *const sessions[] = {"3599", "43201", "1h", "-3600", "[3600]"};
+    for (size_t i = 0; i < AK_ARRAY_SIZE(sessions); i++) {
+        char yaml[256];
+        snprintf(yaml, sizeof(yaml), ROLE_HEAD "      max_session_duration: %s\n" POL,
+                 sessions[i]);
+        expect_error(yaml, "t.yaml:5:29: sts.roles[0].max_session_duration: must be a number of "
+                           "seconds between 3600 and 43200\n");
+    }
+    expect_error(ROLE_HEAD POL
+                 "    - {name: r, account_id: 123456789012, assume_role_policy: {}}\n",
+                 "t.yaml:6:7: sts.roles[1]: duplicate role r in account 123456789012 (first "
+                 "defined at line 3)\n");
+    expect_error(ROLE_HEAD POL "      max_sesion_duration: 3600\n",
+                 "t.yaml:6:7: sts.roles[0].max_sesion_duration: unknown key; did you mean "
+                 "'max_session_duration'?\n");
+    expect_error(ROLE_HEAD POL "      policy: {}\n",
+                 "t.yaml:6:7: sts.roles[0].policy: unknown key\n");
+    expect_error("sts:\n  roles: [r]\n",
+                 "t.yaml:2:11: sts.roles[0]: expected a mapping of keys, got a single value\n");
+    expect_error("sts:\n  roles: r\n",
+                 "t.yaml:2:10: sts.roles: expected a list of roles, got a single value\n");
+    expect_error("sts:\n  role: []\n", "t.yaml:2:3: sts.role: unknown key; did you mean "
+                                       "'sts.roles'?\n");
+#undef POL
+}
+
+AK_TEST(sts_scalar_ranges)
+{
+    expect_error("sts:\n  exp_leeway: 11m\n",
+                 "t.yaml:2:15: sts.exp_leeway: must be between 0ms and 10m\n");
+    expect_error("sts:\n  jwks_cache_ttl: 59s\n",
+                 "t.yaml:2:19: sts.jwks_cache_ttl: must be between 1m and 1d\n");
+    expect_error("sts:\n  jwks_cache_ttl: 25h\n",
+                 "t.yaml:2:19: sts.jwks_cache_ttl: must be between 1m and 1d\n");
+    expect_error("sts:\n  jwks_refetch_min_interval: 500ms\n",
+                 "t.yaml:2:30: sts.jwks_refetch_min_interval: must be between 1s and 1h\n");
+    expect_error("sts:\n  jwks_refetch_min_interval: 2h\n",
+                 "t.yaml:2:30: sts.jwks_refetch_min_interval: must be between 1s and 1h\n");
+    expect_error("sts:\n  enabled: maybe\n", "t.yaml:2:12: sts.enabled: must be true or false\n");
+    expect_error("sts:\n  exp_leway: 1m\n",
+                 "t.yaml:2:3: sts.exp_leway: unknown key; did you mean 'sts.exp_leeway'?\n");
+    expect_error("sts:\n  jwks_cache: 1h\n",
+                 "t.yaml:2:3: sts.jwks_cache: unknown key; did you mean 'sts.jwks_cache_ttl'?\n");
+}
+
+AK_TEST(sts_errors_are_all_reported_and_freed)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    AK_ASSERT_EQ_INT(load("sts:\n"
+                          "  oidc_providers:\n"
+                          "    - url: http://a\n"
+                          "      client_id_list: [ok]\n"
+                          "      thumbprint_list: [x]\n"
+                          "  roles:\n"
+                          "    - name: 'bad name'\n"
+                          "      account_id: '1'\n"
+                          "      assume_role_policy: {a: 1, a: 2}\n",
+                          &c, &err),
+                     AK_ECONFIG);
+    AK_ASSERT_EQ_INT(count_lines(err.buf), 5);
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:3:12: sts.oidc_providers[0].url:");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:5:25: sts.oidc_providers[0].thumbprint_list[0]:");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:7:13: sts.roles[0].name:");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:8:19: sts.roles[0].account_id:");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:9:34: sts.roles[0].assume_role_policy.a: duplicate key");
+    AK_ASSERT_NULL(c.oidc_providers);
+    AK_ASSERT_NULL(c.sts_roles);
+    ak_buf_release(&err);
+}
+
+AK_TEST(dump_has_sts_keys)
+{
+    struct ak_buf out = AK_BUF_INIT(AK_BUF_NOMAX), yaml = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_cfg c;
+    const char *p, *end;
+
+    AK_ASSERT_OK(ak_cfg_dump_defaults(&out));
+    AK_ASSERT_CONTAINS(out.buf, "\nsts:\n  # OIDC providers");
+    AK_ASSERT_CONTAINS(out.buf, "  # (true or false)\n  enabled: false\n");
+    AK_ASSERT_CONTAINS(out.buf, "  # (duration, 0ms .. 10m)\n  exp_leeway: 5m\n");
+    AK_ASSERT_CONTAINS(out.buf, "  # (duration, 1m .. 1d)\n  jwks_cache_ttl: 1h\n");
+    AK_ASSERT_CONTAINS(out.buf, "  # (duration, 1s .. 1h)\n  jwks_refetch_min_interval: 30s\n");
+    AK_ASSERT_OK(ak_cfg_load_string("dump", out.buf, out.len, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT(!c.sts_enabled);
+    AK_ASSERT_EQ_INT(c.sts_exp_leeway_ms, 5 * MIN);
+    ak_cfg_release(&c);
+    /* the commented example, uncommented, loads */
+    ak_buf_add(&yaml, "sts:\n");
+    p = strstr(out.buf, "  # oidc_providers:\n");
+    AK_ASSERT(p != NULL);
+    for (; strncmp(p, "  # ", 4) == 0; p = end + 1) {
+        end = strchr(p, '\n');
+        ak_buf_add(&yaml, "  ");
+        ak_buf_addn(&yaml, p + 4, (size_t)(end - p - 3));
+    }
+    AK_ASSERT_OK(ak_cfg_load_string("example", yaml.buf, yaml.len, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_EQ_INT(c.n_oidc_providers, 1);
+    AK_ASSERT_EQ_INT(c.n_sts_roles, 1);
+    AK_ASSERT_STR(c.sts_roles[0].policy_json,
+                  "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
+                  "{\"Federated\":\"arn:aws:iam::123456789012:oidc-provider/oidc.circleci.com/org/"
+                  "00000000-0000-0000-0000-000000000000\"},\"Action\":"
+                  "\"sts:AssumeRoleWithWebIdentity\"}]}");
+    ak_cfg_release(&c);
+    ak_buf_release(&out);
+    ak_buf_release(&yaml);
+    ak_buf_release(&err);
+}
+
+
 AK_TEST_MAIN(AK_T(important_rules), AK_T(defaults_match_header), AK_T(full_file_loads),
              AK_T(empty_and_comment_only_give_defaults), AK_T(missing_file_is_eio),
              AK_T(many_errors_are_all_reported), AK_T(unknown_key_suggestions), AK_T(wrong_shapes),
@@ -1786,4 +2331,9 @@ AK_TEST_MAIN(AK_T(important_rules), AK_T(defaults_match_header), AK_T(full_file_
              AK_T(aws_empty_sections_keep_defaults), AK_T(aws_account_errors),
              AK_T(aws_value_checks), AK_T(aws_scalar_ranges), AK_T(poller_errors),
              AK_T(inventory_errors), AK_T(aws_env_expansion),
-             AK_T(aws_errors_are_all_reported_and_freed), AK_T(dump_has_aws_keys))
+             AK_T(aws_errors_are_all_reported_and_freed), AK_T(dump_has_aws_keys),
+             AK_T(sts_defaults), AK_T(sts_issue_sample_loads), AK_T(sts_full_file_loads),
+             AK_T(sts_policy_yaml_to_json), AK_T(sts_policy_duplicate_key),
+             AK_T(sts_policy_json_text_and_files), AK_T(sts_provider_errors),
+             AK_T(sts_role_errors), AK_T(sts_scalar_ranges),
+             AK_T(sts_errors_are_all_reported_and_freed), AK_T(dump_has_sts_keys))

@@ -632,10 +632,482 @@ AK_TEST(base64_encode_vectors_and_round_trip)
     }
 }
 
+/* ---- keyless CI (issue 5): base64url, JWK keys, JWS verification, sealing ---- */
+
+#define JD "tests/data/jwt/"
+
+/* RFC 7515 Appendix A.2 (RS256) and A.3 (ES256): the published keys, inputs and signatures. */
+static const char a2_n[] =
+    "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4"
+    "QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdb"
+    "BYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-D"
+    "WNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ";
+static const char a2_e[] = "AQAB";
+static const char a2_input[] =
+    "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNv"
+    "bS9pc19yb290Ijp0cnVlfQ";
+static const char a2_sig[] =
+    "cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5ju"
+    "jGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07"
+    "Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipU"
+    "TI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
+static const char a3_x[] = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU";
+static const char a3_y[] = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
+static const char a3_input[] =
+    "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNv"
+    "bS9pc19yb290Ijp0cnVlfQ";
+static const char a3_sig[] =
+    "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+
+/* Decodes base64url that the test knows to be valid (aborts the process otherwise). */
+static unsigned char *b64u(const char *s, size_t *ret_len)
+{
+    unsigned char *out = NULL;
+
+    if (ak_base64url_decode(s, strlen(s), &out, ret_len) != 0)
+        abort();
+    return out;
+}
+
+static struct ak_pkey *rsa_from_b64u(const char *n64, const char *e64, int *ret_r,
+                                     struct ak_buf *err)
+{
+    size_t nl, el;
+    unsigned char *n = b64u(n64, &nl), *e = b64u(e64, &el);
+    struct ak_pkey *k = NULL;
+
+    *ret_r = ak_pkey_rsa(n, nl, e, el, &k, err);
+    free(n);
+    free(e);
+    return k;
+}
+
+static struct ak_pkey *ec_from_b64u(const char *crv, const char *x64, const char *y64,
+                                    int *ret_r, struct ak_buf *err)
+{
+    size_t xl, yl;
+    unsigned char *x = b64u(x64, &xl), *y = b64u(y64, &yl);
+    struct ak_pkey *k = NULL;
+
+    *ret_r = ak_pkey_ec(crv, x, xl, y, yl, &k, err);
+    free(x);
+    free(y);
+    return k;
+}
+
+AK_TEST(base64url_vectors_and_edges)
+{
+    static const char *const vec[][2] = {
+        {"", ""},         {"Zg", "f"},         {"Zm8", "fo"},         {"Zm9v", "foo"},
+        {"Zm9vYg", "foob"}, {"Zm9vYmE", "fooba"}, {"Zm9vYmFy", "foobar"},
+    };
+    static const char *const bad[] = {
+        "Zg==", "Zm8=", "Zg=", "+/+/", "Zm9v\n", " Zm9v", "Zm 9v", "Z", "Zm9vY", "Zh", "Zm9", "Zm-",
+        "Zm8/", "Zm\tv", "Zm9v.",
+    };
+    static const unsigned char hi[] = {0xfb, 0xff, 0xbf};
+    unsigned char bin[300], *d = NULL;
+    size_t dlen = 0;
+
+    for (size_t i = 0; i < AK_ARRAY_SIZE(vec); i++) {
+        char *e = ak_base64url_encode(vec[i][1], strlen(vec[i][1]));
+
+        AK_ASSERT_STR(e, vec[i][0]);
+        free(e);
+        AK_ASSERT_OK(ak_base64url_decode(vec[i][0], strlen(vec[i][0]), &d, &dlen));
+        AK_ASSERT_EQ_INT(dlen, strlen(vec[i][1]));
+        AK_ASSERT_MEM(d, vec[i][1], dlen);
+        AK_ASSERT_EQ_INT(d[dlen], 0);
+        free(d);
+    }
+    {
+        char *e = ak_base64url_encode(hi, 3);
+
+        AK_ASSERT_STR(e, "-_-_"); /* the URL alphabet */
+        free(e);
+        AK_ASSERT_OK(ak_base64url_decode("-_-_", 4, &d, &dlen));
+        AK_ASSERT_EQ_INT(dlen, 3);
+        AK_ASSERT_MEM(d, hi, 3);
+        free(d);
+    }
+    for (size_t i = 0; i < AK_ARRAY_SIZE(bad); i++) {
+        d = NULL;
+        AK_ASSERT_EQ_INT(ak_base64url_decode(bad[i], strlen(bad[i]), &d, &dlen), AK_EINVAL);
+        AK_ASSERT_NULL(d);
+    }
+    /* a NUL inside the length, and NULL with a length */
+    AK_ASSERT_EQ_INT(ak_base64url_decode("Zm\0v", 4, &d, &dlen), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_base64url_decode(NULL, 4, &d, &dlen), AK_EINVAL);
+    for (size_t i = 0; i < sizeof(bin); i++)
+        bin[i] = (unsigned char)(i * 131 + 7);
+    for (size_t n = 0; n <= sizeof(bin); n++) {
+        char *e = ak_base64url_encode(bin, n);
+
+        AK_ASSERT_EQ_INT(strlen(e), (n * 4 + 2) / 3);
+        AK_ASSERT_EQ_INT(strcspn(e, "+/="), strlen(e));
+        AK_ASSERT_OK(ak_base64url_decode(e, strlen(e), &d, &dlen));
+        AK_ASSERT_EQ_INT(dlen, n);
+        AK_ASSERT(n == 0 || memcmp(d, bin, n) == 0);
+        free(e);
+        free(d);
+    }
+}
+
+AK_TEST(random_bytes_fill_and_differ)
+{
+    unsigned char a[64], b[64], zero[64] = {0};
+
+    AK_ASSERT_OK(ak_random_bytes(a, sizeof(a)));
+    AK_ASSERT_OK(ak_random_bytes(b, sizeof(b)));
+    AK_ASSERT(memcmp(a, b, sizeof(a)) != 0);
+    AK_ASSERT(memcmp(a, zero, sizeof(a)) != 0);
+    AK_ASSERT_OK(ak_random_bytes(NULL, 0));
+    AK_ASSERT_EQ_INT(ak_random_bytes(NULL, 1), AK_EINVAL);
+}
+
+AK_TEST(jws_alg_names)
+{
+    static const char *const good[] = {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"};
+    static const char *const refused[] = {"none", "None", "HS256", "HS512", "PS256", "EdDSA",
+                                          "rs256", "RS256 ", "", "ES256K"};
+
+    for (size_t i = 0; i < AK_ARRAY_SIZE(good); i++) {
+        enum ak_jws_alg a = ak_jws_alg_parse(good[i]);
+
+        AK_ASSERT(a != 0);
+        AK_ASSERT_STR(ak_jws_alg_name(a), good[i]);
+    }
+    for (size_t i = 0; i < AK_ARRAY_SIZE(refused); i++)
+        AK_ASSERT_EQ_INT(ak_jws_alg_parse(refused[i]), 0);
+    AK_ASSERT_EQ_INT(ak_jws_alg_parse(NULL), 0);
+    AK_ASSERT_NULL(ak_jws_alg_name(0));
+}
+
+AK_TEST(rfc7515_a2_rs256_verifies)
+{
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    size_t sl;
+    unsigned char *sig = b64u(a2_sig, &sl);
+    char msg[sizeof(a2_input)];
+    int r;
+    struct ak_pkey *k = rsa_from_b64u(a2_n, a2_e, &r, &err);
+
+    AK_ASSERT_OK(r);
+    AK_ASSERT_EQ_INT(ak_pkey_kind(k), AK_PKEY_RSA);
+    AK_ASSERT_NULL(ak_pkey_curve(k));
+    AK_ASSERT_EQ_INT(sl, 256);
+    AK_ASSERT_OK(ak_pkey_verify(k, AK_JWS_RS256, a2_input, strlen(a2_input), sig, sl, &err));
+    /* tampered message: one character of the payload */
+    memcpy(msg, a2_input, sizeof(msg));
+    msg[40] ^= 1;
+    AK_ASSERT_EQ_INT(ak_pkey_verify(k, AK_JWS_RS256, msg, strlen(msg), sig, sl, &err), AK_ESIG);
+    AK_ASSERT_CONTAINS(err.buf, "RS256 signature does not verify");
+    /* tampered signature, first and last byte */
+    ak_buf_reset(&err);
+    sig[0] ^= 0x80;
+    AK_ASSERT_EQ_INT(ak_pkey_verify(k, AK_JWS_RS256, a2_input, strlen(a2_input), sig, sl, NULL),
+                     AK_ESIG);
+    sig[0] ^= 0x80;
+    sig[sl - 1] ^= 1;
+    AK_ASSERT_EQ_INT(ak_pkey_verify(k, AK_JWS_RS256, a2_input, strlen(a2_input), sig, sl, NULL),
+                     AK_ESIG);
+    sig[sl - 1] ^= 1;
+    /* the same signature under another hash, or read as ECDSA */
+    AK_ASSERT_EQ_INT(ak_pkey_verify(k, AK_JWS_RS384, a2_input, strlen(a2_input), sig, sl, NULL),
+                     AK_ESIG);
+    AK_ASSERT_EQ_INT(ak_pkey_verify(k, AK_JWS_ES256, a2_input, strlen(a2_input), sig, 64, &err),
+                     AK_ESIG);
+    AK_ASSERT_CONTAINS(err.buf, "ES256 needs an EC key");
+    /* bad signature lengths: one short, one long, empty */
+    ak_buf_reset(&err);
+    AK_ASSERT_EQ_INT(
+        ak_pkey_verify(k, AK_JWS_RS256, a2_input, strlen(a2_input), sig, sl - 1, &err), AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, "255 bytes, the key needs 256");
+    AK_ASSERT_EQ_INT(ak_pkey_verify(k, AK_JWS_RS256, a2_input, strlen(a2_input), sig, 0, NULL),
+                     AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_pkey_verify(k, 0, a2_input, strlen(a2_input), sig, sl, NULL), AK_EINVAL);
+    /* the message proper still verifies afterwards (no state left behind) */
+    AK_ASSERT_OK(ak_pkey_verify(k, AK_JWS_RS256, a2_input, strlen(a2_input), sig, sl, NULL));
+    ak_pkey_free(k);
+    free(sig);
+    ak_buf_release(&err);
+}
+
+AK_TEST(rfc7515_a3_es256_verifies)
+{
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    size_t sl;
+    unsigned char *sig = b64u(a3_sig, &sl), zero[64] = {0};
+    int r;
+    struct ak_pkey *k = ec_from_b64u("P-256", a3_x, a3_y, &r, &err);
+    struct ak_pkey *rk = rsa_from_b64u(a2_n, a2_e, &r, NULL);
+
+    AK_ASSERT(k != NULL);
+    AK_ASSERT_EQ_INT(ak_pkey_kind(k), AK_PKEY_EC);
+    AK_ASSERT_STR(ak_pkey_curve(k), "P-256");
+    AK_ASSERT_EQ_INT(sl, 64);
+    AK_ASSERT_OK(ak_pkey_verify(k, AK_JWS_ES256, a3_input, strlen(a3_input), sig, sl, &err));
+    /* the A.2 input (another header) under the A.3 signature */
+    AK_ASSERT_EQ_INT(ak_pkey_verify(k, AK_JWS_ES256, a2_input, strlen(a2_input), sig, sl, &err),
+                     AK_ESIG);
+    /* r and s swapped; s flipped; all zero */
+    {
+        unsigned char sw[64];
+
+        memcpy(sw, sig + 32, 32);
+        memcpy(sw + 32, sig, 32);
+        AK_ASSERT_EQ_INT(
+            ak_pkey_verify(k, AK_JWS_ES256, a3_input, strlen(a3_input), sw, 64, NULL), AK_ESIG);
+        memcpy(sw, sig, 64);
+        sw[63] ^= 4;
+        AK_ASSERT_EQ_INT(
+            ak_pkey_verify(k, AK_JWS_ES256, a3_input, strlen(a3_input), sw, 64, NULL), AK_ESIG);
+        AK_ASSERT_EQ_INT(
+            ak_pkey_verify(k, AK_JWS_ES256, a3_input, strlen(a3_input), zero, 64, NULL), AK_ESIG);
+    }
+    /* lengths: DER-sized (70/71/72) and off by one are malformed for JOSE */
+    AK_ASSERT_EQ_INT(ak_pkey_verify(k, AK_JWS_ES256, a3_input, strlen(a3_input), sig, 63, NULL),
+                     AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_pkey_verify(k, AK_JWS_ES256, a3_input, strlen(a3_input), zero, 0, NULL),
+                     AK_EINVAL);
+    {
+        unsigned char big[72] = {0};
+
+        memcpy(big, sig, 64);
+        AK_ASSERT_EQ_INT(
+            ak_pkey_verify(k, AK_JWS_ES256, a3_input, strlen(a3_input), big, 72, NULL), AK_EINVAL);
+    }
+    /* wrong algorithm for the key: ES384/ES512 need other curves, RS* need RSA */
+    ak_buf_reset(&err);
+    AK_ASSERT_EQ_INT(ak_pkey_verify(k, AK_JWS_ES384, a3_input, strlen(a3_input), sig, sl, &err),
+                     AK_ESIG);
+    AK_ASSERT_CONTAINS(err.buf, "ES384 needs a P-384 key, this key is on P-256");
+    AK_ASSERT_EQ_INT(ak_pkey_verify(k, AK_JWS_ES512, a3_input, strlen(a3_input), sig, sl, NULL),
+                     AK_ESIG);
+    AK_ASSERT_EQ_INT(ak_pkey_verify(k, AK_JWS_RS256, a3_input, strlen(a3_input), sig, sl, NULL),
+                     AK_ESIG);
+    /* the wrong key: the A.3 signature under the A.2 RSA key */
+    AK_ASSERT(rk != NULL);
+    AK_ASSERT_EQ_INT(ak_pkey_verify(rk, AK_JWS_ES256, a3_input, strlen(a3_input), sig, sl, NULL),
+                     AK_ESIG);
+    ak_pkey_free(rk);
+    ak_pkey_free(k);
+    free(sig);
+    ak_buf_release(&err);
+}
+
+/* Splits line into at most max space-separated fields (in place). */
+static size_t split_fields(char *line, char **f, size_t max)
+{
+    size_t n = 0;
+
+    for (char *p = line; *p && n < max;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        f[n++] = p;
+        p += strcspn(p, " ");
+        if (*p)
+            *p++ = 0;
+    }
+    return n;
+}
+
+AK_TEST(fixture_vectors_rs384_rs512_es384_es512)
+{
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    char *text = ak_test_read_file(JD "vectors.txt", NULL), *save = NULL;
+    int seen = 0, small = 0;
+
+    AK_ASSERT(text != NULL);
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *f[6];
+        size_t nf = split_fields(line, f, 6), sl;
+        struct ak_pkey *k = NULL;
+        unsigned char *sig;
+        enum ak_jws_alg alg, other;
+        int r;
+
+        if (strcmp(f[0], "SMALL") == 0) {
+            AK_ASSERT_EQ_INT(nf, 4);
+            ak_buf_reset(&err);
+            k = rsa_from_b64u(f[2], f[3], &r, &err);
+            AK_ASSERT_EQ_INT(r, AK_EINVAL);
+            AK_ASSERT_NULL(k);
+            AK_ASSERT_CONTAINS(err.buf, "1024 bits");
+            small++;
+            continue;
+        }
+        AK_ASSERT_EQ_INT(nf, 6);
+        alg = ak_jws_alg_parse(f[0]);
+        AK_ASSERT(alg != 0);
+        if (strcmp(f[1], "RSA") == 0)
+            k = rsa_from_b64u(f[2], f[3], &r, &err);
+        else
+            k = ec_from_b64u(f[1], f[2], f[3], &r, &err);
+        AK_ASSERT_OK(r);
+        sig = b64u(f[5], &sl);
+        AK_ASSERT_OK(ak_pkey_verify(k, alg, f[4], strlen(f[4]), sig, sl, &err));
+        /* the same key and signature under the neighbouring algorithm, tampered input, sig */
+        other = alg == AK_JWS_RS384 ? AK_JWS_RS512 : alg == AK_JWS_RS512 ? AK_JWS_RS256
+              : alg == AK_JWS_ES384 ? AK_JWS_ES256 : AK_JWS_ES384;
+        AK_ASSERT_EQ_INT(ak_pkey_verify(k, other, f[4], strlen(f[4]), sig, sl, NULL), AK_ESIG);
+        AK_ASSERT_EQ_INT(ak_pkey_verify(k, alg, f[4], strlen(f[4]) - 1, sig, sl, NULL), AK_ESIG);
+        sig[sl / 2] ^= 0x10;
+        AK_ASSERT_EQ_INT(ak_pkey_verify(k, alg, f[4], strlen(f[4]), sig, sl, NULL), AK_ESIG);
+        AK_ASSERT_EQ_INT(ak_pkey_verify(k, alg, f[4], strlen(f[4]), sig, sl - 1, NULL), AK_EINVAL);
+        if (alg == AK_JWS_ES512)
+            AK_ASSERT_EQ_INT(sl, 132);
+        if (alg == AK_JWS_ES384)
+            AK_ASSERT_EQ_INT(sl, 96);
+        free(sig);
+        ak_pkey_free(k);
+        seen++;
+    }
+    free(text);
+    AK_ASSERT_EQ_INT(seen, 4);
+    AK_ASSERT_EQ_INT(small, 1);
+    ak_buf_release(&err);
+}
+
+AK_TEST(pkey_rsa_refuses_bad_keys)
+{
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    size_t nl, sl;
+    unsigned char *n = b64u(a2_n, &nl), *sig = b64u(a2_sig, &sl), padded[300];
+    static const unsigned char e3[] = {3}, e1[] = {1}, e_even[] = {1, 0, 0}, e_zero[] = {0, 0},
+                               e_big[] = {1, 0, 0, 0, 0, 0, 0, 0, 1}, e_lead0[] = {0, 1, 0, 1};
+    struct ak_pkey *k = NULL;
+
+    AK_ASSERT_EQ_INT(nl, 256);
+    AK_ASSERT_EQ_INT(ak_pkey_rsa(n, nl, e1, 1, &k, &err), AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, "odd and greater than 1");
+    AK_ASSERT_EQ_INT(ak_pkey_rsa(n, nl, e_even, 3, &k, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_pkey_rsa(n, nl, e_zero, 2, &k, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_pkey_rsa(n, nl, e_big, sizeof(e_big), &k, NULL), AK_EINVAL);
+    AK_ASSERT_NULL(k);
+    /* 2047 bits: the A.2 modulus minus its last byte is under the floor */
+    ak_buf_reset(&err);
+    AK_ASSERT_EQ_INT(ak_pkey_rsa(n, nl - 1, e3, 1, &k, &err), AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, "2040 bits");
+    /* an even modulus */
+    n[nl - 1] ^= 1;
+    AK_ASSERT_EQ_INT(ak_pkey_rsa(n, nl, e3, 1, &k, NULL), AK_EINVAL);
+    n[nl - 1] ^= 1;
+    AK_ASSERT_NULL(k);
+    /* leading zero bytes in n and e are tolerated and do not change the key */
+    memset(padded, 0, 4);
+    memcpy(padded + 4, n, nl);
+    AK_ASSERT_OK(ak_pkey_rsa(padded, nl + 4, e_lead0, sizeof(e_lead0), &k, NULL));
+    AK_ASSERT_OK(ak_pkey_verify(k, AK_JWS_RS256, a2_input, strlen(a2_input), sig, sl, NULL));
+    ak_pkey_free(k);
+    free(n);
+    free(sig);
+    ak_buf_release(&err);
+}
+
+AK_TEST(pkey_ec_refuses_bad_points)
+{
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    size_t xl, yl;
+    unsigned char *x = b64u(a3_x, &xl), *y = b64u(a3_y, &yl), zero[66] = {0};
+    struct ak_pkey *k = NULL;
+
+    AK_ASSERT_EQ_INT(xl, 32);
+    /* not on the curve: y + 1 */
+    y[31] ^= 1;
+    AK_ASSERT_EQ_INT(ak_pkey_ec("P-256", x, xl, y, yl, &k, &err), AK_EINVAL);
+    AK_ASSERT_NULL(k);
+    AK_ASSERT(err.len > 0);
+    y[31] ^= 1;
+    /* (0,0) is not a point either; the right point on the wrong curve sizes */
+    AK_ASSERT_EQ_INT(ak_pkey_ec("P-256", zero, 32, zero, 32, &k, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_pkey_ec("P-384", x, xl, y, yl, &k, NULL), AK_EINVAL);
+    ak_buf_reset(&err);
+    AK_ASSERT_EQ_INT(ak_pkey_ec("P-256", x, xl - 1, y, yl, &k, &err), AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, "must be 32");
+    AK_ASSERT_EQ_INT(ak_pkey_ec("secp256k1", x, xl, y, yl, &k, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_pkey_ec("P-192", x, xl, y, yl, &k, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_pkey_ec("p-256", x, xl, y, yl, &k, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_pkey_ec(NULL, x, xl, y, yl, &k, NULL), AK_EINVAL);
+    AK_ASSERT_NULL(k);
+    /* and the real point is accepted */
+    AK_ASSERT_OK(ak_pkey_ec("P-256", x, xl, y, yl, &k, NULL));
+    ak_pkey_free(k);
+    ak_pkey_free(NULL);
+    AK_ASSERT_EQ_INT(ak_pkey_kind(NULL), 0);
+    free(x);
+    free(y);
+    ak_buf_release(&err);
+}
+
+AK_TEST(seal_known_answer_round_trip_and_tamper)
+{
+    /* NIST GCM test case 14: K = 0^256, IV = 0^96, P = 0^128 */
+    static const unsigned char kat[] = {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* nonce */
+        0xce, 0xa7, 0x40, 0x3d, 0x4d, 0x60, 0x6b, 0x6e, 0x07, 0x4e, 0xc5, 0xd3, 0xba, 0xf3, 0x9d,
+        0x18, 0xd0, 0xd1, 0xc8, 0xa7, 0x99, 0x99, 0x6b, 0xf0, 0x26, 0x5b, 0x98, 0xb5, 0xd4, 0x8a,
+        0xb9, 0x19};
+    static const char secret[] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    unsigned char key[AK_SEAL_KEY_LEN] = {0}, key2[AK_SEAL_KEY_LEN], zero[16] = {0};
+    unsigned char *s1 = NULL, *s2 = NULL, *p = NULL;
+    size_t n1, n2, pl;
+
+    AK_ASSERT_OK(ak_unseal(key, kat, sizeof(kat), NULL, &p, &pl));
+    AK_ASSERT_EQ_INT(pl, 16);
+    AK_ASSERT_MEM(p, zero, 16);
+    free(p);
+    AK_ASSERT_OK(ak_unseal(key, kat, sizeof(kat), "", &p, &pl)); /* "" is no aad */
+    free(p);
+    AK_ASSERT_EQ_INT(ak_unseal(key, kat, sizeof(kat), "x", &p, &pl), AK_ESIG);
+
+    AK_ASSERT_OK(ak_random_bytes(key, sizeof(key)));
+    memcpy(key2, key, sizeof(key));
+    key2[31] ^= 1;
+    AK_ASSERT_OK(ak_seal(key, secret, strlen(secret), "AKIAEXAMPLE", &s1, &n1));
+    AK_ASSERT_OK(ak_seal(key, secret, strlen(secret), "AKIAEXAMPLE", &s2, &n2));
+    AK_ASSERT_EQ_INT(n1, 12 + strlen(secret) + 16);
+    AK_ASSERT(memcmp(s1, s2, n1) != 0); /* fresh nonce each time */
+    AK_ASSERT(memcmp(s1 + 12, secret, strlen(secret)) != 0); /* not stored in clear */
+    p = NULL;
+    AK_ASSERT_OK(ak_unseal(key, s1, n1, "AKIAEXAMPLE", &p, &pl));
+    AK_ASSERT_EQ_INT(pl, strlen(secret));
+    AK_ASSERT_STR((char *)p, secret);
+    free(p);
+    p = NULL;
+    /* every single-bit flip anywhere (nonce, ciphertext, tag) is caught */
+    for (size_t i = 0; i < n1; i++) {
+        s1[i] ^= 0x01;
+        AK_ASSERT_EQ_INT(ak_unseal(key, s1, n1, "AKIAEXAMPLE", &p, &pl), AK_ESIG);
+        s1[i] ^= 0x01;
+    }
+    AK_ASSERT_EQ_INT(ak_unseal(key, s1, n1, "AKIAEXAMPLF", &p, &pl), AK_ESIG);
+    AK_ASSERT_EQ_INT(ak_unseal(key, s1, n1, NULL, &p, &pl), AK_ESIG);
+    AK_ASSERT_EQ_INT(ak_unseal(key2, s1, n1, "AKIAEXAMPLE", &p, &pl), AK_ESIG);
+    AK_ASSERT_EQ_INT(ak_unseal(key, s1, n1 - 1, "AKIAEXAMPLE", &p, &pl), AK_ESIG);
+    AK_ASSERT_EQ_INT(ak_unseal(key, s1, 27, "AKIAEXAMPLE", &p, &pl), AK_EINVAL);
+    AK_ASSERT_NULL(p);
+    free(s1);
+    free(s2);
+    /* empty plaintext */
+    AK_ASSERT_OK(ak_seal(key, NULL, 0, NULL, &s1, &n1));
+    AK_ASSERT_EQ_INT(n1, 28);
+    AK_ASSERT_OK(ak_unseal(key, s1, n1, NULL, &p, &pl));
+    AK_ASSERT_EQ_INT(pl, 0);
+    free(p);
+    free(s1);
+}
+
 AK_TEST_MAIN(AK_T(sha256_vectors), AK_T(ct_equal_cases), AK_T(base64_rfc4648_vectors),
              AK_T(base64_binary_and_signature_length), AK_T(base64_rejects_invalid),
              AK_T(pem_parses_real_sns_cert), AK_T(pem_rejects_everything_but_one_cert),
              AK_T(sns_vectors_verify), AK_T(sns_vectors_tampered_fail),
              AK_T(verify_from_many_threads), AK_T(cert_check_names_and_dates),
              AK_T(cert_check_chain), AK_T(hmac_sha256_rfc4231),
-             AK_T(random_hex_length_charset_unique), AK_T(base64_encode_vectors_and_round_trip))
+             AK_T(random_hex_length_charset_unique), AK_T(base64_encode_vectors_and_round_trip),
+             AK_T(base64url_vectors_and_edges), AK_T(random_bytes_fill_and_differ),
+             AK_T(jws_alg_names), AK_T(rfc7515_a2_rs256_verifies), AK_T(rfc7515_a3_es256_verifies),
+             AK_T(fixture_vectors_rs384_rs512_es384_es512), AK_T(pkey_rsa_refuses_bad_keys),
+             AK_T(pkey_ec_refuses_bad_points), AK_T(seal_known_answer_round_trip_and_tamper))

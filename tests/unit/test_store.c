@@ -84,18 +84,18 @@ AK_TEST(open_creates_dir_and_migrates)
     snprintf(dir, sizeof(dir), "%s/a/b/data", AK_TMPDIR());
     struct ak_store *st = open_w(dir);
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 3);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 4);
     ak_store_close(st);
     AK_ASSERT_EQ_INT(stat(dir, &sb), 0);
     AK_ASSERT_EQ_INT(sb.st_mode & 0777, 0700);
     st = open_w(dir);
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 3);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 4);
     ak_store_close(st);
 
     struct ak_buf err = AK_BUF_INIT(1024);
     AK_ASSERT_OK(ak_store_open(dir, AK_STORE_READ, &st, &err));
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 3);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 4);
     ak_store_close(st);
     ak_buf_release(&err);
     ak_store_close(NULL);
@@ -709,7 +709,7 @@ AK_TEST(migrate_v1_to_v2_keeps_data)
     AK_ASSERT_EQ_INT(make_v1_db(AK_TMPDIR()), SQLITE_OK);
     st = open_w(AK_TMPDIR());
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 3);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 4);
     AK_ASSERT_OK(ak_store_rec_get(st, 7, &r));
     AK_ASSERT_STR(r.key, "health:1:arn");
     AK_ASSERT_STR(r.title, "EC2 instance retirement i-0abc");
@@ -752,7 +752,7 @@ AK_TEST(reader_refuses_v1_database)
     AK_ASSERT_EQ_INT(make_v1_db(AK_TMPDIR()), SQLITE_OK);
     AK_ASSERT_EQ_INT(ak_store_open(AK_TMPDIR(), AK_STORE_READ, &st, &err), AK_EUNSUPPORTED);
     AK_ASSERT_NULL(st);
-    AK_ASSERT_CONTAINS(err.buf, "schema version 1, not 3");
+    AK_ASSERT_CONTAINS(err.buf, "schema version 1, not 4");
     ak_buf_release(&err);
 }
 
@@ -1516,14 +1516,15 @@ AK_TEST(outbox_list_rec)
 
 /* ---- schema version 3: pollers ------------------------------------------------------- */
 
-/* Turns the (current) database in dir back into exactly what version 2 had: the v3 step only
- * adds tables and an index, so dropping them is the v2 schema, rows included. */
+/* Turns the (current) database in dir back into exactly what version 2 had: the v3 and v4 steps
+ * only add tables and indexes, so dropping them is the v2 schema, rows included. */
 static int downgrade_to_v2(const char *dir)
 {
     sqlite3 *db = NULL;
     int rc = sqlite3_open(dbpath(dir), &db);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "DROP TABLE record_keys; DROP TABLE poll_scopes; "
+        rc = sqlite3_exec(db, "DROP TABLE sts_creds; DROP TABLE sts_audit; "
+                              "DROP TABLE record_keys; DROP TABLE poll_scopes; "
                               "DROP TABLE poll_seen; DROP INDEX deliveries_at; "
                               "PRAGMA user_version = 2;", NULL, NULL, NULL);
     sqlite3_close(db);
@@ -1562,10 +1563,10 @@ AK_TEST(migrate_v2_to_v3_keeps_data)
     /* a reader cannot use a v2 file: the daemon migrates it first */
     st = NULL;
     AK_ASSERT_EQ_INT(ak_store_open(AK_TMPDIR(), AK_STORE_READ, &st, &err), AK_EUNSUPPORTED);
-    AK_ASSERT_CONTAINS(err.buf, "schema version 2, not 3");
+    AK_ASSERT_CONTAINS(err.buf, "schema version 2, not 4");
     st = open_w(AK_TMPDIR());
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 3);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 4);
     AK_ASSERT(table_exists(AK_TMPDIR(), "record_keys"));
     AK_ASSERT(table_exists(AK_TMPDIR(), "poll_seen"));
     AK_ASSERT(table_exists(AK_TMPDIR(), "deliveries_at"));
@@ -1948,6 +1949,272 @@ AK_TEST(push_seen_groups_by_channel_topic_and_record)
     ak_store_close(st);
 }
 
+/* ---- schema version 4: the STS twin ---------------------------------------------------- */
+
+static struct ak_sts_cred mkcred(const char *akid, int64_t expires_at)
+{
+    struct ak_sts_cred c = {0};
+    c.akid = (char *)akid;
+    c.secret_sealed = (char *)"c2VhbGVk+/==";
+    c.token_hash = (char *)"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+    c.role_arn = (char *)"arn:aws:iam::123456789012:role/deploy";
+    c.assumed_arn = (char *)"arn:aws:sts::123456789012:assumed-role/deploy/ci-42";
+    c.assumed_id = (char *)"AROAEXAMPLE:ci-42";
+    c.session_name = (char *)"ci-42";
+    c.subject = (char *)"org/o/project/p/user/u";
+    c.provider = (char *)"arn:aws:iam::123456789012:oidc-provider/oidc.circleci.com/org/o";
+    c.issued_at = 1000;
+    c.expires_at = expires_at;
+    return c;
+}
+
+AK_TEST(sts_cred_round_trip)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_sts_cred c = mkcred("ASIAAAAAAAAAAAAAAAA1", 3601000), got = {0}, other;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(ak_store_sts_cred_put(st, &c));
+    AK_ASSERT_OK(ak_store_sts_cred_get(st, "ASIAAAAAAAAAAAAAAAA1", &got));
+    AK_ASSERT_STR(got.akid, c.akid);
+    AK_ASSERT_STR(got.secret_sealed, c.secret_sealed);
+    AK_ASSERT_STR(got.token_hash, c.token_hash);
+    AK_ASSERT_STR(got.role_arn, c.role_arn);
+    AK_ASSERT_STR(got.assumed_arn, c.assumed_arn);
+    AK_ASSERT_STR(got.assumed_id, c.assumed_id);
+    AK_ASSERT_STR(got.session_name, c.session_name);
+    AK_ASSERT_STR(got.subject, c.subject);
+    AK_ASSERT_STR(got.provider, c.provider);
+    AK_ASSERT_EQ_INT(got.issued_at, 1000);
+    AK_ASSERT_EQ_INT(got.expires_at, 3601000);
+    ak_sts_cred_release(&got);
+    AK_ASSERT_NULL(got.akid);
+    /* the same akid again, whatever else differs */
+    other = mkcred("ASIAAAAAAAAAAAAAAAA1", 99);
+    other.role_arn = (char *)"arn:aws:iam::123456789012:role/other";
+    AK_ASSERT_EQ_INT(ak_store_sts_cred_put(st, &other), AK_EEXIST);
+    AK_ASSERT_OK(ak_store_sts_cred_get(st, "ASIAAAAAAAAAAAAAAAA1", &got));
+    AK_ASSERT_STR(got.role_arn, "arn:aws:iam::123456789012:role/deploy");
+    AK_ASSERT_EQ_INT(got.expires_at, 3601000);
+    ak_sts_cred_release(&got);
+    /* optional subject/provider: NULL round-trips as NULL */
+    other = mkcred("ASIAAAAAAAAAAAAAAAA2", 5);
+    other.subject = other.provider = NULL;
+    AK_ASSERT_OK(ak_store_sts_cred_put(st, &other));
+    AK_ASSERT_OK(ak_store_sts_cred_get(st, "ASIAAAAAAAAAAAAAAAA2", &got));
+    AK_ASSERT_NULL(got.subject);
+    AK_ASSERT_NULL(got.provider);
+    ak_sts_cred_release(&got);
+    AK_ASSERT_EQ_INT(ak_store_sts_cred_get(st, "ASIANOPE", &got), AK_ENOTFOUND);
+    AK_ASSERT_NULL(got.akid);
+    /* a credential without its secret or token hash is refused */
+    other = mkcred("ASIAAAAAAAAAAAAAAAA3", 5);
+    other.secret_sealed = NULL;
+    AK_ASSERT_EQ_INT(ak_store_sts_cred_put(st, &other), AK_EINVAL);
+    other = mkcred("", 5);
+    AK_ASSERT_EQ_INT(ak_store_sts_cred_put(st, &other), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_store_sts_cred_put(st, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_store_sts_cred_get(st, "ASIAAAAAAAAAAAAAAAA3", &got), AK_ENOTFOUND);
+    ak_sts_cred_release(NULL);
+    ak_store_close(st);
+}
+
+AK_TEST(sts_cred_purge)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_sts_cred a = mkcred("ASIA1", 1000), b = mkcred("ASIA2", 2000),
+                       c = mkcred("ASIA3", 3000), got = {0};
+    int64_t n = -1;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(ak_store_sts_cred_put(st, &a));
+    AK_ASSERT_OK(ak_store_sts_cred_put(st, &b));
+    AK_ASSERT_OK(ak_store_sts_cred_put(st, &c));
+    AK_ASSERT_OK(ak_store_sts_cred_purge(st, 1000, &n)); /* "before": 1000 itself stays */
+    AK_ASSERT_EQ_INT(n, 0);
+    AK_ASSERT_OK(ak_store_sts_cred_purge(st, 2001, &n));
+    AK_ASSERT_EQ_INT(n, 2);
+    AK_ASSERT_EQ_INT(ak_store_sts_cred_get(st, "ASIA1", &got), AK_ENOTFOUND);
+    AK_ASSERT_EQ_INT(ak_store_sts_cred_get(st, "ASIA2", &got), AK_ENOTFOUND);
+    AK_ASSERT_OK(ak_store_sts_cred_get(st, "ASIA3", &got));
+    ak_sts_cred_release(&got);
+    AK_ASSERT_OK(ak_store_sts_cred_purge(st, 5000, NULL));
+    AK_ASSERT_EQ_INT(ak_store_sts_cred_get(st, "ASIA3", &got), AK_ENOTFOUND);
+    /* the akid of a purged credential can be used again */
+    AK_ASSERT_OK(ak_store_sts_cred_put(st, &a));
+    ak_store_close(st);
+}
+
+static struct ak_sts_audit mkaudit(int64_t at, const char *result, const char *subject)
+{
+    struct ak_sts_audit a = {0};
+    a.at = at;
+    a.action = (char *)"AssumeRoleWithWebIdentity";
+    a.result = (char *)result;
+    a.subject = (char *)subject;
+    return a;
+}
+
+AK_TEST(sts_audit_list_order_and_filter)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_sts_audit full = mkaudit(2000, "denied", "s-full"), *v = NULL, bad;
+    int64_t id1 = 0, id2 = 0, id3 = 0, id4 = 0;
+    size_t n = 0;
+    AK_ASSERT(st != NULL);
+    full.code = (char *)"AccessDenied";
+    full.reason = (char *)"condition StringLike sub did not match";
+    full.role_arn = (char *)"arn:aws:iam::123456789012:role/deploy";
+    full.provider = (char *)"arn:aws:iam::123456789012:oidc-provider/token.actions.example";
+    full.audience = (char *)"sts.amazonaws.com";
+    full.session_name = (char *)"run-1";
+    full.akid = (char *)"ASIAX";
+    full.remote = (char *)"192.0.2.9";
+    full.duration_s = 900;
+    struct ak_sts_audit a1 = mkaudit(1000, "allowed", "s1"), a3 = mkaudit(3000, "allowed", "s3"),
+                        a4 = mkaudit(2000, "allowed", "s4");
+    AK_ASSERT_OK(ak_store_sts_audit_add(st, &a1, &id1));
+    AK_ASSERT_OK(ak_store_sts_audit_add(st, &full, &id2));
+    AK_ASSERT_OK(ak_store_sts_audit_add(st, &a3, &id3));
+    AK_ASSERT_OK(ak_store_sts_audit_add(st, &a4, &id4)); /* same time as full, added later */
+    AK_ASSERT(id1 > 0 && id2 > id1 && id3 > id2 && id4 > id3);
+    AK_ASSERT_OK(ak_store_sts_audit_list(st, NULL, 0, &v, &n));
+    AK_ASSERT_EQ_INT(n, 4);
+    AK_ASSERT_STR(v[0].subject, "s3");
+    AK_ASSERT_STR(v[1].subject, "s4");
+    AK_ASSERT_STR(v[2].subject, "s-full");
+    AK_ASSERT_STR(v[3].subject, "s1");
+    AK_ASSERT_EQ_INT(v[2].id, id2);
+    AK_ASSERT_EQ_INT(v[2].at, 2000);
+    AK_ASSERT_STR(v[2].action, "AssumeRoleWithWebIdentity");
+    AK_ASSERT_STR(v[2].result, "denied");
+    AK_ASSERT_STR(v[2].code, "AccessDenied");
+    AK_ASSERT_STR(v[2].reason, "condition StringLike sub did not match");
+    AK_ASSERT_STR(v[2].role_arn, full.role_arn);
+    AK_ASSERT_STR(v[2].provider, full.provider);
+    AK_ASSERT_STR(v[2].audience, "sts.amazonaws.com");
+    AK_ASSERT_STR(v[2].session_name, "run-1");
+    AK_ASSERT_STR(v[2].akid, "ASIAX");
+    AK_ASSERT_STR(v[2].remote, "192.0.2.9");
+    AK_ASSERT_EQ_INT(v[2].duration_s, 900);
+    AK_ASSERT_NULL(v[0].code);
+    for (size_t i = 0; i < n; i++)
+        ak_sts_audit_release(&v[i]);
+    free(v);
+    AK_ASSERT_OK(ak_store_sts_audit_list(st, "allowed", 2, &v, &n));
+    AK_ASSERT_EQ_INT(n, 2);
+    AK_ASSERT_STR(v[0].subject, "s3");
+    AK_ASSERT_STR(v[1].subject, "s4");
+    for (size_t i = 0; i < n; i++)
+        ak_sts_audit_release(&v[i]);
+    free(v);
+    AK_ASSERT_OK(ak_store_sts_audit_list(st, "denied", 10, &v, &n));
+    AK_ASSERT_EQ_INT(n, 1);
+    AK_ASSERT_STR(v[0].subject, "s-full");
+    ak_sts_audit_release(&v[0]);
+    free(v);
+    /* bad input */
+    AK_ASSERT_EQ_INT(ak_store_sts_audit_list(st, "maybe", 10, &v, &n), AK_EINVAL);
+    bad = mkaudit(1, "maybe", "x");
+    AK_ASSERT_EQ_INT(ak_store_sts_audit_add(st, &bad, NULL), AK_EINVAL);
+    bad = mkaudit(1, "allowed", "x");
+    bad.action = NULL;
+    AK_ASSERT_EQ_INT(ak_store_sts_audit_add(st, &bad, NULL), AK_EINVAL);
+    AK_ASSERT_OK(ak_store_sts_audit_list(st, NULL, 100, &v, &n));
+    AK_ASSERT_EQ_INT(n, 4);
+    for (size_t i = 0; i < n; i++)
+        ak_sts_audit_release(&v[i]);
+    free(v);
+    ak_sts_audit_release(NULL);
+    ak_store_close(st);
+}
+
+AK_TEST(sts_audit_list_uses_index)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    char plan[1024] = "";
+    AK_ASSERT(st != NULL);
+    ak_store_close(st);
+    AK_ASSERT_EQ_INT(sqlite3_open_v2(dbpath(AK_TMPDIR()), &db, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    AK_ASSERT_EQ_INT(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT id FROM sts_audit WHERE "
+                                            "(?1 IS NULL OR result = ?1) ORDER BY at DESC, id "
+                                            "DESC LIMIT 10", -1, &s, NULL), SQLITE_OK);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        snprintf(plan + strlen(plan), sizeof(plan) - strlen(plan), "%s|",
+                 (const char *)sqlite3_column_text(s, 3));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    AK_ASSERT_CONTAINS(plan, "sts_audit_at");
+}
+
+/* Turns a current database back into exactly what version 3 had. */
+static int downgrade_to_v3(const char *dir)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(dbpath(dir), &db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "DROP TABLE sts_creds; DROP TABLE sts_audit; "
+                              "PRAGMA user_version = 3;", NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+AK_TEST(migrate_v3_to_v4_keeps_data)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_maint_rec r = mkrec("health:4:arn", "scheduled", 7000, 0), got = {0};
+    struct ak_buf err = AK_BUF_INIT(1024);
+    struct ak_poll_scope sc = {0}, sg = {0};
+    struct ak_sts_cred c = mkcred("ASIAMIGRATED", 9000), cg = {0};
+    struct ak_sts_audit au = mkaudit(5, "allowed", "s"), *v = NULL;
+    char *id1 = NULL, *id2 = NULL;
+    int64_t rec_id = 0;
+    size_t n = 0;
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(ak_store_rec_insert(st, &r, &rec_id));
+    sc.scope = (char *)"rds:1:us-east-1";
+    sc.poller = (char *)"rds";
+    sc.runs = 7;
+    AK_ASSERT_OK(ak_store_poll_scope_put(st, &sc));
+    AK_ASSERT_OK(ak_store_kv_get(st, "install_id", &id1));
+    ak_store_close(st);
+    AK_ASSERT_EQ_INT(downgrade_to_v3(AK_TMPDIR()), SQLITE_OK);
+    AK_ASSERT(!table_exists(AK_TMPDIR(), "sts_creds"));
+    st = NULL;
+    AK_ASSERT_EQ_INT(ak_store_open(AK_TMPDIR(), AK_STORE_READ, &st, &err), AK_EUNSUPPORTED);
+    AK_ASSERT_CONTAINS(err.buf, "schema version 3, not 4");
+    st = open_w(AK_TMPDIR());
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 4);
+    AK_ASSERT(table_exists(AK_TMPDIR(), "sts_creds"));
+    AK_ASSERT(table_exists(AK_TMPDIR(), "sts_audit"));
+    AK_ASSERT(table_exists(AK_TMPDIR(), "sts_audit_at"));
+    AK_ASSERT_OK(ak_store_rec_get(st, rec_id, &got));
+    AK_ASSERT_STR(got.key, "health:4:arn");
+    AK_ASSERT_EQ_INT(got.deadline, 7000);
+    ak_maint_rec_release(&got);
+    AK_ASSERT_OK(ak_store_poll_scope_get(st, "rds:1:us-east-1", &sg));
+    AK_ASSERT_EQ_INT(sg.runs, 7);
+    ak_poll_scope_release(&sg);
+    AK_ASSERT_OK(ak_store_kv_get(st, "install_id", &id2));
+    AK_ASSERT_STR(id2, id1);
+    AK_ASSERT_OK(ak_store_sts_cred_put(st, &c));
+    AK_ASSERT_OK(ak_store_sts_cred_get(st, "ASIAMIGRATED", &cg));
+    AK_ASSERT_EQ_INT(cg.expires_at, 9000);
+    ak_sts_cred_release(&cg);
+    AK_ASSERT_OK(ak_store_sts_audit_add(st, &au, NULL));
+    AK_ASSERT_OK(ak_store_sts_audit_list(st, NULL, 0, &v, &n));
+    AK_ASSERT_EQ_INT(n, 1);
+    ak_sts_audit_release(&v[0]);
+    free(v);
+    free(id1);
+    free(id2);
+    ak_buf_release(&err);
+    ak_store_close(st);
+}
+
+
 AK_TEST_MAIN(AK_T(outbox_list_rec), AK_T(open_creates_dir_and_migrates), AK_T(read_mode_does_not_create),
              AK_T(read_mode_refuses_empty_schema), AK_T(not_a_database_file),
              AK_T(foreign_sqlite_database), AK_T(newer_schema_refused), AK_T(raw_put_dedupes),
@@ -1971,4 +2238,6 @@ AK_TEST_MAIN(AK_T(outbox_list_rec), AK_T(open_creates_dir_and_migrates), AK_T(re
              AK_T(raw_put_keeps_state_and_note), AK_T(rec_alias_lookup),
              AK_T(rec_alias_rolls_back), AK_T(rec_find_open_ignores_closed_and_other_families),
              AK_T(poll_scope_round_trip), AK_T(poll_seen_round_trip),
-             AK_T(push_seen_groups_by_channel_topic_and_record))
+             AK_T(push_seen_groups_by_channel_topic_and_record), AK_T(sts_cred_round_trip),
+             AK_T(sts_cred_purge), AK_T(sts_audit_list_order_and_filter),
+             AK_T(sts_audit_list_uses_index), AK_T(migrate_v3_to_v4_keeps_data))

@@ -1,10 +1,10 @@
 /* sts_load.c — load generator for scripts/bench-oidc.sh: STS AssumeRoleWithWebIdentity
  * exchanges per second and latency against the daemon's twin, over keep-alive connections.
  *
- *   sts_load HOST PORT PATH BODY_FILE CONNS SECONDS
+ *   sts_load HOST PORT PATH BODY_FILE CONNS SECONDS [WARMUP_SECONDS]
  *
  * CONNS threads each hold one keep-alive connection and POST BODY_FILE (the form, token inside)
- * back to back for SECONDS (after a 1 s warm-up that is not counted). Every answer must be
+ * back to back for SECONDS (after WARMUP_SECONDS, default 1, that are not counted). Every answer must be
  * HTTP 200 with a body holding "AccessKeyId"; others are counted as errors. Prints one line:
  * "ok=N errors=E seconds=S rate=R p50_ms=A p99_ms=B max_ms=C".
  * (Compiled by the script with cc; not a module: a plain client of the daemon.) */
@@ -150,8 +150,8 @@ int main(int argc, char **argv)
     size_t n_all = 0;
     unsigned *all;
 
-    if (argc != 7) {
-        fprintf(stderr, "usage: sts_load HOST PORT PATH BODY_FILE CONNS SECONDS\n");
+    if (argc != 7 && argc != 8) {
+        fprintf(stderr, "usage: sts_load HOST PORT PATH BODY_FILE CONNS SECONDS [WARMUP]\n");
         return 2;
     }
     g_host = argv[1];
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
         w[i].lat_us = malloc(w[i].cap * sizeof(unsigned) + sizeof(unsigned));
         pthread_create(&w[i].th, NULL, run, &w[i]);
     }
-    usleep(1000000);
+    usleep((useconds_t)((argc == 8 ? strtod(argv[7], NULL) : 1.0) * 1e6));
     t0 = now_s();
     g_phase = 1;
     usleep((useconds_t)(secs * 1e6));

@@ -5,7 +5,9 @@
 #      daemon pinned to one core (RS256 token, warm JWKS from jwks_file, trust policy evaluated,
 #      credentials issued and sealed, audit row written), driven by bench/sts_load.c over
 #      BENCH_OIDC_CONNS keep-alive connections from the other core; beside `openssl speed rsa2048`
-#      verify/s on the daemon's core in the same run, as a ratio; p50/p99 latency on loopback.
+#      verify/s on the daemon's core in the same run, as a ratio; p50/p99 latency on loopback;
+#      the daemon's CPU time per exchange (the rest of the wall time is durable commits).
+#      The aws-creds probe before the load warms the daemon (JWKS loaded, store open).
 #   2. `asakai aws-creds` (eval of its env output) vs the seed's pipeline (`aws sts
 #      assume-role-with-web-identity ... --duration-seconds 900`, three `jq`, three `export`)
 #      against the same local endpoint (the twin; moto's STS when the twin does not answer),
@@ -78,7 +80,7 @@ sts:
       assume_role_policy: '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.circleci.com/org/$ORG"}, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {"StringEquals": {"oidc.circleci.com/org/$ORG:aud": "$ORG"}, "StringLike": {"oidc.circleci.com/org/$ORG:sub": "org/$ORG/project/$PROJ/user/*"}}}]}'
 EOT
 TWIN=
-taskset -c $CORE_D "$BIN" serve --config "$W/bench.yml" 2> "$W/daemon.log" &
+${BENCH_OIDC_WRAP:-} taskset -c $CORE_D "$BIN" serve --config "$W/bench.yml" 2> "$W/daemon.log" &
 DPID=$!
 i=0
 until curl -fsS "http://127.0.0.1:$DPORT/readyz" >/dev/null 2>&1; do
@@ -100,8 +102,13 @@ if [ -n "$TWIN" ]; then
     ENC=$($PY -c 'import sys,urllib.parse as u;print(u.quote(sys.argv[1],safe=""))' "$ROLE")
     printf 'Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=%s&RoleSessionName=bench&WebIdentityToken=%s&DurationSeconds=900' \
         "$ENC" "$TOKEN" > "$W/body"
-    OUT=$(taskset -c $CORE_C "$W/sts_load" 127.0.0.1 "$DPORT" /sts "$W/body" "$CONNS" "$SECS")
+    cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+    C0=$(cpu_ticks $DPID)
+    OUT=$(taskset -c $CORE_C "$W/sts_load" 127.0.0.1 "$DPORT" /sts "$W/body" "$CONNS" "$SECS" 0)
+    C1=$(cpu_ticks $DPID)
     echo "bench-oidc: $OUT"
+    OKN=$(echo "$OUT" | sed -n 's/^ok=\([0-9]*\).*/\1/p')
+    TCK=$(getconf CLK_TCK)
     RATE=$(echo "$OUT" | sed -n 's/.*rate=\([0-9.]*\).*/\1/p')
     P50=$(echo "$OUT" | sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p')
     P99=$(echo "$OUT" | sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p')
@@ -109,6 +116,7 @@ if [ -n "$TWIN" ]; then
     printf '%-62s %12s\n' "STS twin: AssumeRoleWithWebIdentity exchanges/s (1 core)" "$RATE"
     printf '%-62s %12s\n' "openssl speed: RSA-2048 verify/s (same core, same run)" "$SPEED"
     $PY -c "print('%-62s %12.3f' % ('ratio exchanges / raw verify', $RATE / $SPEED))"
+    $PY -c "c=($C1-$C0)/$TCK; n=max($OKN,1); print('%-62s %9.3f ms  (daemon busy %.0f%% of the core; idle time is waiting on durable commits)' % ('daemon CPU time per exchange', c*1000/n, 100*c/$SECS))"
     printf '%-62s %9s ms\n' "latency p50 on loopback ($CONNS connections)" "$P50"
     printf '%-62s %9s ms\n' "latency p99 on loopback ($CONNS connections)" "$P99"
 else

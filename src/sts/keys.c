@@ -120,8 +120,9 @@ static int fetch(const struct sts_provider *p, struct ak_jwks **ret, struct ak_b
     }
     /* OIDC Discovery §4.3: the document's issuer must be the URL it was fetched for */
     iss = ak_json_get_str(j, "issuer");
-    if (iss && strcmp(iss, p->cfg->url) != 0) {
-        r = ak_err(err, AK_EINVAL, "%s names issuer %s", url, iss);
+    if (!iss || strcmp(iss, p->cfg->url) != 0) {
+        r = ak_err(err, AK_EINVAL, "%s names issuer %.300s, not the provider's URL", url,
+                   iss ? iss : "(none)");
         goto out;
     }
     uri = ak_json_get_str(j, "jwks_uri");
@@ -168,11 +169,15 @@ enum sts_verify ak__sts_keys_verify(const struct ak_sts *s, struct sts_provider 
     struct ak_buf ferr = AK_BUF_INIT(512);
     enum sts_verify v;
     int64_t now = ak_now_mono_ms();
+    bool may_fetch;
     int r;
 
     pthread_mutex_lock(&p->mu);
+    /* the rate limit holds with no keys too: while the IdP is down, every exchange would
+     * otherwise block a worker on this mutex for a whole fetch timeout, one after another */
+    may_fetch = p->last_try_mono == 0 || now - p->last_try_mono >= s->cfg->sts_jwks_refetch_ms;
     if (!p->static_keys && (!p->keys || now - p->fetched_mono >= s->cfg->sts_jwks_ttl_ms) &&
-        (!p->keys || now - p->last_try_mono >= s->cfg->sts_jwks_refetch_ms)) {
+        may_fetch) {
         /* missing or stale: a stale set is still used when the refresh fails */
         if (refresh(s, p, &ferr) < 0 && !p->keys) {
             ak_buf_addf(why, "cannot fetch the provider's keys: %s", ferr.buf);

@@ -212,6 +212,15 @@ static const char *header(const struct ak_sts_req *rq, const char *name)
     return NULL;
 }
 
+/* Text from outside (an unverified token's sub and aud, a RoleArn or RoleSessionName that failed
+ * validation: up to server.max_body_bytes) is cut to this before the audit table and the log. */
+#define AUDIT_FIELD_MAX 2048
+
+static char *audit_str(const char *s)
+{
+    return ak_xstrndup(s, AUDIT_FIELD_MAX);
+}
+
 static void audit_write(struct xchg *x, bool allowed)
 {
     struct ak_sts_audit a = {0};
@@ -222,12 +231,12 @@ static void audit_write(struct xchg *x, bool allowed)
     a.result = (char *)(allowed ? "allowed" : "denied");
     a.code = (char *)x->code;
     a.reason = x->reason.len ? x->reason.buf : NULL;
-    a.role_arn = (char *)x->role_arn;
+    a.role_arn = audit_str(x->role_arn);
     a.provider = x->provider_arn[0] ? x->provider_arn : NULL;
-    a.subject = (char *)x->subject;
-    a.audience = (char *)x->audience;
-    a.session_name = (char *)x->session_name;
-    a.akid = (char *)x->akid;
+    a.subject = audit_str(x->subject);
+    a.audience = audit_str(x->audience);
+    a.session_name = audit_str(x->session_name);
+    a.akid = audit_str(x->akid);
     a.remote = (char *)x->rq->remote;
     a.duration_s = x->duration_s;
     pthread_mutex_lock(&x->s->store_mu);
@@ -247,8 +256,13 @@ static void audit_write(struct xchg *x, bool allowed)
     ak_metrics_inc("asakai_sts_requests_total", labels);
     if (!allowed)
         ak_log(AK_LOG_INFO, "sts", "request denied", "action", a.action, "code", x->code,
-               "reason", a.reason, "role", x->role_arn, "subject", x->subject, "remote",
+               "reason", a.reason, "role", a.role_arn, "subject", a.subject, "remote",
                x->rq->remote, NULL);
+    free(a.role_arn);
+    free(a.subject);
+    free(a.audience);
+    free(a.session_name);
+    free(a.akid);
 }
 
 /* Sets an AWS error document as the answer; reason (the real one) goes to the audit. */
@@ -758,6 +772,12 @@ static int verify_signed(struct ak_sts *s, const struct ak_sts_req *rq, const ch
         r = AK_ESIG;
         goto out;
     }
+    /* a role taken out of sts.roles revokes its sessions, as deleting an IAM role does */
+    if (!role_for(s, c.role_arn)) {
+        ak_buf_addf(why, "role %s is no longer configured (sts.roles)", c.role_arn);
+        r = AK_ESIG;
+        goto out;
+    }
     if (c.expires_at <= ak_now_wall_ms()) {
         ak_buf_add(why, "the credentials expired");
         *f = (struct sig_fail){403, "ExpiredToken", MSG_EXPIRED_TOKEN_ID};
@@ -933,7 +953,9 @@ int ak_sts_authenticate(struct ak_sts *s, const struct ak_sts_req *rq, char **re
         goto out; /* not a SigV4 request: nothing to audit */
     if (r < 0) {
         x.code = f.code;
-        ak_err(err, AK_ESIG, "%s: %s", f.code, x.reason.buf);
+        /* the caller gets AWS's words; the real reason (which keys exist, why a token did not
+         * match) stays in the audit */
+        ak_err(err, AK_ESIG, "%s: %s", f.code, f.msg);
         audit_write(&x, false);
         goto out;
     }

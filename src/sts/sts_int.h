@@ -78,7 +78,10 @@ struct sts_params {
     size_t n;
 };
 /* Parses application/x-www-form-urlencoded text ('+' is a space, %XX decoded) and appends the
- * pairs; a later duplicate replaces the earlier one. AK_EINVAL for a bad escape or a NUL. */
+ * pairs; a later duplicate replaces the earlier one. AK_EINVAL for a bad escape or a NUL, or
+ * more than STS_PARAMS_MAX distinct names (each insert scans the list: a 256 KiB body of tiny
+ * pairs would cost seconds of CPU; no STS action has more than ~30 parameters). */
+#define STS_PARAMS_MAX 128
 int ak__sts_form_parse(const char *s, size_t len, struct sts_params *ret);
 const char *ak__sts_param(const struct sts_params *p, const char *name);
 void ak__sts_params_release(struct sts_params *p);

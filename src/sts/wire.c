@@ -51,19 +51,25 @@ static char *form_unescape(const char *s, size_t n)
     return out;
 }
 
-static void params_set(struct sts_params *p, char *name, char *value)
+static int params_set(struct sts_params *p, char *name, char *value)
 {
     for (size_t i = 0; i < p->n; i++)
         if (strcmp(p->v[i].name, name) == 0) {
             free(name);
             free(p->v[i].value);
             p->v[i].value = value;
-            return;
+            return AK_OK;
         }
+    if (p->n >= STS_PARAMS_MAX) {
+        free(name);
+        free(value);
+        return AK_EINVAL;
+    }
     p->v = ak_xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
     p->v[p->n].name = name;
     p->v[p->n].value = value;
     p->n++;
+    return AK_OK;
 }
 
 int ak__sts_form_parse(const char *s, size_t len, struct sts_params *ret)
@@ -83,7 +89,8 @@ int ak__sts_form_parse(const char *s, size_t len, struct sts_params *ret)
                 free(v);
                 return AK_EINVAL;
             }
-            params_set(ret, k, v);
+            if (params_set(ret, k, v) < 0)
+                return AK_EINVAL;
         }
         i = end + 1;
     }

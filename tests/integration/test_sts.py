@@ -492,3 +492,93 @@ def test_api_keyless_with_sigv4():
               "allowed API call not audited: %r" % api_rows)
         check(sum(1 for e in api_rows if e["result"] == "denied") >= 3,
               "denied API calls not audited: %r" % api_rows)
+
+
+def test_revoked_role_discovery_issuer_and_api_error_text():
+    """Regressions: sessions of a role taken out of sts.roles stopped being accepted (GCI and the
+    API); a discovery document without "issuer" is refused (OIDC Discovery §4.3); the API's 401
+    says only what AWS would (the real reason stays in the audit)."""
+    with StsStack() as s:
+        # outside text is cut before the audit and the log: a RoleSessionName and RoleArn that
+        # fail validation, the sub of a token that does not verify
+        huge = "s" * 100000
+        q = urllib.parse.urlencode({"Action": "AssumeRoleWithWebIdentity",
+                                    "Version": "2011-06-15", "RoleArn": "arn:aws:iam::%s:role/%s"
+                                    % (ACCT, "r" * 100000), "RoleSessionName": huge,
+                                    "WebIdentityToken": "a.b.c"})
+        r = request("POST", s.endpoint, body=q, headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        check(r.status == 400 and b"ValidationError" in r.body, "huge params: %r" % r)
+        stranger = jwtmint.new_rsa_key("k-huge-sub")
+        tok = jwtmint.mint(stranger, s.ci.circleci(ORG, PROJ, sub="u" * 14000))
+        r = request("POST", s.endpoint, body=urllib.parse.urlencode({
+            "Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15",
+            "RoleArn": s.arn("circleci-deploy"), "RoleSessionName": "huge-sub",
+            "WebIdentityToken": tok}), headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        check(r.status == 400 and b"InvalidIdentityToken" in r.body, "huge sub: %r" % r)
+        rows = s.log("denied")
+        big = [e for e in rows if (e["session_name"] or "").startswith("sss")]
+        check(big and len(big[0]["session_name"]) <= 2048 and len(big[0]["role_arn"]) <= 2048,
+              "audit keeps 100 kB of RoleSessionName/RoleArn: %r" %
+              [(len(e["session_name"] or ""), len(e["role_arn"] or "")) for e in big])
+        sub = [e for e in rows if e["session_name"] == "huge-sub"]
+        check(sub and len(sub[0]["subject"]) <= 2048, "audit keeps a 14 kB unverified sub")
+        check(huge[:5000] not in s.d.log_text(), "100 kB RoleSessionName in the daemon log")
+
+        # a discovery document that does not name its issuer: no keys from it
+        full = s.gl.discovery()
+        s.gl.discovery = lambda: {k: v for k, v in full.items() if k != "issuer"}
+        q = urllib.parse.urlencode({"Action": "AssumeRoleWithWebIdentity",
+                                    "Version": "2011-06-15", "RoleArn": s.arn("gitlab-deploy"),
+                                    "RoleSessionName": "gl", "WebIdentityToken":
+                                    s.gl.mint(s.gl.gitlab())})
+        r = request("POST", s.endpoint, body=q, headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        check(r.status == 400 and b"<Code>IDPCommunicationError</Code>" in r.body,
+              "discovery without issuer: %r" % r)
+
+        q = urllib.parse.urlencode({"Action": "AssumeRoleWithWebIdentity",
+                                    "Version": "2011-06-15", "RoleArn": s.arn("github-deploy"),
+                                    "RoleSessionName": "gh-revoked", "WebIdentityToken":
+                                    s.gh.mint(s.gh.github())})
+        r = request("POST", s.endpoint, body=q, headers={
+            "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"})
+        check(r.status == 200, "assume: %r" % r)
+        c = r.json()["AssumeRoleWithWebIdentityResponse"]["AssumeRoleWithWebIdentityResult"][
+            "Credentials"]
+        body = b"Action=GetCallerIdentity&Version=2011-06-15"
+        form = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+        gci = lambda: request("POST", s.endpoint, body=body,
+                              headers=signed_request(c, "POST", s.endpoint, body, headers=form))
+        api_url = s.d.url + "/api/v1/stats"
+        api = lambda creds: s.api("/api/v1/stats", signed_request(creds, "GET", api_url,
+                                                                  service="execute-api"))
+        r = gci()
+        check(r.status == 200 and b"assumed-role/github-deploy/gh-revoked" in r.body,
+              "GCI before revocation: %r" % r)
+        check_eq(api(c).status, 200, "API before revocation")
+        r = api(dict(c, AccessKeyId="ASIA" + "B" * 16))
+        check(r.status == 401 and "InvalidClientTokenId" in r.text and
+              "not issued" not in r.text, "unknown key: the 401 tells the real reason: %r" % r)
+        r = api(dict(c, SessionToken=c["SessionToken"][:-4] + "AAAA"))
+        check(r.status == 401 and "InvalidClientTokenId" in r.text and
+              "does not belong" not in r.text, "wrong token: the 401 tells the real reason: %r"
+              % r)
+
+        # the operator takes the role out of the config and restarts: its sessions end
+        s.d.stop()
+        text = open(s.d.cfg_path).read()
+        check("    - name: github-deploy\n" in text, "role line not found in the config")
+        with open(s.d.cfg_path, "w") as f:
+            f.write(text.replace("    - name: github-deploy\n", "    - name: github-other\n"))
+        s.d.start()
+        r = gci()
+        check(r.status == 403 and b"<Code>InvalidClientTokenId</Code>" in r.body,
+              "GCI after the role was removed: %r" % r)
+        r = api(c)
+        check(r.status == 401 and "InvalidClientTokenId" in r.text, "API after removal: %r" % r)
+        reasons = " | ".join(e["reason"] or "" for e in s.log("denied"))
+        check("no longer configured" in reasons, "audit lacks the revocation: %s" % reasons[:2000])
+        check("names issuer (none)" in reasons, "audit lacks the discovery issuer: %s" %
+              reasons[:2000])

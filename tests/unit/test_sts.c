@@ -6,8 +6,13 @@
 
 #include "ak_test.h"
 #include "asakai/ak_buf.h"
+#include "asakai/ak_cfg.h"
 #include "asakai/ak_crypto.h"
 #include "asakai/ak_err.h"
+#include "asakai/ak_httpc.h"
+#include "asakai/ak_jwt.h"
+#include "asakai/ak_metrics.h"
+#include "asakai/ak_util.h"
 #include "src/sts/sts_int.h"
 
 AK_TEST(form_parse_decodes_and_later_wins)
@@ -42,6 +47,79 @@ AK_TEST(form_parse_refuses_bad_escapes_and_nul)
     AK_ASSERT_OK(ak__sts_form_parse("a=%41%zz", 5, &p));
     AK_ASSERT_STR(ak__sts_param(&p, "a"), "A");
     ak__sts_params_release(&p);
+}
+
+/* Regression: each insert scans the list, so a 256 KiB body of tiny distinct pairs cost ~2 s of
+ * CPU per unauthenticated request; distinct names are capped, repeats are not counted. */
+AK_TEST(form_parse_caps_distinct_names)
+{
+    struct ak_buf b = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct sts_params p = {0}, q = {0}, big = {0};
+
+    for (int i = 0; i < STS_PARAMS_MAX; i++)
+        ak_buf_addf(&b, "%sk%d=v", i ? "&" : "", i);
+    for (int i = 0; i < 1000; i++)
+        ak_buf_add(&b, "&k0=again");
+    AK_ASSERT_OK(ak__sts_form_parse(b.buf, b.len, &p));
+    AK_ASSERT_EQ_INT(p.n, STS_PARAMS_MAX);
+    AK_ASSERT_STR(ak__sts_param(&p, "k0"), "again");
+    ak_buf_add(&b, "&one-too-many=x");
+    AK_ASSERT_EQ_INT(ak__sts_form_parse(b.buf, b.len, &q), AK_EINVAL);
+    ak_buf_reset(&b);
+    for (int i = 0; i < 30000; i++)
+        ak_buf_addf(&b, "k%d=&", i);
+    AK_ASSERT_EQ_INT(ak__sts_form_parse(b.buf, b.len, &big), AK_EINVAL);
+    ak__sts_params_release(&p);
+    ak__sts_params_release(&q);
+    ak__sts_params_release(&big);
+    ak_buf_release(&b);
+}
+
+/* Regression: with no keys cached (IdP down), every exchange used to fetch again, blocking a
+ * worker on the provider's mutex for a whole fetch timeout each: the refetch interval must hold
+ * there too. 127.0.0.3:443 has no listener (connection refused at once). */
+AK_TEST(keys_fetch_is_rate_limited_without_keys)
+{
+    static const char *labels = "result=\"error\"";
+    struct ak_cfg cfg;
+    struct ak_cfg_oidc_provider pc;
+    struct ak_sts s;
+    struct sts_provider p;
+    struct ak_jwt t;
+    struct ak_buf why = AK_BUF_INIT(2048);
+    static const char hdr[] = "{\"alg\":\"RS256\",\"kid\":\"k1\"}";
+    char *h = ak_base64url_encode(hdr, strlen(hdr));
+    char *c = ak_base64url_encode("{}", 2), *tok = ak_xasprintf("%s.%s.AAAA", h, c);
+    double before;
+
+    ak_httpc_global_init();
+    memset(&cfg, 0, sizeof(cfg));
+    memset(&pc, 0, sizeof(pc));
+    memset(&s, 0, sizeof(s));
+    memset(&p, 0, sizeof(p));
+    pc.url = (char *)"https://127.0.0.3/dead";
+    cfg.sts_jwks_ttl_ms = 3600 * 1000;
+    cfg.sts_jwks_refetch_ms = 60 * 1000;
+    s.cfg = &cfg;
+    p.cfg = &pc;
+    p.host_path = pc.url + 8;
+    AK_ASSERT_OK(ak__sts_keys_init(&p, NULL));
+    AK_ASSERT_OK(ak_jwt_parse(tok, strlen(tok), &t, NULL));
+    before = ak_metrics_get("asakai_sts_jwks_fetches_total", labels);
+    AK_ASSERT_EQ_INT(ak__sts_keys_verify(&s, &p, &t, &why), STS_V_IDP);
+    AK_ASSERT_CONTAINS(why.buf, "cannot fetch the provider's keys");
+    for (int i = 0; i < 3; i++) {
+        ak_buf_reset(&why);
+        AK_ASSERT_EQ_INT(ak__sts_keys_verify(&s, &p, &t, &why), STS_V_IDP);
+        AK_ASSERT_CONTAINS(why.buf, "not available (last fetch failed)");
+    }
+    AK_ASSERT_EQ_INT((int)(ak_metrics_get("asakai_sts_jwks_fetches_total", labels) - before), 1);
+    ak_jwt_release(&t);
+    ak__sts_keys_release(&p);
+    ak_buf_release(&why);
+    free(h);
+    free(c);
+    free(tok);
 }
 
 AK_TEST(session_name_rules)
@@ -120,4 +198,5 @@ AK_TEST(identifiers)
 }
 
 AK_TEST_MAIN(AK_T(form_parse_decodes_and_later_wins), AK_T(form_parse_refuses_bad_escapes_and_nul),
+             AK_T(form_parse_caps_distinct_names), AK_T(keys_fetch_is_rate_limited_without_keys),
              AK_T(session_name_rules), AK_T(role_arn_parse), AK_T(xml_escape), AK_T(identifiers))

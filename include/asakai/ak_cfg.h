@@ -147,6 +147,8 @@ struct ak_cfg_sts_role {
     char *policy_json;                 /* assume_role_policy: an inline YAML/JSON mapping turned
                                           into JSON text (a duplicate key is a config error), a
                                           JSON string, or a file path (read at load) */
+    bool api_access;                   /* api_access: sessions of this role may call /api/v1
+                                          (keyless CI → asakai), default false */
     int line;
 };
 

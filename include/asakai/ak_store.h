@@ -328,6 +328,10 @@ struct ak_sts_audit {
 };
 void ak_sts_audit_release(struct ak_sts_audit *a);
 int ak_store_sts_audit_add(struct ak_store *st, const struct ak_sts_audit *a, int64_t *ret_id);
+/* Retention: deletes rows older than before_ms and all but the newest keep_max (> 0) rows, so
+ * a flood of unauthenticated requests cannot grow the table without bound. */
+int ak_store_sts_audit_purge(struct ak_store *st, int64_t before_ms, int64_t keep_max,
+                             int64_t *ret_n);
 /* Newest first; result NULL = both. */
 int ak_store_sts_audit_list(struct ak_store *st, const char *result, size_t limit,
                             struct ak_sts_audit **ret, size_t *ret_n);

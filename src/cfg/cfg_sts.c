@@ -521,7 +521,7 @@ out:
 /* ---- sts.roles ---- */
 
 static const char *const role_keys[] = {"name", "account_id", "max_session_duration",
-                                        "assume_role_policy"};
+                                        "assume_role_policy", "api_access"};
 
 static void role_session(struct ak__cfg_loader *ld, const struct ak_cfg_node *m,
                          const char *key, struct ak_cfg_sts_role *ro)
@@ -576,6 +576,8 @@ static void load_role(struct ak__cfg_loader *ld, const struct ak_cfg_node *m, si
     ak__cfg_get_str(ld, m, key, "account_id", ak__cfg_check_account_id, true, &ro->account_id);
     role_session(ld, m, key, ro);
     role_policy(ld, m, key, ro);
+    /* a session is for AWS-shaped tests unless the role says it may also call asakai's API */
+    ro->api_access = ak__cfg_get_bool(ld, m, key, "api_access") == 1;
     role_unique(ld, m, key, idx, ro);
 out:
     free(key);

@@ -130,8 +130,11 @@ bool ak__http_sts_auth(struct ak_http_req *rq)
         ak_buf_release(&err);
         return true;
     }
-    ak__http_error(rq, 401, "SigV4 authentication failed: %s", err.len ? err.buf :
-                                                                       ak_strerror(r));
+    if (r == AK_EFORBIDDEN)
+        ak__http_error(rq, 403, "%s", err.buf);
+    else
+        ak__http_error(rq, 401, "SigV4 authentication failed: %s",
+                       err.len ? err.buf : ak_strerror(r));
     ak_buf_release(&err);
     return false;
 }

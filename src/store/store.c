@@ -216,6 +216,8 @@ static const char *const sql_text[AK_SQL__MAX] = {
         "?10, ?11)",
     [AK_SQL_STS_CRED_GET] = "SELECT " STS_CRED_COLS " FROM sts_creds WHERE akid = ?1",
     [AK_SQL_STS_CRED_PURGE] = "DELETE FROM sts_creds WHERE expires_at < ?1",
+    [AK_SQL_STS_AUDIT_PURGE] = "DELETE FROM sts_audit WHERE at < ?1 OR id <= "
+                               "(SELECT coalesce(max(id), 0) FROM sts_audit) - ?2",
     [AK_SQL_STS_AUDIT_INSERT] =
         "INSERT INTO sts_audit (at, action, result, code, reason, role_arn, provider, subject, "
         "audience, session_name, akid, remote, duration_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "

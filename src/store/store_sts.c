@@ -138,6 +138,25 @@ int ak_store_sts_cred_purge(struct ak_store *st, int64_t before_ms, int64_t *ret
     return r;
 }
 
+int ak_store_sts_audit_purge(struct ak_store *st, int64_t before_ms, int64_t keep_max,
+                             int64_t *ret_n)
+{
+    int64_t t0 = ak_store_mono_us();
+    sqlite3_stmt *s;
+    int r = keep_max > 0 ? ak_store_stmt(st, AK_SQL_STS_AUDIT_PURGE, &s) : AK_EINVAL;
+
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 1, before_ms);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 2, keep_max);
+    if (r == AK_OK)
+        r = ak_store_step_done(s);
+    if (r == AK_OK && ret_n)
+        *ret_n = sqlite3_changes(st->db);
+    ak_store_op_done(st, t0);
+    return r;
+}
+
 static bool result_ok(const char *result)
 {
     return ak_streq(result, "allowed") || ak_streq(result, "denied");

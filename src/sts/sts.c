@@ -39,6 +39,8 @@
 #define SIGV4_SKEW_MS (5 * 60 * 1000)
 #define NBF_LEEWAY_S 60
 #define PURGE_EVERY_MS (60 * 1000)
+#define AUDIT_KEEP_MS (90LL * 24 * 3600 * 1000) /* audit rows kept 90 days ... */
+#define AUDIT_KEEP_ROWS 1000000           /* ... and at most this many */
 #define SESSION_TOKEN_BYTES 72
 #define LOG_MAX 1000
 
@@ -107,6 +109,7 @@ static int roles_init(struct ak_sts *s, struct ak_buf *err)
         ro->name = c->name;
         ro->account_id = c->account_id;
         ro->max_session_s = c->max_session_s ? c->max_session_s : 3600;
+        ro->api_access = c->api_access;
         ro->arn = ak_xasprintf("arn:aws:iam::%s:role/%s", c->account_id, c->name);
         ak__sts_role_unique_id(ro->arn, ro->unique_id);
         s->n_roles++;
@@ -153,6 +156,10 @@ int ak_sts_start(const struct ak_cfg *cfg, struct ak_sts **ret, struct ak_buf *e
     r = ak_store_open(cfg->data_dir, AK_STORE_WRITE, &s->st, err);
     if (r < 0)
         goto fail;
+    /* WAL without an fsync per exchange: a crash of asakai loses nothing, a power cut may lose
+     * the last exchanges' rows — their credentials then fail like expired ones and the job asks
+     * again. Two fsyncs per exchange capped the twin at ~2k exchanges/s (bench-oidc.sh). */
+    ak_store_set_durable(s->st, false);
     r = load_key(cfg->data_dir, s->key, err);
     if (r < 0)
         goto fail;
@@ -241,6 +248,13 @@ static void audit_write(struct xchg *x, bool allowed)
     a.duration_s = x->duration_s;
     pthread_mutex_lock(&x->s->store_mu);
     if (ak_store_begin(x->s->st) == AK_OK) {
+        int64_t mono = ak_now_mono_ms();
+        if (mono - x->s->last_audit_purge_mono >= PURGE_EVERY_MS) {
+            /* retention: a flood of unauthenticated requests must not grow the table forever */
+            (void)ak_store_sts_audit_purge(x->s->st, a.at - AUDIT_KEEP_MS, AUDIT_KEEP_ROWS,
+                                           NULL);
+            x->s->last_audit_purge_mono = mono;
+        }
         if (ak_store_sts_audit_add(x->s->st, &a, NULL) == AK_OK)
             ak_store_commit(x->s->st);
         else
@@ -942,6 +956,7 @@ int ak_sts_authenticate(struct ak_sts *s, const struct ak_sts_req *rq, char **re
     struct ak_sts_cred c = {0};
     struct ak_sts_resp dummy;
     struct sig_fail f;
+    struct sts_role *ro;
     struct xchg x;
     int r;
 
@@ -964,6 +979,17 @@ int ak_sts_authenticate(struct ak_sts *s, const struct ak_sts_req *rq, char **re
     x.subject = c.subject;
     x.session_name = c.session_name;
     snprintf(x.provider_arn, sizeof(x.provider_arn), "%s", c.provider ? c.provider : "");
+    ro = c.role_arn ? role_for(s, c.role_arn) : NULL;
+    if (!ro || !ro->api_access) {
+        /* a session proves who the job is; only roles opened to the API may use it here */
+        r = AK_EFORBIDDEN;
+        x.code = "AccessDenied";
+        ak_buf_addf(&x.reason, "role %s has no api_access", c.role_arn ? c.role_arn : "?");
+        ak_err(err, AK_EFORBIDDEN, "AccessDenied: the role of these credentials may not call "
+                                   "the asakai API (sts.roles[].api_access)");
+        audit_write(&x, false);
+        goto out;
+    }
     if (rq->path_query)
         ak_buf_addf(&x.reason, "%s %.200s", rq->method ? rq->method : "", rq->path_query);
     audit_write(&x, true);

@@ -35,6 +35,7 @@ struct sts_role {
     int64_t max_session_s;
     struct ak_iam_policy *policy;
     char unique_id[22];          /* "AROA" + 17 chars, stable: derived from the ARN */
+    bool api_access;             /* sts.roles[].api_access */
 };
 
 struct ak_sts {
@@ -47,6 +48,7 @@ struct ak_sts {
     pthread_mutex_t store_mu;    /* one connection, used by every HTTP worker in turn */
     struct ak_store *st;
     int64_t last_purge_mono;
+    int64_t last_audit_purge_mono; /* audit retention, under store_mu */
 };
 
 /* ---- keys.c: JWKS per provider (jwks_file, or discovery over https) ------------------------ */

@@ -115,6 +115,8 @@ class StsStack:
             lines += ["    - name: " + name, '      account_id: "%s"' % ACCT,
                       "      max_session_duration: %d" % max_s,
                       "      assume_role_policy: " + _yq(json.dumps(pol))]
+            if name == "github-deploy":  # the one role whose sessions may call /api/v1
+                lines.append("      api_access: true")
         with open(self.d.cfg_path, "a") as f:
             f.write("\n".join(lines) + "\n")
         self.home = tempfile.mkdtemp(prefix="aws-home-", dir=aklib.workdir())
@@ -487,6 +489,13 @@ def test_api_keyless_with_sigv4():
         bad = dict(c, AccessKeyId="ASIA" + "A" * 16)
         r = s.api("/api/v1/stats", signed_request(bad, "GET", url))
         check(r.status == 401 and "InvalidClientTokenId" in r.text, "unknown key: %r" % r)
+        # a session of a role without api_access proves who it is, and still may not call
+        rc, out, err = s.assume(argv, "circleci-deploy", s.ci.mint(s.ci.circleci(ORG, PROJ)),
+                                session="no-api")
+        check(rc == 0, err[-500:])
+        c2 = json.loads(out)["Credentials"]
+        r = s.api("/api/v1/stats", signed_request(c2, "GET", url))
+        check(r.status == 403 and "AccessDenied" in r.text, "role without api_access: %r" % r)
         api_rows = [e for e in s.log() if e["action"] == "api"]
         check(any(e["result"] == "allowed" and e["session_name"] == "ci-api" for e in api_rows),
               "allowed API call not audited: %r" % api_rows)

@@ -2127,6 +2127,33 @@ AK_TEST(sts_audit_list_order_and_filter)
     ak_store_close(st);
 }
 
+AK_TEST(sts_audit_purge_by_age_and_count)
+{
+    struct ak_store *st = open_w(AK_TMPDIR());
+    struct ak_sts_audit *v = NULL;
+    size_t n = 0;
+    int64_t gone = 0;
+    AK_ASSERT(st != NULL);
+    for (int i = 0; i < 10; i++) {
+        struct ak_sts_audit a = mkaudit(1000 * (i + 1), "denied", "s");
+        AK_ASSERT_OK(ak_store_sts_audit_add(st, &a, NULL));
+    }
+    /* older than 3000 goes (at 1000, 2000), then only the newest 5 stay */
+    AK_ASSERT_OK(ak_store_sts_audit_purge(st, 3000, 1000, &gone));
+    AK_ASSERT_EQ_INT(gone, 2);
+    AK_ASSERT_OK(ak_store_sts_audit_purge(st, 0, 5, &gone));
+    AK_ASSERT_EQ_INT(gone, 3);
+    AK_ASSERT_OK(ak_store_sts_audit_list(st, NULL, 0, &v, &n));
+    AK_ASSERT_EQ_INT(n, 5);
+    AK_ASSERT_EQ_INT(v[0].at, 10000);
+    AK_ASSERT_EQ_INT(v[4].at, 6000);
+    for (size_t i = 0; i < n; i++)
+        ak_sts_audit_release(&v[i]);
+    free(v);
+    AK_ASSERT_EQ_INT(ak_store_sts_audit_purge(st, 0, 0, NULL), AK_EINVAL);
+    ak_store_close(st);
+}
+
 AK_TEST(sts_audit_list_uses_index)
 {
     struct ak_store *st = open_w(AK_TMPDIR());
@@ -2240,4 +2267,5 @@ AK_TEST_MAIN(AK_T(outbox_list_rec), AK_T(open_creates_dir_and_migrates), AK_T(re
              AK_T(poll_scope_round_trip), AK_T(poll_seen_round_trip),
              AK_T(push_seen_groups_by_channel_topic_and_record), AK_T(sts_cred_round_trip),
              AK_T(sts_cred_purge), AK_T(sts_audit_list_order_and_filter),
-             AK_T(sts_audit_list_uses_index), AK_T(migrate_v3_to_v4_keeps_data))
+             AK_T(sts_audit_purge_by_age_and_count), AK_T(sts_audit_list_uses_index),
+             AK_T(migrate_v3_to_v4_keeps_data))

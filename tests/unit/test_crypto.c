@@ -922,7 +922,7 @@ AK_TEST(fixture_vectors_rs384_rs512_es384_es512)
 
     AK_ASSERT(text != NULL);
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *f[6];
+        char *f[6] = {0};
         size_t nf = split_fields(line, f, 6), sl;
         struct ak_pkey *k = NULL;
         unsigned char *sig;

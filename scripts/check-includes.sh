@@ -35,14 +35,16 @@ allowed() {
     maint) echo "core json cfg route store events maint" ;;
     notify) echo "core json metrics tz cfg route crypto httpc store events maint notify" ;;
     intake) echo "core json metrics cfg crypto httpc store events maint notify intake" ;;
-    http) echo "core json metrics tz cfg route crypto store maint notify intake poll sts http" ;;
+    http) echo "core json metrics tz cfg route crypto store maint notify intake poll sts runbook report http" ;;
     poll) echo "core json metrics cfg crypto httpc aws store events maint poll" ;;
     jwt) echo "core json crypto jwt" ;;
     iam) echo "core json iam" ;;
+    runbook) echo "core json tz cfg runbook" ;;
+    report) echo "core json tz cfg route crypto iam store events maint poll runbook report" ;;
     sts) echo "core json metrics cfg crypto jwt iam httpc aws store sts" ;;
-    daemon) echo "core cfg crypto httpc notify intake poll sts http daemon" ;;
+    daemon) echo "core json cfg crypto httpc notify intake poll sts report http daemon" ;;
     aws) echo "core crypto httpc aws" ;;
-    cli) echo "core json cfg crypto jwt iam httpc aws daemon" ;;
+    cli) echo "core json tz cfg crypto jwt iam httpc aws runbook daemon" ;;
     *) echo "UNKNOWN" ;;
     esac
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct ak_buf;
+struct ak_json;
 
 struct ak_cfg_strlist {
     char **v;
@@ -152,6 +153,15 @@ struct ak_cfg_sts_role {
     int line;
 };
 
+/* ---- runbooks, teams, the morning report (issue 7) ---- */
+
+struct ak_cfg_team {
+    char *name;                        /* teams[].name: [a-z0-9][a-z0-9-]* (a runbook owner) */
+    struct ak_cfg_strlist receivers;   /* receivers: names of receivers (must exist) that get
+                                          this team's runbook reminders */
+    int line;
+};
+
 struct ak_cfg {
     char *source;           /* file the config came from, or "(defaults)" */
 
@@ -236,7 +246,22 @@ struct ak_cfg {
     size_t n_sts_roles;
     int64_t sts_exp_leeway_ms;         /* sts.exp_leeway, default 5m (0 .. 10m) */
     int64_t sts_jwks_ttl_ms;           /* sts.jwks_cache_ttl, default 1h (1m .. 24h) */
-    int64_t sts_jwks_refetch_ms;       /* sts.jwks_refetch_min_interval, default 30s: unknown kid
+    int64_t sts_jwks_refetch_ms;
+
+    /* runbooks (issue 7) */
+    char *runbook_dir;                 /* runbooks.template_dir: extra templates (searched before
+                                          the shipped ones); NULL = only the shipped ones */
+    char *runbook_shipped_dir;         /* runbooks.shipped_dir: default the install's
+                                          share/asakai/runbooks, else ./runbooks */
+    int64_t runbook_remind_within_ms;  /* runbooks.remind_within: default 1d */
+    struct ak_cfg_team *teams;         /* teams: owner team -> receivers */
+    size_t n_teams;
+    /* report (issue 7) */
+    bool report_enabled;               /* report.enabled: the daily delivery, default true (it
+                                          goes with each receiver's digest) */
+    int64_t report_urgent_within_ms;   /* report.urgent_within: default 3d */
+    int64_t report_horizon_ms;         /* report.horizon: default 14d */
+       /* sts.jwks_refetch_min_interval, default 30s: unknown kid
                                           refetch rate limit per provider */
 };
 
@@ -252,6 +277,13 @@ int ak_cfg_load_string(const char *name, const char *yaml, size_t len, struct ak
                        struct ak_buf *err);
 
 void ak_cfg_release(struct ak_cfg *c);
+
+/* A YAML document (e.g. a runbook's front matter) as JSON: mappings → objects (a duplicate key
+ * is an error), sequences → arrays, quoted scalars → strings, plain true/false → booleans, plain
+ * JSON numbers → numbers, other plain scalars → strings. name and first_line are used in errors
+ * "NAME:LINE:COL: reason". AK_EINVAL. */
+int ak_cfg_yaml_to_json(const char *name, const char *text, size_t len, int first_line,
+                        struct ak_json **ret, struct ak_buf *err);
 
 /* Writes a commented YAML listing of every key, its default and help (for `config defaults`). */
 int ak_cfg_dump_defaults(struct ak_buf *out);

@@ -336,6 +336,109 @@ int ak_store_sts_audit_purge(struct ak_store *st, int64_t before_ms, int64_t kee
 int ak_store_sts_audit_list(struct ak_store *st, const char *result, size_t limit,
                             struct ak_sts_audit **ret, size_t *ret_n);
 
+/* ---- runbooks, notes, search (issue 7, schema v5) ---------------------------------------- */
+
+struct ak_rb_instance {
+    int64_t id;
+    char *template_name, *title, *owner;
+    int64_t at_ms;            /* the event time */
+    char *tz;
+    char *vars;               /* JSON object text {"cluster": "prod-redis"} */
+    int64_t maint_id;         /* linked maintenance record, 0 = none */
+    char *status;             /* "open", "done", "canceled" */
+    char *created_by;
+    int64_t created_at;
+    char *template_text;      /* the template as it was when the instance was made */
+};
+void ak_rb_instance_release(struct ak_rb_instance *r);
+
+struct ak_rb_step_row {
+    int64_t runbook_id;
+    int seq;                  /* order in the template */
+    char *step_id, *title, *owner, *type, *command, *body;
+    int64_t due_at;
+    char *state;              /* "pending", "done", "failed", "skipped", "rolled-back" */
+    int64_t done_at;
+    char *done_by, *note;
+};
+void ak_rb_step_row_release(struct ak_rb_step_row *s);
+
+/* One action in the run record: who, when, what, exit code, output (redacted), note. */
+struct ak_rb_event {
+    int64_t id, runbook_id;
+    char *step_id;
+    char *action;             /* "done", "run", "check", "wait", "rollback", "dry-run", "note" */
+    char *by;
+    int64_t at;
+    int exit_code;            /* -1 when not a command */
+    int64_t duration_ms;
+    char *output;             /* captured, redacted, capped */
+    char *note;
+};
+void ak_rb_event_release(struct ak_rb_event *e);
+
+/* Inserts the instance and its steps (steps[i].runbook_id ignored) in the caller's transaction;
+ * writes the new id. */
+int ak_store_rb_create(struct ak_store *st, const struct ak_rb_instance *r,
+                       const struct ak_rb_step_row *steps, size_t n_steps, int64_t *ret_id);
+int ak_store_rb_get(struct ak_store *st, int64_t id, struct ak_rb_instance *ret); /* ENOTFOUND */
+/* Newest event time first; all = include done/canceled. */
+int ak_store_rb_list(struct ak_store *st, bool all, size_t limit, struct ak_rb_instance **ret,
+                     size_t *ret_n);
+/* Instances linked to a maintenance record. */
+int ak_store_rb_list_maint(struct ak_store *st, int64_t maint_id, struct ak_rb_instance **ret,
+                           size_t *ret_n);
+int ak_store_rb_set_status(struct ak_store *st, int64_t id, const char *status);
+int ak_store_rb_steps(struct ak_store *st, int64_t runbook_id, struct ak_rb_step_row **ret,
+                      size_t *ret_n); /* template order */
+/* Sets state, done_at, done_by, note of one step; AK_ENOTFOUND. */
+int ak_store_rb_step_update(struct ak_store *st, const struct ak_rb_step_row *s);
+/* Steps not done/skipped due at or before until_ms (across open instances), soonest first. */
+int ak_store_rb_steps_due(struct ak_store *st, int64_t until_ms, size_t limit,
+                          struct ak_rb_step_row **ret, size_t *ret_n);
+int ak_store_rb_event_add(struct ak_store *st, const struct ak_rb_event *e, int64_t *ret_id);
+int ak_store_rb_events(struct ak_store *st, int64_t runbook_id, struct ak_rb_event **ret,
+                       size_t *ret_n); /* oldest first */
+
+struct ak_note {
+    int64_t id;
+    char *text;
+    char *tags;               /* comma-separated, lowercase */
+    int64_t maint_id, runbook_id; /* 0 = none */
+    char *author;
+    int64_t created_at;
+};
+void ak_note_release(struct ak_note *n);
+int ak_store_note_add(struct ak_store *st, const struct ak_note *n, int64_t *ret_id);
+int ak_store_note_get(struct ak_store *st, int64_t id, struct ak_note *ret);
+int ak_store_note_list(struct ak_store *st, const char *tag, int64_t maint_id, int64_t runbook_id,
+                       size_t limit, struct ak_note **ret, size_t *ret_n); /* newest first */
+
+/* Full-text search (SQLite FTS5, bm25 ranking) over notes, runbook instances (title, steps,
+ * run-record notes and outputs) and maintenance records (title, description, resources, raw
+ * payloads). The index is kept current by the write functions above and by record/raw writes. */
+struct ak_search_hit {
+    char *kind;               /* "note", "runbook", "maintenance" */
+    int64_t id;
+    char *title;
+    char *snippet;            /* with matches wrapped in [ ] */
+    double rank;              /* lower is better (bm25) */
+    int64_t at;               /* created / event time */
+    char *tags;               /* notes: tags; maintenance: service; runbook: template */
+};
+void ak_search_hit_release(struct ak_search_hit *h);
+struct ak_search_q {
+    const char *query;        /* words (implicit AND); "quoted phrases"; a malformed query is
+                                 retried as plain words, never an FTS syntax error to the user */
+    const char *kind;         /* NULL = all */
+    const char *tag;          /* notes with this tag, maintenance of this service, runbooks of
+                                 this template; NULL = any */
+    int64_t since_ms, until_ms; /* 0 = unbounded */
+    size_t limit;             /* 0 = 20 */
+};
+int ak_store_search(struct ak_store *st, const struct ak_search_q *q, struct ak_search_hit **ret,
+                    size_t *ret_n);
+
 /* ---- small persistent values (cursors, installation id) ---------------------------------- */
 int ak_store_kv_get(struct ak_store *st, const char *key, char **ret);
 int ak_store_kv_set(struct ak_store *st, const char *key, const char *value);

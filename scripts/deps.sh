@@ -6,10 +6,12 @@ set -eu
 # build: compilers (clang for libFuzzer: libclang-rt-14-dev), meson/ninja, the chosen libraries;
 # tests: Debian's python3 with python3-cryptography (integration tests sign SNS messages),
 # openssl and curl (bench, demo); util-linux's taskset (bench) is on every Debian;
-# tzdata: /usr/share/zoneinfo, read by src/tz (digest times, "02:00 JST" in subjects).
+# tzdata: /usr/share/zoneinfo, read by src/tz (digest times, "02:00 JST" in subjects);
+# chromium + chromium-driver: the morning report's HTML page is rendered headless in the tests.
 PKGS="gcc clang libclang-rt-14-dev pkg-config meson ninja-build make
 libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev libsqlite3-dev libexpat1-dev
-openssl curl ca-certificates tzdata python3 python3-cryptography python3-aiosmtpd python3-boto3 prometheus-alertmanager awscli jq"
+openssl curl ca-certificates tzdata python3 python3-cryptography python3-aiosmtpd python3-boto3 prometheus-alertmanager awscli jq
+chromium chromium-driver"
 
 missing=""
 for p in $PKGS; do

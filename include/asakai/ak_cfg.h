@@ -246,7 +246,8 @@ struct ak_cfg {
     size_t n_sts_roles;
     int64_t sts_exp_leeway_ms;         /* sts.exp_leeway, default 5m (0 .. 10m) */
     int64_t sts_jwks_ttl_ms;           /* sts.jwks_cache_ttl, default 1h (1m .. 24h) */
-    int64_t sts_jwks_refetch_ms;
+    int64_t sts_jwks_refetch_ms;       /* sts.jwks_refetch_min_interval, default 30s: unknown kid
+                                          refetch rate limit per provider */
 
     /* runbooks (issue 7) */
     char *runbook_dir;                 /* runbooks.template_dir: extra templates (searched before
@@ -261,8 +262,6 @@ struct ak_cfg {
                                           goes with each receiver's digest) */
     int64_t report_urgent_within_ms;   /* report.urgent_within: default 3d */
     int64_t report_horizon_ms;         /* report.horizon: default 14d */
-       /* sts.jwks_refetch_min_interval, default 30s: unknown kid
-                                          refetch rate limit per provider */
 };
 
 /* Fills c with the embedded defaults (all strings owned by c). */

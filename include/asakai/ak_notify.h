@@ -25,4 +25,18 @@ void ak_notify_stop(struct ak_notify *n); /* NULL-safe; finishes the send in pro
 /* New changes may be waiting (called after a commit that added changes); cheap, any thread. */
 void ak_notify_kick(struct ak_notify *n);
 
+/* The morning report as the daily digest (issue 7; notify sits below the report module, so the
+ * daemon supplies it). When build is set and report.enabled, each digest row is sent as the
+ * report of its send time: build(arg, at_ms, tz, md, html, json) fills the Markdown, the HTML
+ * page and the report's JSON text for zone tz (the receiver's digest zone) and returns AK_OK.
+ * Email then carries md as its text part and html as its HTML part, Slack a summary (counts
+ * per quadrant and the do-now items), webhooks the JSON. build runs on the sender threads,
+ * possibly concurrently: it must be thread-safe (open its own store connection). A failed
+ * build sends the plain digest instead. Any thread; build NULL = the plain digest. */
+void ak_notify_set_report(struct ak_notify *n,
+                          int (*build)(void *arg, int64_t at_ms, const char *tz,
+                                       struct ak_buf *md, struct ak_buf *html,
+                                       struct ak_buf *json),
+                          void *arg);
+
 #endif

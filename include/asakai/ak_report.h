@@ -41,5 +41,22 @@ int ak_report_build(const struct ak_cfg *cfg, struct ak_store *st, int64_t at_ms
  * external resources; the quadrant matrix as a 2x2 grid). */
 int ak_report_render_md(const struct ak_json *report, struct ak_buf *out);
 int ak_report_render_html(const struct ak_json *report, struct ak_buf *out);
+/* The matrix alone as an HTML fragment (its own <style> and the 2x2 grid, each item with its
+ * why), for a page that embeds it (the dashboard). */
+int ak_report_render_matrix(const struct ak_json *report, struct ak_buf *out);
+
+/* The report as the daily digest delivers it: opens its own reader connection under
+ * cfg->data_dir (so concurrent callers never share one), builds the report of at_ms in tz_name
+ * and appends the Markdown to md, the HTML page to html and the JSON text to json. For the
+ * notification worker's hook (ak_notify_set_report). */
+int ak_report_digest(const struct ak_cfg *cfg, int64_t at_ms, const char *tz_name,
+                     struct ak_buf *md, struct ak_buf *html, struct ak_buf *json,
+                     struct ak_buf *err);
+
+/* The report time of local date "YYYY-MM-DD" in zone tz_name (NULL: notify.digest_tz): the
+ * notify.digest_time (default 09:00) of that day, DST-safe. AK_EINVAL (bad date, unknown zone)
+ * with the reason in err. */
+int ak_report_at(const struct ak_cfg *cfg, const char *date, const char *tz_name, int64_t *ret_ms,
+                 struct ak_buf *err);
 
 #endif

@@ -24,6 +24,16 @@ int ak_tz_offset(const struct ak_tz *tz, int64_t ms, const char **abbr);
 /* The next UTC instant after after_ms at which local wall-clock time is hh:mm (DST-safe: a time
  * skipped by a DST jump fires at the first instant after it; a repeated one fires once). */
 int64_t ak_tz_next_local(const struct ak_tz *tz, int64_t after_ms, int hh, int mm);
+/* The UTC instant at which local wall time y-mon-d hh:mm is shown in tz (NULL tz = UTC): in a DST
+ * gap the time moves forward by the gap (02:30 on a spring-forward night is 03:30 daylight time);
+ * in an overlap the first occurrence (daylight time). AK_EINVAL for a field out of range (years
+ * 1..9999, a day that the month lacks). */
+int ak_tz_from_local(const struct ak_tz *tz, int y, int mon, int d, int hh, int mm,
+                     int64_t *ret_ms);
+/* The local date and time of UTC instant ms in tz (NULL tz = UTC); seconds are dropped. Any
+ * output pointer may be NULL. */
+void ak_tz_to_local(const struct ak_tz *tz, int64_t ms, int *ret_y, int *ret_mon, int *ret_d,
+                    int *ret_hh, int *ret_mm);
 /* "Dec 10 02:00 JST" for ms in tz. */
 void ak_tz_fmt_short(const struct ak_tz *tz, int64_t ms, char *buf, size_t n);
 

@@ -390,8 +390,14 @@ static void walk_pair(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, 
         ld->sts_roles = v;
         goto out;
     }
+    if (!prefix && strcmp(full, "teams") == 0) {
+        ld->teams = v;
+        goto out;
+    }
     if (!prefix && strcmp(full, "notify") == 0)
         ld->notify = k;
+    if (!prefix && strcmp(full, "report") == 0)
+        ld->report = k;
     o = ak_cfg_option_find(full);
     if (o)
         apply_value(ld, o, v, full);
@@ -424,7 +430,8 @@ static int load(const char *name, const char *yaml, size_t len, struct ak_cfg *c
     struct ak_cfg tmp;
     struct ak_cfg_node *root = NULL;
     struct ak_cfg_yaml_error ye;
-    struct ak__cfg_loader ld = {name, &tmp, err, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    struct ak__cfg_loader ld = {name, &tmp, err, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                                NULL, NULL};
     int r;
 
     ak_cfg_defaults(&tmp);
@@ -443,6 +450,7 @@ static int load(const char *name, const char *yaml, size_t len, struct ak_cfg *c
     ak__cfg_load_notify(&ld);
     ak__cfg_load_aws(&ld);
     ak__cfg_load_sts(&ld);
+    ak__cfg_load_teams(&ld);
     if (ld.nerr) {
         r = AK_ECONFIG;
         goto out;
@@ -536,6 +544,7 @@ void ak_cfg_release(struct ak_cfg *c)
     ak__cfg_notify_release(c);
     ak__cfg_aws_release(c);
     ak__cfg_sts_release(c);
+    ak__cfg_teams_release(c);
     free(c->source);
     memset(c, 0, sizeof(*c));
 }

@@ -37,6 +37,10 @@ struct ak_cfg_yaml_error {
  * AK_ECONFIG with e filled on a YAML problem. */
 int ak_cfg_yaml_parse(const char *yaml, size_t len, struct ak_cfg_node **ret_root,
                       struct ak_cfg_yaml_error *e);
+/* Same for a text that starts at line first_line of its file (a front matter): every line in
+ * the tree and in e counts from there. */
+int ak_cfg_yaml_parse_at(const char *yaml, size_t len, size_t first_line,
+                         struct ak_cfg_node **ret_root, struct ak_cfg_yaml_error *e);
 void ak_cfg_node_free(struct ak_cfg_node *n);
 /* true for an absent value: a plain "", "~", "null", "Null" or "NULL". */
 bool ak_cfg_node_is_null(const struct ak_cfg_node *n);
@@ -118,6 +122,9 @@ struct ak__cfg_loader {
     const struct ak_cfg_node *aws_accounts, *inventory;
     /* lists of records, loaded by cfg_sts.c after the walk */
     const struct ak_cfg_node *sts_providers, *sts_roles;
+    /* teams: loaded by cfg_teams.c after the receivers */
+    const struct ak_cfg_node *teams;
+    const struct ak_cfg_node *report; /* the "report" key, for cross-key messages */
 };
 
 bool ak__cfg_too_many(const struct ak__cfg_loader *ld);
@@ -161,6 +168,10 @@ bool ak__cfg_check_http_url(const char *v, char *why, size_t n);
 
 /* cfg_notify.c: loads receivers and route (after the walk), checks cross-key rules; frees them. */
 void ak__cfg_load_notify(struct ak__cfg_loader *ld);
+/* The list of receiver names at v (not NULL, at most 100) into dst (replaced); a name that is
+ * not a defined receiver is reported as KEY[i] (listing the defined ones). */
+void ak__cfg_receiver_list(struct ak__cfg_loader *ld, const struct ak_cfg_node *v,
+                           const char *key, struct ak_cfg_strlist *dst);
 void ak__cfg_notify_release(struct ak_cfg *c);
 
 /* cfg_aws.c: loads aws.accounts and inventory (after the walk); frees them. The scalar aws.* and
@@ -180,6 +191,31 @@ void ak__cfg_load_sts(struct ak__cfg_loader *ld);
 void ak__cfg_sts_release(struct ak_cfg *c);
 /* The commented example of `config defaults` for the two lists (lines indented for depth 1). */
 extern const char ak__cfg_dump_sts_example[];
+
+/* cfg_teams.c: loads teams (after the receivers; issue 7) and frees them; fills the default of
+ * runbooks.shipped_dir. The scalar runbooks.* and report.* keys are rows of the option table. */
+void ak__cfg_load_teams(struct ak__cfg_loader *ld);
+void ak__cfg_teams_release(struct ak_cfg *c);
+void ak__cfg_runbook_defaults(struct ak_cfg *c);
+/* The commented example of `config defaults` for teams (top level). */
+extern const char ak__cfg_dump_teams_example[];
+
+/* cfg_yaml_json.c: a node tree as JSON text (the rules of ak_cfg_yaml_to_json), shared by the
+ * trust policies of cfg_sts.c and ak_cfg_yaml_to_json. */
+struct ak__cfg_json_fail {
+    bool failed;
+    size_t line, col;  /* of the offending node */
+    char *key;         /* its key path ("sts.roles[0].assume_role_policy.Version"), malloc'ed */
+    char msg[200];     /* what is wrong (never quotes a value) */
+};
+/* Appends v as JSON to out (out->max caps it); what names the document in messages ("policy":
+ * "policy keys must be non-empty strings") and key is v's key path ("" at a document's root).
+ * false with f filled at the first problem: a NUL
+ * byte, a key that is not a non-empty string, a duplicate key, a mapping with more than 1000
+ * keys, out over its cap. f is always initialised: release it with ak__cfg_json_fail_release. */
+bool ak__cfg_node_to_json(const struct ak_cfg_node *v, const char *what, const char *key,
+                          struct ak_buf *out, struct ak__cfg_json_fail *f);
+void ak__cfg_json_fail_release(struct ak__cfg_json_fail *f);
 
 /* cfg_match.c: builds one matcher from its parts, validating field, value and regex. false with
  * why (a sentence fragment, naming the field but never quoting the value) on error. */

@@ -584,8 +584,9 @@ static void unknown_receiver(struct ak__cfg_loader *ld, const struct ak_cfg_node
     ak_buf_release(&shown);
 }
 
-static void route_receivers(struct ak__cfg_loader *ld, const struct ak_cfg_node *v,
-                            const char *key, struct ak_cfg_route *r)
+/* Receiver names at v into dst (also for teams[].receivers: contract in cfg_int.h). */
+void ak__cfg_receiver_list(struct ak__cfg_loader *ld, const struct ak_cfg_node *v,
+                           const char *key, struct ak_cfg_strlist *dst)
 {
     if (v->kind != AK_CFG_NODE_SEQ) {
         ak__cfg_report(ld, v->line, v->col, key, "expected a list of receiver names, got %s",
@@ -596,7 +597,8 @@ static void route_receivers(struct ak__cfg_loader *ld, const struct ak_cfg_node 
         ak__cfg_report(ld, v->line, v->col, key, "list has more than %d items", RECEIVERS_MAX);
         return;
     }
-    r->receivers.v = ak_xcalloc(v->n ? v->n : 1, sizeof(*r->receivers.v));
+    ak_cfg_strlist_release(dst);
+    dst->v = ak_xcalloc(v->n ? v->n : 1, sizeof(*dst->v));
     for (size_t i = 0; i < v->n && !ak__cfg_too_many(ld); i++) {
         const struct ak_cfg_node *it = v->kids[i];
         char *ikey = ak_xasprintf("%s[%zu]", key, i);
@@ -609,7 +611,7 @@ static void route_receivers(struct ak__cfg_loader *ld, const struct ak_cfg_node 
         if (name && !receiver_exists(ld->c, name))
             unknown_receiver(ld, it, ikey, name);
         if (name)
-            r->receivers.v[r->receivers.n++] = name;
+            dst->v[dst->n++] = name;
         free(ikey);
     }
 }
@@ -751,7 +753,7 @@ static void load_route(struct ak__cfg_loader *ld, const struct ak_cfg_node *m, c
     r->cont = cont == 1;
     if (ak__cfg_map_get(m, "receivers")) {
         char *rkey = subkey(key, "receivers");
-        route_receivers(ld, ak__cfg_map_get(m, "receivers"), rkey, r);
+        ak__cfg_receiver_list(ld, ak__cfg_map_get(m, "receivers"), rkey, &r->receivers);
         free(rkey);
     }
     if (ak__cfg_map_get(m, "routes")) {

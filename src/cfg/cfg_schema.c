@@ -150,6 +150,24 @@ const struct ak_cfg_option ak_cfg_options[] = {
     {"sts.jwks_refetch_min_interval", AK_CFG_DURATION, OFF(sts_jwks_refetch_ms), "30s", 1 * SEC,
      1 * HOUR, false, NULL, NULL,
      "Least time between two fetches of a provider's JWKS for a token with an unknown kid."},
+    {"runbooks.template_dir", AK_CFG_STR, OFF(runbook_dir), NULL, 0, 0, true,
+     ak__cfg_check_path, NULL,
+     "Folder of the team's own runbook templates (NAME.md), searched before the shipped ones."},
+    {"runbooks.shipped_dir", AK_CFG_STR, OFF(runbook_shipped_dir), "./runbooks", 0, 0, false,
+     ak__cfg_check_path, NULL,
+     "Folder of the templates shipped with asakai; by default the installed "
+     "share/asakai/runbooks when it exists, else ./runbooks."},
+    {"runbooks.remind_within", AK_CFG_DURATION, OFF(runbook_remind_within_ms), "1d", 60 * SEC,
+     30 * DAY, false, NULL, NULL,
+     "A runbook step due within this time and not done sends a reminder to its owner team's "
+     "receivers (teams below)."},
+    {"report.enabled", AK_CFG_BOOL, OFF(report_enabled), "true", 0, 0, false, NULL, NULL,
+     "Deliver the morning report (asakai report daily) with each receiver's daily digest."},
+    {"report.urgent_within", AK_CFG_DURATION, OFF(report_urgent_within_ms), "3d", 1 * HOUR,
+     30 * DAY, false, NULL, NULL,
+     "A deadline within this time is urgent (the do-now and delegate quadrants)."},
+    {"report.horizon", AK_CFG_DURATION, OFF(report_horizon_ms), "14d", 1 * DAY, 90 * DAY, false,
+     NULL, NULL, "How far ahead the morning report looks for deadlines and runbook steps."},
 };
 const size_t ak_cfg_noptions = AK_ARRAY_SIZE(ak_cfg_options);
 
@@ -667,6 +685,7 @@ void ak_cfg_defaults(struct ak_cfg *c)
             /* A default that does not pass its own validation is a bug in the table. */
             AK_BUG_ON(!ak_cfg_option_set(o, c, o->def, why, sizeof(why)));
     }
+    ak__cfg_runbook_defaults(c);
 }
 
 /* ---- key lookup and suggestions ---- */
@@ -758,7 +777,7 @@ bool ak_cfg_suggest(const char *key, char *buf, size_t n)
     /* lists of records, not in the table */
     static const char *const special[] = {"receivers",          "route",    "aws.accounts",
                                           "inventory",          "sts.roles",
-                                          "sts.oidc_providers"};
+                                          "sts.oidc_providers", "teams"};
     size_t klen = strlen(key);
 
     if (klen > SUGGEST_MAX_LEN)
@@ -968,6 +987,7 @@ int ak_cfg_dump_defaults(struct ak_buf *out)
     }
     ak_buf_add(&b, ak__cfg_dump_inventory_example);
     ak_buf_add(&b, dump_notify_example);
+    ak_buf_add(&b, ak__cfg_dump_teams_example);
     /* Built aside and added in one go, so a capped out is either complete or untouched. */
     text = ak_buf_detach(&b, &len);
     r = ak_buf_addn(out, text, len);

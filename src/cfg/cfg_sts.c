@@ -32,7 +32,6 @@
 #define SESSION_MIN_S 3600
 #define SESSION_MAX_S 43200
 #define POLICY_MAX (64 * 1024)     /* JSON text, inline or read from a file */
-#define POLICY_MAP_KEYS_MAX 1000   /* keys of one mapping inside a policy */
 #define TOKEN_AGE_MIN_MS (60 * 1000LL)
 #define TOKEN_AGE_MAX_MS (24 * 3600 * 1000LL)
 #define WHY_MAX 320
@@ -172,149 +171,7 @@ static int read_capped(const char *path, size_t max, char **ret, size_t *ret_len
     return 0;
 }
 
-/* ---- assume_role_policy: YAML to JSON ---- */
-
-struct policy_conv {
-    struct ak__cfg_loader *ld;
-    struct ak_buf out; /* capped at POLICY_MAX */
-    bool failed;
-};
-
-/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool is_json_number(const char *s)
-{
-    size_t d;
-
-    if (*s == '-')
-        s++;
-    if (*s == '0')
-        s++;
-    else if ((d = strspn(s, "0123456789")) > 0)
-        s += d;
-    else
-        return false;
-    if (*s == '.') {
-        if ((d = strspn(s + 1, "0123456789")) == 0)
-            return false;
-        s += 1 + d;
-    }
-    if (*s == 'e' || *s == 'E') {
-        s++;
-        if (*s == '+' || *s == '-')
-            s++;
-        if ((d = strspn(s, "0123456789")) == 0)
-            return false;
-        s += d;
-    }
-    return *s == 0;
-}
-
-static void conv_fail(struct policy_conv *pc, const struct ak_cfg_node *at, const char *key,
-                      const char *msg)
-{
-    if (!pc->failed)
-        ak__cfg_report(pc->ld, at->line, at->col, key, "%s", msg);
-    pc->failed = true;
-}
-
-static void conv_node(struct policy_conv *pc, const struct ak_cfg_node *v, const char *key);
-
-static void conv_scalar(struct policy_conv *pc, const struct ak_cfg_node *v, const char *key)
-{
-    if (memchr(v->value, 0, v->len)) {
-        conv_fail(pc, v, key, "value contains a NUL byte");
-        return;
-    }
-    /* Only plain scalars are typed: "true" and '3' stay strings, as written. */
-    if (v->plain && (strcmp(v->value, "true") == 0 || strcmp(v->value, "false") == 0 ||
-                     is_json_number(v->value))) {
-        if (ak_buf_add(&pc->out, v->value) < 0)
-            conv_fail(pc, v, key, "policy is longer than 64 KiB as JSON");
-        return;
-    }
-    if (ak_json_quote(&pc->out, v->value) < 0)
-        conv_fail(pc, v, key, "policy is longer than 64 KiB as JSON, or not UTF-8");
-}
-
-static void conv_seq(struct policy_conv *pc, const struct ak_cfg_node *v, const char *key)
-{
-    ak_buf_addc(&pc->out, '[');
-    for (size_t i = 0; i < v->n && !pc->failed; i++) {
-        char *ikey = ak_xasprintf("%s[%zu]", key, i);
-
-        if (i)
-            ak_buf_addc(&pc->out, ',');
-        conv_node(pc, v->kids[i], ikey);
-        free(ikey);
-    }
-    if (ak_buf_addc(&pc->out, ']') < 0)
-        conv_fail(pc, v, key, "policy is longer than 64 KiB as JSON");
-}
-
-/* A key must be a non-empty scalar without NUL, given only once in its mapping. */
-static bool conv_key_ok(struct policy_conv *pc, const struct ak_cfg_node *map, size_t i,
-                        const char *key)
-{
-    const struct ak_cfg_node *k = map->kids[i];
-
-    if (k->kind != AK_CFG_NODE_SCALAR || !k->len || memchr(k->value, 0, k->len)) {
-        conv_fail(pc, k, key, "policy keys must be non-empty strings");
-        return false;
-    }
-    for (size_t j = 0; j < i; j += 2) {
-        const struct ak_cfg_node *o = map->kids[j];
-
-        if (o->kind == AK_CFG_NODE_SCALAR && o->len == k->len &&
-            memcmp(o->value, k->value, k->len) == 0) {
-            char *full = ak_xasprintf("%s.%s", key, k->value);
-            char msg[160];
-
-            /* IAM keeps only the last of two equal keys: a condition silently dropped */
-            snprintf(msg, sizeof(msg), "duplicate key (first set at line %zu column %zu)",
-                     o->line, o->col);
-            conv_fail(pc, k, full, msg);
-            free(full);
-            return false;
-        }
-    }
-    return true;
-}
-
-static void conv_map(struct policy_conv *pc, const struct ak_cfg_node *v, const char *key)
-{
-    if (v->n / 2 > POLICY_MAP_KEYS_MAX) {
-        conv_fail(pc, v, key, "a policy mapping has more than 1000 keys");
-        return;
-    }
-    ak_buf_addc(&pc->out, '{');
-    for (size_t i = 0; i + 1 < v->n && !pc->failed; i += 2) {
-        if (!conv_key_ok(pc, v, i, key))
-            return;
-        char *full = ak_xasprintf("%s.%s", key, v->kids[i]->value);
-
-        if (i)
-            ak_buf_addc(&pc->out, ',');
-        if (ak_json_quote(&pc->out, v->kids[i]->value) < 0 || ak_buf_addc(&pc->out, ':') < 0)
-            conv_fail(pc, v->kids[i], full, "policy is longer than 64 KiB as JSON");
-        else
-            conv_node(pc, v->kids[i + 1], full);
-        free(full);
-    }
-    if (ak_buf_addc(&pc->out, '}') < 0)
-        conv_fail(pc, v, key, "policy is longer than 64 KiB as JSON");
-}
-
-static void conv_node(struct policy_conv *pc, const struct ak_cfg_node *v, const char *key)
-{
-    if (pc->failed)
-        return;
-    if (v->kind == AK_CFG_NODE_MAP)
-        conv_map(pc, v, key);
-    else if (v->kind == AK_CFG_NODE_SEQ)
-        conv_seq(pc, v, key);
-    else
-        conv_scalar(pc, v, key);
-}
+/* ---- assume_role_policy ---- */
 
 /* Checks that text is one JSON object; reports at v under key otherwise. */
 static bool policy_json_ok(struct ak__cfg_loader *ld, const struct ak_cfg_node *v,
@@ -333,16 +190,20 @@ static bool policy_json_ok(struct ak__cfg_loader *ld, const struct ak_cfg_node *
     return ok;
 }
 
+/* A YAML mapping through the converter shared with ak_cfg_yaml_to_json (cfg_yaml_json.c). */
 static char *policy_from_map(struct ak__cfg_loader *ld, const struct ak_cfg_node *v,
                              const char *key)
 {
-    struct policy_conv pc = {ld, AK_BUF_INIT(POLICY_MAX), false};
+    struct ak_buf out = AK_BUF_INIT(POLICY_MAX);
+    struct ak__cfg_json_fail f;
     char *text = NULL;
 
-    conv_node(&pc, v, key);
-    if (!pc.failed && policy_json_ok(ld, v, key, "the policy", pc.out.buf, pc.out.len))
-        text = ak_buf_detach(&pc.out, NULL);
-    ak_buf_release(&pc.out);
+    if (!ak__cfg_node_to_json(v, "policy", key, &out, &f))
+        ak__cfg_report(ld, f.line, f.col, f.key, "%s", f.msg);
+    else if (policy_json_ok(ld, v, key, "the policy", out.buf, out.len))
+        text = ak_buf_detach(&out, NULL);
+    ak__cfg_json_fail_release(&f);
+    ak_buf_release(&out);
     return text;
 }
 

@@ -39,12 +39,12 @@ bool ak_cfg_node_is_null(const struct ak_cfg_node *n)
     return false;
 }
 
-static struct ak_cfg_node *node_new(enum ak_cfg_node_kind kind, yaml_mark_t m)
+static struct ak_cfg_node *node_new(enum ak_cfg_node_kind kind, yaml_mark_t m, size_t base)
 {
     struct ak_cfg_node *n = ak_xcalloc(1, sizeof(*n));
 
     n->kind = kind;
-    n->line = m.line + 1;
+    n->line = m.line + 1 + base;
     n->col = m.column + 1;
     return n;
 }
@@ -62,9 +62,9 @@ static void node_append(struct ak_cfg_node *parent, struct ak_cfg_node *kid)
     parent->kids[parent->n++] = kid;
 }
 
-static void set_error(struct ak_cfg_yaml_error *e, yaml_mark_t m, const char *msg)
+static void set_error(struct ak_cfg_yaml_error *e, yaml_mark_t m, size_t base, const char *msg)
 {
-    e->line = m.line + 1;
+    e->line = m.line + 1 + base;
     e->col = m.column + 1;
     snprintf(e->msg, sizeof(e->msg), "%s", msg);
 }
@@ -83,7 +83,7 @@ static void offset_to_mark(const char *s, size_t len, size_t off, yaml_mark_t *m
     }
 }
 
-static void parser_error(const yaml_parser_t *p, const char *yaml, size_t len,
+static void parser_error(const yaml_parser_t *p, const char *yaml, size_t len, size_t base,
                          struct ak_cfg_yaml_error *e)
 {
     char msg[sizeof(e->msg)];
@@ -93,11 +93,12 @@ static void parser_error(const yaml_parser_t *p, const char *yaml, size_t len,
         offset_to_mark(yaml, len, p->problem_offset, &m);
     if (p->context)
         snprintf(msg, sizeof(msg), "%s %s (line %zu column %zu)",
-                 p->problem ? p->problem : "syntax error", p->context, p->context_mark.line + 1,
+                 p->problem ? p->problem : "syntax error", p->context,
+                 p->context_mark.line + 1 + base,
                  p->context_mark.column + 1);
     else
         snprintf(msg, sizeof(msg), "%s", p->problem ? p->problem : "syntax error");
-    set_error(e, m, msg);
+    set_error(e, m, base, msg);
 }
 
 struct builder {
@@ -105,6 +106,7 @@ struct builder {
     struct ak_cfg_node *stack[AK_CFG_MAX_DEPTH];
     size_t depth;
     int docs;
+    size_t base; /* added to every line: the text starts at line base + 1 of its file */
 };
 
 static void attach(struct builder *b, struct ak_cfg_node *n)
@@ -125,15 +127,16 @@ static int on_event(struct builder *b, const yaml_event_t *ev, struct ak_cfg_yam
         return 1;
     case YAML_DOCUMENT_START_EVENT:
         if (b->docs++ > 0) {
-            set_error(e, ev->start_mark, "only one YAML document is allowed");
+            set_error(e, ev->start_mark, b->base, "only one YAML document is allowed");
             return AK_ECONFIG;
         }
         return 0;
     case YAML_ALIAS_EVENT:
-        set_error(e, ev->start_mark, "aliases (*name) are not supported in the configuration");
+        set_error(e, ev->start_mark, b->base,
+                  "aliases (*name) are not supported in the configuration");
         return AK_ECONFIG;
     case YAML_SCALAR_EVENT:
-        n = node_new(AK_CFG_NODE_SCALAR, ev->start_mark);
+        n = node_new(AK_CFG_NODE_SCALAR, ev->start_mark, b->base);
         n->len = ev->data.scalar.length;
         /* Copy len bytes, NULs included ("\0" escapes), so the walker can refuse them. */
         n->value = ak_xmalloc(n->len + 1);
@@ -145,11 +148,11 @@ static int on_event(struct builder *b, const yaml_event_t *ev, struct ak_cfg_yam
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT:
         if (b->depth == AK_CFG_MAX_DEPTH) {
-            set_error(e, ev->start_mark, "nesting is too deep");
+            set_error(e, ev->start_mark, b->base, "nesting is too deep");
             return AK_ECONFIG;
         }
         n = node_new(ev->type == YAML_MAPPING_START_EVENT ? AK_CFG_NODE_MAP : AK_CFG_NODE_SEQ,
-                     ev->start_mark);
+                     ev->start_mark, b->base);
         attach(b, n);
         b->stack[b->depth++] = n;
         return 0;
@@ -166,12 +169,19 @@ static int on_event(struct builder *b, const yaml_event_t *ev, struct ak_cfg_yam
 int ak_cfg_yaml_parse(const char *yaml, size_t len, struct ak_cfg_node **ret_root,
                       struct ak_cfg_yaml_error *e)
 {
+    return ak_cfg_yaml_parse_at(yaml, len, 1, ret_root, e);
+}
+
+int ak_cfg_yaml_parse_at(const char *yaml, size_t len, size_t first_line,
+                         struct ak_cfg_node **ret_root, struct ak_cfg_yaml_error *e)
+{
     yaml_parser_t p;
     yaml_event_t ev;
     struct builder b;
     int r = AK_ECONFIG;
 
     memset(&b, 0, sizeof(b));
+    b.base = first_line > 1 ? first_line - 1 : 0;
     if (!yaml_parser_initialize(&p)) {
         snprintf(e->msg, sizeof(e->msg), "cannot initialise the YAML parser");
         e->line = e->col = 1;
@@ -180,7 +190,7 @@ int ak_cfg_yaml_parse(const char *yaml, size_t len, struct ak_cfg_node **ret_roo
     yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
     for (;;) {
         if (!yaml_parser_parse(&p, &ev)) {
-            parser_error(&p, yaml, len, e);
+            parser_error(&p, yaml, len, b.base, e);
             r = AK_ECONFIG;
             goto out;
         }

@@ -66,5 +66,17 @@ int ak_cmd_poll(int argc, char **argv, struct ak_cli *cli);
 int ak_cmd_maint_coverage(int argc, char **argv, struct ak_cli *cli);
 int ak_cmd_aws_creds(int argc, char **argv, struct ak_cli *cli);
 int ak_cmd_oidc(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_runbook(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_note(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_search(int argc, char **argv, struct ak_cli *cli);
+
+/* commands_runbook.c / commands_rbrun.c */
+/* by, else $USER, else "cli": who the run record names. */
+const char *ak_cli_user(const char *by);
+/* GET /api/v1/runbooks/ID into *ret (errors printed). */
+int ak_cli_rb_get(struct ak_cli *cli, unsigned long long id, struct ak_json **ret);
+/* `runbook run ID STEP [--dry-run] [--yes] [--by NAME]` (argv[0] = "run"). */
+int ak_cli_rb_run(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_report(int argc, char **argv, struct ak_cli *cli);
 
 #endif

@@ -437,6 +437,24 @@ static int maint_show(int argc, char **argv, struct ak_cli *cli)
                    str_or(chg, "summary", ""));
         }
     }
+    const struct ak_json *rbs = ak_json_get(j, "runbooks");
+    if (ak_json_len(rbs)) {
+        printf("\nRunbooks:\n");
+        for (size_t i = 0; i < ak_json_len(rbs); i++) {
+            const struct ak_json *rb = ak_json_at(rbs, i);
+            printf("  #%-5lld %-9s %s\n", (long long)ak_json_int(ak_json_get(rb, "id")),
+                   str_or(rb, "status", "-"), str_or(rb, "title", "-"));
+        }
+    }
+    const struct ak_json *notes = ak_json_get(j, "notes");
+    if (ak_json_len(notes)) {
+        printf("\nNotes:\n");
+        for (size_t i = 0; i < ak_json_len(notes); i++) {
+            const struct ak_json *nt = ak_json_at(notes, i);
+            printf("  #%-5lld %s  %.100s\n", (long long)ak_json_int(ak_json_get(nt, "id")),
+                   str_or(nt, "by", "-"), str_or(nt, "text", ""));
+        }
+    }
     const struct ak_json *ob = ak_json_get(j, "outbox");
     if (ak_json_len(ob)) {
         printf("\nNotifications:\n");

@@ -24,6 +24,7 @@
 #include "asakai/ak_log.h"
 #include "asakai/ak_notify.h"
 #include "asakai/ak_poll.h"
+#include "asakai/ak_report.h"
 #include "asakai/ak_sts.h"
 #include "asakai/ak_util.h"
 #include "../core/ak_banned.h"
@@ -38,6 +39,20 @@ static bool loopback_listen(const char *listen)
 static void kick_notify(void *arg)
 {
     ak_notify_kick(arg);
+}
+
+/* The morning report for the notification worker's digest (ak_notify_set_report). */
+static int build_report(void *arg, int64_t at_ms, const char *tz, struct ak_buf *md,
+                        struct ak_buf *html, struct ak_buf *json)
+{
+    struct ak_buf err = AK_BUF_INIT(1024);
+    int r = ak_report_digest(arg, at_ms, tz, md, html, json, &err);
+
+    if (r < 0)
+        ak_log(AK_LOG_WARN, "daemon", "cannot build the morning report", "error",
+               err.len ? err.buf : ak_strerror(r), NULL);
+    ak_buf_release(&err);
+    return r;
 }
 
 static void replace(char **dst, const char *v)
@@ -111,6 +126,7 @@ int ak_daemon_serve(const char *config_path, const char *listen, const char *dat
             goto out;
         }
         ak_intake_set_listener(in, kick_notify, notify);
+        ak_notify_set_report(notify, build_report, &cfg);
     }
     r = ak_poll_start(&cfg, &poll, &err);
     if (r < 0) {

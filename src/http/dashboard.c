@@ -7,6 +7,7 @@
 #include "asakai/ak_json.h"
 #include "asakai/ak_maint.h"
 #include "asakai/ak_poll.h"
+#include "asakai/ak_report.h"
 #include "asakai/ak_store.h"
 #include "asakai/ak_time.h"
 #include "asakai/ak_util.h"
@@ -106,6 +107,24 @@ out:
     ak_buf_release(&err);
 }
 
+/* The morning report's matrix, as GET /api/v1/report builds it, for now. */
+static void report_panel(struct ak_http_req *rq, struct ak_store *st, int64_t now)
+{
+    struct ak_buf err = AK_BUF_INIT(512);
+    struct ak_json *rep = NULL;
+
+    if (!st || ak_report_build(rq->cfg, st, now, NULL, &rep, &err) < 0)
+        goto out;
+    ak_buf_add(&rq->out, "<h2>Morning report</h2><p>What needs attention, by urgency and "
+                         "importance, each with the rule that put it there &middot; "
+                         "<a href=\"/api/v1/report?format=html\">full report</a> &middot; "
+                         "<a href=\"/api/v1/report\">JSON</a></p>");
+    ak_report_render_matrix(rep, &rq->out);
+out:
+    ak_json_free(rep);
+    ak_buf_release(&err);
+}
+
 void ak__http_dashboard(struct ak_http_req *rq, struct ak_store *st)
 {
     struct ak_maint_rec *recs = NULL;
@@ -129,6 +148,7 @@ void ak__http_dashboard(struct ak_http_req *rq, struct ak_store *st)
                "<p>Every AWS maintenance notice received, soonest deadline first. "
                "JSON: <a href=\"/api/v1/maintenance?all=1\">/api/v1/maintenance</a> &middot; "
                "<a href=\"/api/v1/raw\">archive</a> &middot; <a href=\"/metrics\">metrics</a></p>");
+    report_panel(rq, st, now);
     coverage_panel(rq, st, now);
     ak_buf_add(b, "<h2>Maintenance</h2><table><tr><th>id</th><th>service</th><th>kind</th><th>status</th>"
                "<th>deadline</th><th>resources</th><th>title</th><th>why important</th></tr>\n");

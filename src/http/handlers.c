@@ -248,6 +248,7 @@ static void h_maint_get(struct ak_http_req *rq, const char *tail)
     }
     ak_json_set(o, "history", hist);
     ak__http_record_extras(st, rec.id, o);
+    ak__http_record_runbooks(st, rec.id, o);
     ak__http_json(rq, 200, o);
 out:
     for (size_t i = 0; i < nd; i++)
@@ -368,6 +369,9 @@ const struct ak_http_route ak__http_routes[] = {
      "run one poll pass now {poller, dry_run}: what it found and what changed"},
     {"GET", "/api/v1/coverage", false, true, ak__http_coverage_get,
      "which maintenance can reach you, per account x region x service; blind spots"},
+    {"GET", "/api/v1/report", false, true, ak__http_report_get,
+     "the morning report: urgency x importance matrix (?date=YYYY-MM-DD ?tz=Z "
+     "?format=json|md|html)"},
     {"POST", "/sts", false, false, ak__http_sts,
      "STS twin: AssumeRoleWithWebIdentity (unsigned), GetCallerIdentity (SigV4); query protocol"},
     {"GET", "/sts", false, false, ak__http_sts, "STS twin, query string form"},
@@ -375,5 +379,20 @@ const struct ak_http_route ak__http_routes[] = {
     {"GET", "/sts/", false, false, ak__http_sts, "STS twin (endpoint URL with a slash)"},
     {"GET", "/api/v1/oidc/log", false, true, ak__http_oidc_log,
      "STS twin audit, newest first (?result=allowed|denied ?limit=N)"},
+    {"POST", "/api/v1/runbooks", false, true, ak__http_runbooks_post,
+     "create a runbook from a template {template, at, tz, vars, maint_id, by}"},
+    {"GET", "/api/v1/runbooks", false, true, ak__http_runbooks_get, "list runbooks (?all=1)"},
+    {"GET", "/api/v1/runbooks/", true, true, ak__http_runbooks_get,
+     "one runbook with steps and run record; ID/export?format=md|ics"},
+    {"POST", "/api/v1/runbooks/", true, true, ak__http_runbooks_post,
+     "ID/steps/STEP/done {by, note}; ID/events {step, action, by, exit_code, duration_ms, "
+     "output, note, state}"},
+    {"POST", "/api/v1/notes", false, true, ak__http_notes_post,
+     "add a note {text, tags, maint_id, runbook_id, by}"},
+    {"GET", "/api/v1/notes", false, true, ak__http_notes_get,
+     "list notes, newest first (?tag=T ?maint=ID ?runbook=ID ?limit=N)"},
+    {"GET", "/api/v1/notes/", true, true, ak__http_notes_get, "one note"},
+    {"GET", "/api/v1/search", false, true, ak__http_search,
+     "full-text search (?q= ?kind=note|runbook|maintenance ?tag= ?since= ?until= ?limit=)"},
 };
 const size_t ak__http_n_routes = AK_ARRAY_SIZE(ak__http_routes);

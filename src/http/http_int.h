@@ -114,6 +114,29 @@ void ak__http_oidc_log(struct ak_http_req *rq, const char *tail);
  * answering 401. */
 bool ak__http_sts_auth(struct ak_http_req *rq);
 
+/* handlers_report.c: GET /api/v1/report (?date ?tz ?format=json|md|html) */
+void ak__http_report_get(struct ak_http_req *rq, const char *tail);
+
+/* handlers_runbook.c, handlers_rb_export.c, handlers_notes.c: runbooks and the team memory */
+struct ak_tz;
+struct ak_note;
+/* The request body as a JSON object; answers 400 and returns NULL otherwise. */
+struct ak_json *ak__http_body_object(struct ak_http_req *rq);
+void ak__http_runbooks_get(struct ak_http_req *rq, const char *tail);
+void ak__http_runbooks_post(struct ak_http_req *rq, const char *tail);
+/* Answers GET /api/v1/runbooks/ID/export?format=md|ics. */
+void ak__http_rb_export(struct ak_http_req *rq, struct ak_store *st, int64_t id);
+/* ms in tz (NULL = UTC) as RFC 3339 with the zone's offset ("2026-12-10T02:00:00+09:00"), and
+ * for people ("2026-12-10 02:00 JST"). */
+void ak__http_rb_fmt_local(const struct ak_tz *tz, int64_t ms, char *buf, size_t n);
+void ak__http_rb_fmt_human(const struct ak_tz *tz, int64_t ms, char *buf, size_t n);
+/* Adds "runbooks" [{id, title, status, template, at}] and "notes" linked to a record. */
+void ak__http_record_runbooks(struct ak_store *st, int64_t rec_id, struct ak_json *rec);
+struct ak_json *ak__http_note_json(const struct ak_note *n);
+void ak__http_notes_post(struct ak_http_req *rq, const char *tail);
+void ak__http_notes_get(struct ak_http_req *rq, const char *tail);
+void ak__http_search(struct ak_http_req *rq, const char *tail);
+
 /* GET / (dashboard.c): renders the overview page from a reader connection. */
 struct ak_store;
 void ak__http_dashboard(struct ak_http_req *rq, struct ak_store *st);

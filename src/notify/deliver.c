@@ -17,6 +17,7 @@
 #include "asakai/ak_log.h"
 #include "asakai/ak_metrics.h"
 #include "asakai/ak_time.h"
+#include "asakai/ak_tz.h"
 #include "asakai/ak_util.h"
 #include "notify_int.h"
 #include "render.h"
@@ -24,7 +25,16 @@
 
 #define SEND_MAX_RESPONSE (64 * 1024)
 
-enum outcome { SENT, RETRY, DEAD };
+enum outcome { SENT, RETRY, DEAD, SKIPPED };
+
+/* What one row is about: a record change (c), the plain digest (dg), the morning report (rep)
+ * or a runbook step reminder (step); exactly one of dg, rep, step is set unless c is. */
+struct payload {
+    const struct ak_render_ctx *c;
+    const struct ak_digest *dg;
+    const struct ak_report_msg *rep;
+    const struct ak_step_msg *step;
+};
 
 struct attempt {
     enum outcome outcome;
@@ -56,8 +66,7 @@ static void message_ids(const struct ak_notify *n, const struct ak_outbox *o, co
 }
 
 static void send_email(struct ak_notify *n, const struct ak_cfg_receiver *rc,
-                       const struct ak_outbox *o, const struct ak_render_ctx *c,
-                       const struct ak_digest *dg, struct attempt *a)
+                       const struct ak_outbox *o, const struct payload *p, struct attempt *a)
 {
     struct ak_buf msg = AK_BUF_INIT(8 * 1024 * 1024), err = AK_BUF_INIT(512);
     char mid[200], root[200];
@@ -67,10 +76,14 @@ static void send_email(struct ak_notify *n, const struct ak_cfg_receiver *rc,
     for (size_t i = 0; i < rc->to.n; i++)
         to[i] = rc->to.v[i];
     message_ids(n, o, rc->from, mid, root, sizeof(mid));
-    if (dg)
-        r = ak__notify_digest_email(dg, rc->from, to, rc->to.n, mid, &msg);
+    if (p->rep)
+        r = ak__notify_report_email(p->rep, rc->from, to, rc->to.n, mid, &msg);
+    else if (p->step)
+        r = ak__notify_step_email(p->step, rc->from, to, rc->to.n, mid, &msg);
+    else if (p->dg)
+        r = ak__notify_digest_email(p->dg, rc->from, to, rc->to.n, mid, &msg);
     else
-        r = ak__notify_email(c, rc->from, to, rc->to.n, mid, root, &msg);
+        r = ak__notify_email(p->c, rc->from, to, rc->to.n, mid, root, &msg);
     if (r < 0) {
         fail(a, DEAD, "cannot render the email: %s", ak_strerror(r));
         goto out;
@@ -157,8 +170,7 @@ out:
 }
 
 static void send_slack(struct ak_notify *n, struct ak_store *st, const struct ak_cfg_receiver *rc,
-                       const struct ak_outbox *o, const struct ak_render_ctx *c,
-                       const struct ak_digest *dg, struct attempt *a)
+                       const struct ak_outbox *o, const struct payload *p, struct attempt *a)
 {
     struct ak_buf body = AK_BUF_INIT(1024 * 1024);
     char *thread = NULL, *url = NULL, *auth = NULL;
@@ -168,10 +180,14 @@ static void send_slack(struct ak_notify *n, struct ak_store *st, const struct ak
 
     if (api && o->rec_id)
         ak_store_thread_get(st, o->rec_id, rc->name, &thread);
-    if (dg)
-        r = ak__notify_digest_slack(dg, api ? rc->channel : NULL, &body);
+    if (p->rep)
+        r = ak__notify_report_slack(p->rep, api ? rc->channel : NULL, &body);
+    else if (p->step)
+        r = ak__notify_step_slack(p->step, api ? rc->channel : NULL, &body);
+    else if (p->dg)
+        r = ak__notify_digest_slack(p->dg, api ? rc->channel : NULL, &body);
     else
-        r = ak__notify_slack(c, api ? rc->channel : NULL, thread, &body);
+        r = ak__notify_slack(p->c, api ? rc->channel : NULL, thread, &body);
     if (r < 0) {
         fail(a, DEAD, "cannot render the Slack message: %s", ak_strerror(r));
         goto out;
@@ -198,12 +214,14 @@ out:
 }
 
 static void send_webhook(struct ak_notify *n, const struct ak_cfg_receiver *rc,
-                         const struct ak_render_ctx *c, const struct ak_digest *dg,
-                         struct attempt *a, int64_t now)
+                         const struct payload *p, struct attempt *a, int64_t now)
 {
     struct ak_buf body = AK_BUF_INIT(8 * 1024 * 1024);
     char sig[160], hdr[200];
-    int r = dg ? ak__notify_digest_webhook(dg, &body) : ak__notify_webhook(c, &body);
+    int r = p->rep    ? ak__notify_report_webhook(p->rep, &body)
+            : p->step ? ak__notify_step_webhook(p->step, &body)
+            : p->dg   ? ak__notify_digest_webhook(p->dg, &body)
+                      : ak__notify_webhook(p->c, &body);
 
     if (r < 0) {
         fail(a, DEAD, "cannot render the webhook body: %s", ak_strerror(r));
@@ -294,6 +312,66 @@ static void digest_release(struct digest_data *d)
     free(d->changes);
 }
 
+/* The step of a "rbstep:<runbook id>:<step id>:<due ms>" row (the caller releases rb and
+ * *ret_steps; *ret_step points into them). AK_ENOTFOUND when the runbook or step is gone. */
+static int load_step(struct ak_store *st, const char *key, struct ak_rb_instance *rb,
+                     struct ak_rb_step_row **ret_steps, size_t *ret_n,
+                     struct ak_rb_step_row **ret_step)
+{
+    const char *p = key + strlen("rbstep:"), *c1 = strchr(p, ':');
+    const char *c2 = c1 ? strrchr(c1 + 1, ':') : NULL;
+    uint64_t id;
+    char num[24];
+
+    if (!c1 || !c2 || (size_t)(c1 - p) >= sizeof(num))
+        return AK_ENOTFOUND;
+    memcpy(num, p, (size_t)(c1 - p));
+    num[c1 - p] = 0;
+    if (ak_parse_u64(num, 1, INT64_MAX, &id) < 0)
+        return AK_ENOTFOUND;
+    int r = ak_store_rb_get(st, (int64_t)id, rb);
+    if (r < 0)
+        return r;
+    r = ak_store_rb_steps(st, (int64_t)id, ret_steps, ret_n);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < *ret_n; i++) {
+        const char *sid = (*ret_steps)[i].step_id;
+        if (sid && strlen(sid) == (size_t)(c2 - c1 - 1) && memcmp(sid, c1 + 1, strlen(sid)) == 0)
+            *ret_step = &(*ret_steps)[i];
+    }
+    return *ret_step ? AK_OK : AK_ENOTFOUND;
+}
+
+/* The morning report through the daemon's hook; false when there is none or it failed (the
+ * plain digest goes instead). */
+static bool build_report(struct ak_notify *n, size_t idx, int64_t now, struct ak_buf *md,
+                         struct ak_buf *html, struct ak_json **ret_report)
+{
+    struct ak_buf json = AK_BUF_INIT(64 * 1024 * 1024);
+    int (*build)(void *, int64_t, const char *, struct ak_buf *, struct ak_buf *,
+                 struct ak_buf *);
+    void *arg;
+    bool ok = false;
+
+    pthread_mutex_lock(&n->mu);
+    build = n->report_build;
+    arg = n->report_arg;
+    pthread_mutex_unlock(&n->mu);
+    if (!build || !n->cfg->report_enabled)
+        goto out;
+    int r = build(arg, now, ak_tz_name(n->tz[idx]), md, html, &json);
+    if (r == AK_OK)
+        *ret_report = ak_json_parse(json.buf, json.len, NULL);
+    ok = r == AK_OK && *ret_report;
+    if (!ok)
+        ak_log(AK_LOG_WARN, "notify", "cannot build the morning report; sending the plain digest",
+               "error", ak_strerror(r < 0 ? r : AK_EINTERNAL), NULL);
+out:
+    ak_buf_release(&json);
+    return ok;
+}
+
 static int64_t paused_until(struct ak_notify *n, size_t idx)
 {
     pthread_mutex_lock(&n->pause_mu);
@@ -317,12 +395,20 @@ void ak__notify_deliver(struct ak_notify *n, struct ak_store *st, struct ak_outb
     struct attempt a = {.outcome = RETRY};
     struct ak_maint_rec rec = {0};
     struct ak_change *changes = NULL, *change = NULL;
-    size_t nc = 0;
+    size_t nc = 0, nsteps = 0;
     struct digest_data dd = {0};
     struct ak_digest dg;
     struct ak_buf why = AK_BUF_INIT(512);
+    struct ak_buf md = AK_BUF_INIT(32 * 1024 * 1024), html = AK_BUF_INIT(32 * 1024 * 1024);
+    struct ak_json *report = NULL;
+    struct ak_report_msg rep;
+    struct ak_rb_instance rb = {0};
+    struct ak_rb_step_row *steps = NULL, *step = NULL;
+    struct ak_step_msg sm;
+    struct payload p = {0};
     char labels[160], date[32] = "";
-    bool is_digest = o->rec_id == 0;
+    bool is_step = o->rec_id == 0 && ak_startswith(o->key, "rbstep:");
+    bool is_digest = o->rec_id == 0 && !is_step;
 
     if (!rc) {
         fail(&a, DEAD, "receiver %s is no longer configured", o->receiver);
@@ -334,15 +420,36 @@ void ak__notify_deliver(struct ak_notify *n, struct ak_store *st, struct ak_outb
         return;
     }
     struct ak_render_ctx c = {.tz = n->tz[idx], .base_url = NULL, .now_ms = now};
-    if (is_digest) {
-        if (load_digest(st, now - 86400000LL, &dd) < 0) {
-            fail(&a, RETRY, "%s", "cannot read the store for the digest");
+    p.c = &c;
+    if (is_step) {
+        int r = load_step(st, o->key, &rb, &steps, &nsteps, &step);
+        if (r < 0) {
+            fail(&a, r == AK_ENOTFOUND ? DEAD : RETRY, "cannot load the runbook step: %s",
+                 ak_strerror(r));
             goto record;
         }
+        if (ak_streq(step->state, "done") || ak_streq(step->state, "skipped")) {
+            /* done before its reminder went out: nothing to remind */
+            a.outcome = SKIPPED;
+            goto record;
+        }
+        sm = (struct ak_step_msg){.rb = &rb, .step = step, .tz = n->tz[idx], .now_ms = now};
+        p.step = &sm;
+    } else if (is_digest) {
         snprintf(date, sizeof(date), "%s", ak_startswith(o->key, "digest:") ? o->key + 7 : o->key);
-        dg = (struct ak_digest){.recs = dd.recs, .n_recs = dd.n_recs, .changes = dd.changes,
-                                .n_changes = dd.n_changes, .since_ms = now - 86400000LL,
-                                .date_label = date, .tz = n->tz[idx], .now_ms = now};
+        if (build_report(n, idx, now, &md, &html, &report)) {
+            rep = (struct ak_report_msg){.date = date, .md = md.buf, .html = html.buf,
+                                         .report = report, .now_ms = now};
+            p.rep = &rep;
+        } else if (load_digest(st, now - 86400000LL, &dd) < 0) {
+            fail(&a, RETRY, "%s", "cannot read the store for the digest");
+            goto record;
+        } else {
+            dg = (struct ak_digest){.recs = dd.recs, .n_recs = dd.n_recs, .changes = dd.changes,
+                                    .n_changes = dd.n_changes, .since_ms = now - 86400000LL,
+                                    .date_label = date, .tz = n->tz[idx], .now_ms = now};
+            p.dg = &dg;
+        }
     } else {
         int r = load_subject(st, o, &rec, &changes, &nc, &change);
         if (r < 0) {
@@ -356,18 +463,23 @@ void ak__notify_deliver(struct ak_notify *n, struct ak_store *st, struct ak_outb
         c.important_why = why.buf;
     }
     switch (rc->kind) {
-    case AK_RECV_EMAIL: send_email(n, rc, o, &c, is_digest ? &dg : NULL, &a); break;
-    case AK_RECV_SLACK: send_slack(n, st, rc, o, &c, is_digest ? &dg : NULL, &a); break;
-    case AK_RECV_WEBHOOK: send_webhook(n, rc, &c, is_digest ? &dg : NULL, &a, now); break;
+    case AK_RECV_EMAIL: send_email(n, rc, o, &p, &a); break;
+    case AK_RECV_SLACK: send_slack(n, st, rc, o, &p, &a); break;
+    case AK_RECV_WEBHOOK: send_webhook(n, rc, &p, &a, now); break;
     }
 record:
     o->attempts++;
     free(o->last_error);
-    o->last_error = a.outcome == SENT ? NULL : ak_xstrdup(a.error);
+    o->last_error = a.outcome == SENT || a.outcome == SKIPPED ? NULL : ak_xstrdup(a.error);
     if (a.outcome == SENT) {
         free(o->state);
         o->state = ak_xstrdup("sent");
         o->sent_at = ak_now_wall_ms();
+    } else if (a.outcome == SKIPPED) {
+        free(o->state);
+        o->state = ak_xstrdup("silenced");
+        free(o->note);
+        o->note = ak_xstrdup("the step was done before its reminder went out");
     } else if (a.outcome == DEAD || now - o->created_at >= n->cfg->notify_give_up_ms) {
         free(o->state);
         o->state = ak_xstrdup("dead");
@@ -385,9 +497,11 @@ record:
             pause_receiver(n, idx, o->next_at);
     }
     snprintf(labels, sizeof(labels), "receiver=\"%s\",result=\"%s\"", o->receiver,
-             a.outcome == SENT ? "sent" : ak_streq(o->state, "dead") ? "dead" : "retry");
+             a.outcome == SENT      ? "sent"
+             : a.outcome == SKIPPED ? "skipped"
+             : ak_streq(o->state, "dead") ? "dead" : "retry");
     ak_metrics_inc("asakai_notify_sent_total", labels);
-    if (a.outcome != SENT) {
+    if (a.outcome != SENT && a.outcome != SKIPPED) {
         char att[16];
         snprintf(att, sizeof(att), "%d", o->attempts);
         ak_log(ak_streq(o->state, "dead") ? AK_LOG_ERR : AK_LOG_WARN, "notify",
@@ -400,4 +514,11 @@ record:
     ak_maint_rec_release(&rec);
     digest_release(&dd);
     ak_buf_release(&why);
+    ak_buf_release(&md);
+    ak_buf_release(&html);
+    ak_json_free(report);
+    ak_rb_instance_release(&rb);
+    for (size_t i = 0; i < nsteps; i++)
+        ak_rb_step_row_release(&steps[i]);
+    free(steps);
 }

@@ -211,6 +211,64 @@ static void scan_reminders(struct ak_notify *n, int64_t now)
     free(recs);
 }
 
+/* Who gets the reminders of a step owned by team: the team's receivers (teams[]), else the
+ * root route's receivers (with no route configured, every receiver: the default tree sends an
+ * important record to all of them). */
+static const struct ak_cfg_strlist *step_receivers(const struct ak_notify *n, const char *team,
+                                                   struct ak_cfg_strlist *all)
+{
+    for (size_t i = 0; team && i < n->cfg->n_teams; i++)
+        if (ak_streq(n->cfg->teams[i].name, team) && n->cfg->teams[i].receivers.n)
+            return &n->cfg->teams[i].receivers;
+    if (n->cfg->route)
+        return &n->cfg->route->receivers;
+    return all;
+}
+
+/* One outbox row per (step, receiver) for every step not done whose deadline is within
+ * runbooks.remind_within (overdue ones included: they are still not done). The key holds the
+ * deadline, so each step is reminded once per deadline. */
+static void scan_rb_steps(struct ak_notify *n, int64_t now)
+{
+    struct ak_rb_step_row *steps = NULL;
+    size_t ns = 0;
+    int64_t within = n->cfg->runbook_remind_within_ms > 0 ? n->cfg->runbook_remind_within_ms
+                                                           : 86400000LL;
+    struct ak_cfg_strlist all = {0};
+
+    if (!n->cfg->n_receivers || ak_store_rb_steps_due(n->st, now + within, 1000, &steps, &ns) < 0
+        || !ns)
+        goto out;
+    all.v = ak_xcalloc(n->cfg->n_receivers, sizeof(char *));
+    for (size_t i = 0; i < n->cfg->n_receivers; i++)
+        all.v[all.n++] = n->cfg->receivers[i].name;
+    if (ak_store_begin(n->st) < 0)
+        goto out;
+    int r = AK_OK;
+    for (size_t i = 0; i < ns && r == AK_OK; i++) {
+        const struct ak_cfg_strlist *to = step_receivers(n, steps[i].owner, &all);
+        char key[200];
+        snprintf(key, sizeof(key), "rbstep:%lld:%.80s:%lld", (long long)steps[i].runbook_id,
+                 steps[i].step_id ? steps[i].step_id : "", (long long)steps[i].due_at);
+        for (size_t k = 0; k < to->n && r == AK_OK; k++) {
+            struct ak_outbox o = {.receiver = to->v[k], .key = key, .state = (char *)"pending",
+                                  .created_at = now, .next_at = now};
+            int64_t id;
+            bool dup;
+            r = ak_store_outbox_add(n->st, &o, &id, &dup);
+        }
+    }
+    if (r < 0 || ak_store_commit(n->st) < 0) {
+        ak_store_rollback(n->st);
+        ak_log(AK_LOG_ERR, "notify", "cannot queue runbook step reminders; will retry", NULL);
+    }
+out:
+    free(all.v);
+    for (size_t i = 0; i < ns; i++)
+        ak_rb_step_row_release(&steps[i]);
+    free(steps);
+}
+
 /* Queues the daily digest of each receiver that wants one, once per local date. */
 static void schedule_digests(struct ak_notify *n, int64_t now)
 {
@@ -365,6 +423,7 @@ static void *worker_main(void *arg)
         if (now - n->last_reminder_scan_ms >= NOTIFY_REMINDER_SCAN_MS) {
             n->last_reminder_scan_ms = now;
             scan_reminders(n, now);
+            scan_rb_steps(n, now);
             schedule_digests(n, now);
             publish_counts(n);
         }
@@ -472,6 +531,20 @@ int ak_notify_start(const struct ak_cfg *cfg, struct ak_notify **ret, struct ak_
 fail:
     ak_notify_stop(n);
     return r;
+}
+
+void ak_notify_set_report(struct ak_notify *n,
+                          int (*build)(void *arg, int64_t at_ms, const char *tz,
+                                       struct ak_buf *md, struct ak_buf *html,
+                                       struct ak_buf *json),
+                          void *arg)
+{
+    if (!n)
+        return;
+    pthread_mutex_lock(&n->mu);
+    n->report_build = build;
+    n->report_arg = arg;
+    pthread_mutex_unlock(&n->mu);
 }
 
 void ak_notify_kick(struct ak_notify *n)

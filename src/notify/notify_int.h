@@ -39,6 +39,10 @@ struct ak_notify {
     bool stopping;
     bool kicked;
     int64_t last_reminder_scan_ms;
+    /* ak_notify_set_report (guarded by mu) */
+    int (*report_build)(void *arg, int64_t at_ms, const char *tz, struct ak_buf *md,
+                        struct ak_buf *html, struct ak_buf *json);
+    void *report_arg;
 };
 
 /* deliver.c: sends one due outbox row and puts the outcome in *o (state, attempts, next_at,

@@ -73,4 +73,41 @@ int ak__notify_digest_email(const struct ak_digest *d, const char *from, const c
 int ak__notify_digest_slack(const struct ak_digest *d, const char *channel, struct ak_buf *out);
 int ak__notify_digest_webhook(const struct ak_digest *d, struct ak_buf *out);
 
+/* The morning report as the digest (render_report.c): md and html from the report module,
+ * report its JSON (counts, quadrants) for the subject and the Slack summary. */
+struct ak_json;
+struct ak_report_msg {
+    const char *date;                 /* the digest's local date (the row key), a fallback label */
+    const char *md, *html;
+    const struct ak_json *report;
+    int64_t now_ms;
+};
+/* Subject "[asakai] Morning report — 2026-12-01 (Tue): 2 do now, 3 plan, 1 delegate, 4 note";
+ * text part = md, HTML part = html, header X-Asakai-Digest: <date>. */
+int ak__notify_report_email(const struct ak_report_msg *m, const char *from,
+                            const char *const *to, size_t n_to, const char *message_id,
+                            struct ak_buf *out);
+/* Header, counts per quadrant, the do-now items (title, due, why), within Slack's limits. */
+int ak__notify_report_slack(const struct ak_report_msg *m, const char *channel,
+                            struct ak_buf *out);
+/* {"version":"1","type":"report","date","generated_at","report":{...}} */
+int ak__notify_report_webhook(const struct ak_report_msg *m, struct ak_buf *out);
+
+/* A runbook step reminder (outbox key "rbstep:<runbook id>:<step id>:<due ms>"). */
+struct ak_step_msg {
+    const struct ak_rb_instance *rb;
+    const struct ak_rb_step_row *step;
+    const struct ak_tz *tz;           /* reader's zone; NULL = UTC */
+    int64_t now_ms;
+};
+/* "[cs] Publish the maintenance notice — due Dec 7 18:00 JST, runbook #3 ElastiCache node
+ * replacement" ("OVERDUE: " before the title when past due), at most 200 bytes. */
+int ak__notify_step_subject(const struct ak_step_msg *m, struct ak_buf *out);
+int ak__notify_step_email(const struct ak_step_msg *m, const char *from, const char *const *to,
+                          size_t n_to, const char *message_id, struct ak_buf *out);
+int ak__notify_step_slack(const struct ak_step_msg *m, const char *channel, struct ak_buf *out);
+/* {"version":"1","type":"runbook-step","summary","runbook":{id,title,template,owner,at},
+ *  "step":{id,title,owner,type,state,due}} */
+int ak__notify_step_webhook(const struct ak_step_msg *m, struct ak_buf *out);
+
 #endif

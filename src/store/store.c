@@ -376,6 +376,9 @@ static const struct migration migrations[] = {
     "  session_name TEXT, akid TEXT, remote TEXT,"
     "  duration_s INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX sts_audit_at ON sts_audit (at);", NULL},
+    /* 5: runbook instances, their steps and run record, team notes, and the full-text index
+     * over notes, runbooks and maintenance records (store_search.c). */
+    {ak__store_v5_sql, NULL},
 };
 
 #define AK_STORE_VERSION ((int)AK_ARRAY_SIZE(migrations))
@@ -425,11 +428,18 @@ int ak_store_map_rc(int rc)
 
 int ak_store_stmt(struct ak_store *st, enum ak_store_stmt_id id, sqlite3_stmt **ret)
 {
+    return ak_store_stmt_sql(st, id, sql_text[id], ret);
+}
+
+int ak_store_stmt_sql(struct ak_store *st, enum ak_store_stmt_id id, const char *sql,
+                      sqlite3_stmt **ret)
+{
     sqlite3_stmt *s = st->stmt[id];
 
     if (!s) {
-        int rc = sqlite3_prepare_v3(st->db, sql_text[id], -1, SQLITE_PREPARE_PERSISTENT, &s,
-                                    NULL);
+        if (!sql)
+            return AK_EINTERNAL;
+        int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
         if (rc != SQLITE_OK)
             return ak_store_map_rc(rc);
         st->stmt[id] = s;

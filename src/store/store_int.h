@@ -77,6 +77,23 @@ enum ak_store_stmt_id {
     AK_SQL_STS_AUDIT_PURGE,
     AK_SQL_STS_AUDIT_INSERT,
     AK_SQL_STS_AUDIT_LIST,
+    /* schema v5: the SQL text of these lives in store_rb.c / store_search.c
+     * (ak_store_stmt_sql) */
+    AK_SQL_RB_INSERT,
+    AK_SQL_RB_STEP_INSERT,
+    AK_SQL_RB_GET,
+    AK_SQL_RB_LIST,
+    AK_SQL_RB_LIST_MAINT,
+    AK_SQL_RB_SET_STATUS,
+    AK_SQL_RB_STEPS,
+    AK_SQL_RB_STEP_UPDATE,
+    AK_SQL_RB_STEPS_DUE,
+    AK_SQL_RB_EVENT_INSERT,
+    AK_SQL_RB_EVENTS,
+    AK_SQL_NOTE_INSERT,
+    AK_SQL_NOTE_GET,
+    AK_SQL_NOTE_LIST,
+    AK_SQL_SEARCH,
     AK_SQL__MAX
 };
 
@@ -99,6 +116,10 @@ int ak_store_map_rc(int rc);
 
 /* The cached statement id, reset and unbound, ready for binding. */
 int ak_store_stmt(struct ak_store *st, enum ak_store_stmt_id id, sqlite3_stmt **ret);
+/* The same for a statement whose text is kept beside its functions (sql: a string literal, the
+ * same for every call with this id). */
+int ak_store_stmt_sql(struct ak_store *st, enum ak_store_stmt_id id, const char *sql,
+                      sqlite3_stmt **ret);
 /* Runs a statement that returns no rows; resets it. */
 int ak_store_step_done(sqlite3_stmt *s);
 
@@ -115,5 +136,9 @@ int64_t ak_store_col_i64(sqlite3_stmt *s, int i);
  * caller's transaction. end(st, r) releases on r == AK_OK, else rolls back to it. */
 int ak_store_sp_begin(struct ak_store *st);
 int ak_store_sp_end(struct ak_store *st, int r);
+
+/* Schema v5 (store_search.c): the runbook, note and search tables, the triggers that keep the
+ * full-text index current, and the statement that indexes the records that existed before. */
+extern const char ak__store_v5_sql[];
 
 #endif

@@ -441,6 +441,45 @@ int64_t ak_tz_next_local(const struct ak_tz *tz, int64_t after_ms, int hh, int m
     return 0;
 }
 
+int ak_tz_from_local(const struct ak_tz *tz, int y, int mon, int d, int hh, int mm,
+                     int64_t *ret_ms)
+{
+    int64_t w, u;
+
+    if (y < 1 || y > 9999 || mon < 1 || mon > 12 || d < 1 ||
+        (unsigned)d > month_days(y, (unsigned)mon) || hh < 0 || hh > 23 || mm < 0 || mm > 59)
+        return AK_EINVAL;
+    w = ak_days_from_civil(y, (unsigned)mon, (unsigned)d) * 86400 + hh * 3600 + mm * 60;
+    u = tz ? resolve_local(tz, w) : w;
+    /* resolve_local gives the end of a gap; a person who wrote 02:30 on a spring-forward night
+     * means "02:30 on the clock as it was", i.e. 03:30 after the jump (as mktime does). */
+    if (tz && u + offset_at(tz, u, NULL) != w)
+        u = w - offset_at(tz, u - 1, NULL);
+    *ret_ms = u * 1000;
+    return AK_OK;
+}
+
+void ak_tz_to_local(const struct ak_tz *tz, int64_t ms, int *ret_y, int *ret_mon, int *ret_d,
+                    int *ret_hh, int *ret_mm)
+{
+    int64_t local = floor_div(ms, 1000) + ak_tz_offset(tz, ms, NULL), days, secs, y;
+    unsigned m, d;
+
+    days = floor_div(local, 86400);
+    secs = local - days * 86400;
+    civil_from_days(days, &y, &m, &d);
+    if (ret_y)
+        *ret_y = (int)y;
+    if (ret_mon)
+        *ret_mon = (int)m;
+    if (ret_d)
+        *ret_d = (int)d;
+    if (ret_hh)
+        *ret_hh = (int)(secs / 3600);
+    if (ret_mm)
+        *ret_mm = (int)(secs % 3600 / 60);
+}
+
 void ak_tz_fmt_short(const struct ak_tz *tz, int64_t ms, char *buf, size_t n)
 {
     static const char mon[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",

@@ -7,6 +7,7 @@
 #include "asakai/ak_buf.h"
 #include "asakai/ak_cfg.h"
 #include "asakai/ak_err.h"
+#include "asakai/ak_json.h"
 #include "asakai/ak_util.h"
 #include "ak_test.h"
 
@@ -1227,6 +1228,8 @@ AK_TEST(dump_example_loads)
     AK_ASSERT_EQ_INT(c.n_receivers, 2);
     AK_ASSERT_STR(c.receivers[1].webhook_url, "https://hooks.slack.com/services/T/B/x");
     AK_ASSERT_EQ_INT(c.route->n_routes, 1);
+    AK_ASSERT_EQ_INT(c.n_teams, 2);
+    AK_ASSERT_STR(c.teams[0].receivers.v[1], "team-slack");
     ak_cfg_release(&c);
     ak_buf_release(&out);
     ak_buf_release(&yaml);
@@ -2312,6 +2315,168 @@ AK_TEST(dump_has_sts_keys)
 }
 
 
+/* ---- runbooks, teams, report (issue 7) ---- */
+
+#define TEAM_RECV "receivers:\n  - name: mail\n    email: {smarthost: 'smtp://127.0.0.1:25', " \
+                  "from: a@example.com, to: [b@example.com]}\n"
+
+AK_TEST(runbook_defaults)
+{
+    struct ak_cfg c;
+
+    ak_cfg_defaults(&c);
+    AK_ASSERT_NULL(c.runbook_dir);
+    AK_ASSERT(c.runbook_shipped_dir != NULL);
+    AK_ASSERT(ak_endswith(c.runbook_shipped_dir, "runbooks"));
+    AK_ASSERT_EQ_INT(c.runbook_remind_within_ms, DAY);
+    AK_ASSERT_EQ_INT(c.n_teams, 0);
+    AK_ASSERT(c.report_enabled);
+    AK_ASSERT_EQ_INT(c.report_urgent_within_ms, 3 * DAY);
+    AK_ASSERT_EQ_INT(c.report_horizon_ms, 14 * DAY);
+    ak_cfg_release(&c);
+}
+
+AK_TEST(runbook_keys_and_teams_load)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    AK_ASSERT_OK(load(TEAM_RECV "runbooks:\n  template_dir: /etc/asakai/runbooks\n"
+                                "  shipped_dir: /opt/asakai/runbooks\n  remind_within: 12h\n"
+                                "report:\n  enabled: false\n  urgent_within: 2d\n"
+                                "  horizon: 30d\n"
+                                "teams:\n  - {name: sre, receivers: [mail]}\n  - name: cs\n"
+                                "  - {name: product-2, receivers: []}\n",
+                      &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_STR(c.runbook_dir, "/etc/asakai/runbooks");
+    AK_ASSERT_STR(c.runbook_shipped_dir, "/opt/asakai/runbooks");
+    AK_ASSERT_EQ_INT(c.runbook_remind_within_ms, 12 * 3600 * SEC);
+    AK_ASSERT(!c.report_enabled);
+    AK_ASSERT_EQ_INT(c.report_urgent_within_ms, 2 * DAY);
+    AK_ASSERT_EQ_INT(c.report_horizon_ms, 30 * DAY);
+    AK_ASSERT_EQ_INT(c.n_teams, 3);
+    AK_ASSERT_STR(c.teams[0].name, "sre");
+    AK_ASSERT_EQ_INT(c.teams[0].receivers.n, 1);
+    AK_ASSERT_STR(c.teams[0].receivers.v[0], "mail");
+    AK_ASSERT_EQ_INT(c.teams[0].line, 13);
+    AK_ASSERT_STR(c.teams[1].name, "cs");
+    AK_ASSERT_EQ_INT(c.teams[1].receivers.n, 0);
+    AK_ASSERT_STR(c.teams[2].name, "product-2");
+    ak_cfg_release(&c);
+    ak_buf_release(&err);
+}
+
+AK_TEST(team_errors)
+{
+    expect_error(TEAM_RECV "teams:\n  - {name: sre, receivers: [mail, slack]}\n",
+                 "t.yaml:5:35: teams[0].receivers[1]: no receiver named \"slack\" (defined: "
+                 "mail)\n");
+    expect_error("teams:\n  - {name: sre, receivers: [mail]}\n",
+                 "t.yaml:2:29: teams[0].receivers[0]: no receiver named \"mail\" (no receivers "
+                 "are defined)\n");
+    expect_error("teams:\n  - {name: sre}\n  - {name: sre}\n",
+                 "t.yaml:3:12: teams[1]: duplicate team \"sre\" (first defined at line 2)\n");
+    expect_error("teams:\n  - {name: SRE}\n",
+                 "t.yaml:2:12: teams[0].name: a team name is 1 to 64 of a-z, 0-9 and '-', not "
+                 "starting with '-'\n");
+    expect_error("teams:\n  - {receivers: []}\n", "t.yaml:2:5: teams[0]: needs name\n");
+    expect_error("teams:\n  - {name: sre, receiver: [x]}\n",
+                 "t.yaml:2:17: teams[0].receiver: unknown key; did you mean 'receivers'?\n");
+    expect_error("teams: {name: sre}\n",
+                 "t.yaml:1:8: teams: expected a list of {name, receivers}, got a mapping\n");
+    expect_error("team:\n  - {name: sre}\n",
+                 "t.yaml:1:1: team: unknown key; did you mean 'teams'?\n");
+    expect_error("runbooks:\n  remind_within: 10s\n",
+                 "t.yaml:2:18: runbooks.remind_within: must be between 1m and 30d\n");
+    expect_error("runbooks:\n  template_dir: [a]\n",
+                 "t.yaml:2:17: runbooks.template_dir: expected a single value, got a list\n");
+    expect_error("report:\n  urgent_within: 20d\n  horizon: 7d\n",
+                 "t.yaml:1:1: report.urgent_within: must not be longer than report.horizon\n");
+}
+
+AK_TEST(dump_has_runbook_keys)
+{
+    struct ak_buf out = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    AK_ASSERT_OK(ak_cfg_dump_defaults(&out));
+    AK_ASSERT_CONTAINS(out.buf, "\nrunbooks:\n");
+    AK_ASSERT_CONTAINS(out.buf, "  # template_dir:\n");
+    AK_ASSERT_CONTAINS(out.buf, "  shipped_dir: './runbooks'\n");
+    AK_ASSERT_CONTAINS(out.buf, "  remind_within: 1d\n");
+    AK_ASSERT_CONTAINS(out.buf, "\nreport:\n");
+    AK_ASSERT_CONTAINS(out.buf, "  enabled: true\n");
+    AK_ASSERT_CONTAINS(out.buf, "  urgent_within: 3d\n");
+    AK_ASSERT_CONTAINS(out.buf, "  horizon: 14d\n");
+    AK_ASSERT_CONTAINS(out.buf, "# teams:\n");
+    ak_buf_release(&out);
+}
+
+/* ak_cfg_yaml_to_json: the typing rules, positions shifted by first_line, and its errors. */
+static void expect_json(const char *yaml, const char *want)
+{
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_json *j = NULL;
+    char *text;
+
+    AK_ASSERT_OK(ak_cfg_yaml_to_json("f.md", yaml, strlen(yaml), 2, &j, &err));
+    AK_ASSERT_STR(err.buf, "");
+    text = ak_json_dump(j, AK_JSON_COMPACT);
+    AK_ASSERT_STR(text, want);
+    free(text);
+    ak_json_free(j);
+    ak_buf_release(&err);
+}
+
+static void expect_json_error_n(const char *yaml, size_t len, const char *want)
+{
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_json *j = (struct ak_json *)&err; /* must stay as it is */
+
+    AK_ASSERT_EQ_INT(ak_cfg_yaml_to_json("f.md", yaml, len, 2, &j, &err), AK_EINVAL);
+    AK_ASSERT(j == (struct ak_json *)&err);
+    AK_ASSERT_STR(err.buf, want);
+    ak_buf_release(&err);
+}
+
+static void expect_json_error(const char *yaml, const char *want)
+{
+    expect_json_error_n(yaml, strlen(yaml), want);
+}
+
+AK_TEST(yaml_to_json)
+{
+    expect_json("title: ElastiCache node replacement\nowner: sre\nvariables:\n"
+                "  cluster: {description: \"replication group id\", required: true}\n"
+                "  n: 3\n  q: '3'\n  t: 'true'\n  f: false\n  x: 1.5e3\n  z: 007\n"
+                "  nul: null\n  e: ''\n  l: [a, 2, [b]]\n",
+                "{\"title\":\"ElastiCache node replacement\",\"owner\":\"sre\",\"variables\":"
+                "{\"cluster\":{\"description\":\"replication group id\",\"required\":true},"
+                "\"n\":3,\"q\":\"3\",\"t\":\"true\",\"f\":false,\"x\":1500.0,\"z\":\"007\","
+                "\"nul\":\"null\",\"e\":\"\",\"l\":[\"a\",2,[\"b\"]]}}");
+    expect_json("- 1\n- yes\n- 'x: y'\n", "[1,\"yes\",\"x: y\"]");
+    expect_json("# only a comment\n", "null");
+    expect_json("", "null");
+    expect_json("日本語: 朝会\n", "{\"日本語\":\"朝会\"}");
+}
+
+AK_TEST(yaml_to_json_errors)
+{
+    static const char nul[] = "a: \"x\\0y\"\n";
+
+    expect_json_error("title: a\nvariables:\n  x: 1\n  x: 2\n",
+                      "f.md:5:3: variables.x: duplicate key (first set at line 4 column 3)\n");
+    expect_json_error("a: [1, 2\n", "f.md:3:1: did not find expected ',' or ']' while parsing a "
+                                    "flow sequence (line 2 column 4)\n");
+    expect_json_error("a: &x 1\nb: *x\n",
+                      "f.md:3:4: aliases (*name) are not supported in the configuration\n");
+    expect_json_error_n(nul, sizeof(nul) - 1, "f.md:2:4: a: value contains a NUL byte\n");
+    expect_json_error("{[a]: b}\n", "f.md:2:2: YAML keys must be non-empty strings\n");
+    expect_json_error("a: 1e999\n", "f.md:2:1: cannot be represented as JSON (line 1, column 10: "
+                                    "real number overflow near '1e999')\n");
+    expect_json_error("a: 1\n---\nb: 2\n", "f.md:3:1: only one YAML document is allowed\n");
+}
+
 AK_TEST_MAIN(AK_T(important_rules), AK_T(defaults_match_header), AK_T(full_file_loads),
              AK_T(empty_and_comment_only_give_defaults), AK_T(missing_file_is_eio),
              AK_T(many_errors_are_all_reported), AK_T(unknown_key_suggestions), AK_T(wrong_shapes),
@@ -2336,4 +2501,6 @@ AK_TEST_MAIN(AK_T(important_rules), AK_T(defaults_match_header), AK_T(full_file_
              AK_T(sts_policy_yaml_to_json), AK_T(sts_policy_duplicate_key),
              AK_T(sts_policy_json_text_and_files), AK_T(sts_provider_errors),
              AK_T(sts_role_errors), AK_T(sts_scalar_ranges),
-             AK_T(sts_errors_are_all_reported_and_freed), AK_T(dump_has_sts_keys))
+             AK_T(sts_errors_are_all_reported_and_freed), AK_T(dump_has_sts_keys),
+             AK_T(runbook_defaults), AK_T(runbook_keys_and_teams_load), AK_T(team_errors),
+             AK_T(dump_has_runbook_keys), AK_T(yaml_to_json), AK_T(yaml_to_json_errors))

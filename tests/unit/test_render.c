@@ -1106,6 +1106,97 @@ AK_TEST(digest_webhook)
     ak_buf_release(&out);
 }
 
+/* ---- runbook step reminders and the morning report as the digest (issue 7) -------------- */
+
+AK_TEST(step_reminder_words)
+{
+    struct ak_tz *tz = tokyo();
+    struct ak_rb_instance rb = {.id = 3, .title = (char *)"ElastiCache node replacement",
+                                .template_name = (char *)"elasticache-node-replacement",
+                                .owner = (char *)"sre", .at_ms = NOW + 86400000LL * 7};
+    struct ak_rb_step_row st = {.runbook_id = 3, .step_id = (char *)"notify-cs",
+                                .title = (char *)"Publish the maintenance notice",
+                                .owner = (char *)"cs", .type = (char *)"task",
+                                .state = (char *)"pending", .due_at = NOW + 3600000LL * 5,
+                                .body = (char *)"Why: <b>two weeks</b> notice."};
+    struct ak_step_msg m = {.rb = &rb, .step = &st, .tz = tz, .now_ms = NOW};
+    struct ak_buf out = AK_BUF_INIT(AK_BUF_NOMAX);
+    char when[64], want[256];
+
+    AK_ASSERT(tz);
+    ak__notify_fmt_when(tz, st.due_at, when, sizeof(when));
+    snprintf(want, sizeof(want), "[cs] Publish the maintenance notice — due %s, runbook #3 "
+                                 "ElastiCache node replacement", when);
+    AK_ASSERT_OK(ak__notify_step_subject(&m, &out));
+    AK_ASSERT_STR(out.buf, want);
+    ak_buf_reset(&out);
+    m.now_ms = st.due_at + 1;
+    AK_ASSERT_OK(ak__notify_step_subject(&m, &out));
+    AK_ASSERT(ak_startswith(out.buf, "[cs] OVERDUE: Publish"));
+    ak_buf_reset(&out);
+    AK_ASSERT_OK(ak__notify_step_email(&m, "a@example.com", (const char *const[]){"b@example.com"},
+                                       1, "<x@example.com>", &out));
+    AK_ASSERT_CONTAINS(out.buf, "X-Asakai-Runbook: 3");
+    AK_ASSERT_CONTAINS(out.buf, "&lt;b&gt;two"); /* the HTML part escapes the step's words */
+    ak_buf_reset(&out);
+    AK_ASSERT_OK(ak__notify_step_slack(&m, NULL, &out));
+    AK_ASSERT(slack_within_limits(out.buf, NULL));
+    ak_buf_reset(&out);
+    AK_ASSERT_OK(ak__notify_step_webhook(&m, &out));
+    struct ak_json *j = ak_json_parse(out.buf, out.len, NULL);
+    AK_ASSERT_STR(ak_json_get_str(j, "type"), "runbook-step");
+    AK_ASSERT_STR(ak_json_get_str(ak_json_get(j, "step"), "owner"), "cs");
+    AK_ASSERT_EQ_INT(ak_json_int(ak_json_get(ak_json_get(j, "runbook"), "id")), 3);
+    ak_json_free(j);
+    m.step = NULL;
+    AK_ASSERT_EQ_INT(ak__notify_step_subject(&m, &out), AK_EINVAL);
+    ak_buf_release(&out);
+    ak_tz_free(tz);
+}
+
+AK_TEST(report_digest_slack_summary_within_limits)
+{
+    struct ak_json *rep = ak_json_new_obj(), *q = ak_json_new_obj(), *dn = ak_json_new_arr();
+    struct ak_json *counts = ak_json_new_obj();
+    struct ak_buf out = AK_BUF_INIT(AK_BUF_NOMAX), big = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    for (int i = 0; i < 300; i++)
+        ak_buf_add(&big, "<&>ü");
+    for (int i = 0; i < 500; i++) {
+        struct ak_json *it = ak_json_new_obj();
+        ak_json_set_str(it, "title", big.buf);
+        ak_json_set_str(it, "why", big.buf);
+        ak_json_set_str(it, "when", "Dec 1 09:00 JST (in 2 days)");
+        ak_json_append(dn, it);
+    }
+    ak_json_set(q, "do-now", dn);
+    ak_json_set(rep, "quadrants", q);
+    ak_json_set_int(counts, "do-now", 500);
+    ak_json_set_int(counts, "note", 2);
+    ak_json_set(rep, "counts", counts);
+    ak_json_set_str(rep, "date_label", "2026-12-01 (Tue)");
+    ak_json_set_str(rep, "date", "2026-12-01");
+    struct ak_report_msg m = {.date = "2026-12-01", .md = "# md\n", .html = "<p>h</p>",
+                              .report = rep, .now_ms = NOW};
+    AK_ASSERT_OK(ak__notify_report_slack(&m, "#ops", &out));
+    AK_ASSERT(slack_within_limits(out.buf, NULL));
+    AK_ASSERT_CONTAINS(out.buf, "*do now* 500");
+    AK_ASSERT_CONTAINS(out.buf, "more in the full report");
+    AK_ASSERT_CONTAINS(out.buf, "&lt;&amp;&gt;");
+    ak_buf_reset(&out);
+    AK_ASSERT_OK(ak__notify_report_email(&m, "a@example.com", (const char *const[]){"b@example.com"},
+                                         1, "<x@example.com>", &out));
+    AK_ASSERT_CONTAINS(out.buf, "X-Asakai-Digest: 2026-12-01");
+    ak_buf_reset(&out);
+    AK_ASSERT_OK(ak__notify_report_webhook(&m, &out));
+    AK_ASSERT_CONTAINS(out.buf, "\"type\":\"report\"");
+    m.report = NULL;
+    AK_ASSERT_EQ_INT(ak__notify_report_slack(&m, NULL, &out), AK_EINVAL);
+    ak_buf_release(&out);
+    ak_buf_release(&big);
+    ak_json_free(rep);
+}
+
 AK_TEST_MAIN(AK_T(subject_utc_when_no_tz), AK_T(subject_in_readers_tz), AK_T(subject_prefixes),
              AK_T(subject_capped_on_utf8_boundary), AK_T(subject_has_no_control_characters),
              AK_T(email_headers), AK_T(email_root_message_has_no_reply_headers),
@@ -1119,4 +1210,5 @@ AK_TEST_MAIN(AK_T(subject_utc_when_no_tz), AK_T(subject_in_readers_tz), AK_T(sub
              AK_T(slack_text_counts_and_cuts), AK_T(slack_golden), AK_T(webhook_body),
              AK_T(webhook_signature), AK_T(digest_email),
              AK_T(digest_slack_many_records_within_limits), AK_T(digest_empty),
-             AK_T(digest_webhook))
+             AK_T(digest_webhook), AK_T(step_reminder_words),
+             AK_T(report_digest_slack_summary_within_limits))

@@ -84,18 +84,18 @@ AK_TEST(open_creates_dir_and_migrates)
     snprintf(dir, sizeof(dir), "%s/a/b/data", AK_TMPDIR());
     struct ak_store *st = open_w(dir);
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 4);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 5);
     ak_store_close(st);
     AK_ASSERT_EQ_INT(stat(dir, &sb), 0);
     AK_ASSERT_EQ_INT(sb.st_mode & 0777, 0700);
     st = open_w(dir);
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 4);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 5);
     ak_store_close(st);
 
     struct ak_buf err = AK_BUF_INIT(1024);
     AK_ASSERT_OK(ak_store_open(dir, AK_STORE_READ, &st, &err));
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 4);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 5);
     ak_store_close(st);
     ak_buf_release(&err);
     ak_store_close(NULL);
@@ -709,7 +709,7 @@ AK_TEST(migrate_v1_to_v2_keeps_data)
     AK_ASSERT_EQ_INT(make_v1_db(AK_TMPDIR()), SQLITE_OK);
     st = open_w(AK_TMPDIR());
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 4);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 5);
     AK_ASSERT_OK(ak_store_rec_get(st, 7, &r));
     AK_ASSERT_STR(r.key, "health:1:arn");
     AK_ASSERT_STR(r.title, "EC2 instance retirement i-0abc");
@@ -752,7 +752,7 @@ AK_TEST(reader_refuses_v1_database)
     AK_ASSERT_EQ_INT(make_v1_db(AK_TMPDIR()), SQLITE_OK);
     AK_ASSERT_EQ_INT(ak_store_open(AK_TMPDIR(), AK_STORE_READ, &st, &err), AK_EUNSUPPORTED);
     AK_ASSERT_NULL(st);
-    AK_ASSERT_CONTAINS(err.buf, "schema version 1, not 4");
+    AK_ASSERT_CONTAINS(err.buf, "schema version 1, not 5");
     ak_buf_release(&err);
 }
 
@@ -1516,6 +1516,13 @@ AK_TEST(outbox_list_rec)
 
 /* ---- schema version 3: pollers ------------------------------------------------------- */
 
+/* What schema v5 added (runbooks, notes, the search index and its triggers on older tables):
+ * dropping it gives back the v4 schema. */
+#define DROP_V5                                                                                    \
+    "DROP TRIGGER search_rec_ins; DROP TRIGGER search_rec_upd; DROP TRIGGER search_dlv_ins; "      \
+    "DROP TABLE search_index; DROP TABLE notes; DROP TABLE runbook_events; "                       \
+    "DROP TABLE runbook_steps; DROP TABLE runbooks; "
+
 /* Turns the (current) database in dir back into exactly what version 2 had: the v3 and v4 steps
  * only add tables and indexes, so dropping them is the v2 schema, rows included. */
 static int downgrade_to_v2(const char *dir)
@@ -1523,7 +1530,7 @@ static int downgrade_to_v2(const char *dir)
     sqlite3 *db = NULL;
     int rc = sqlite3_open(dbpath(dir), &db);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "DROP TABLE sts_creds; DROP TABLE sts_audit; "
+        rc = sqlite3_exec(db, DROP_V5 "DROP TABLE sts_creds; DROP TABLE sts_audit; "
                               "DROP TABLE record_keys; DROP TABLE poll_scopes; "
                               "DROP TABLE poll_seen; DROP INDEX deliveries_at; "
                               "PRAGMA user_version = 2;", NULL, NULL, NULL);
@@ -1563,10 +1570,10 @@ AK_TEST(migrate_v2_to_v3_keeps_data)
     /* a reader cannot use a v2 file: the daemon migrates it first */
     st = NULL;
     AK_ASSERT_EQ_INT(ak_store_open(AK_TMPDIR(), AK_STORE_READ, &st, &err), AK_EUNSUPPORTED);
-    AK_ASSERT_CONTAINS(err.buf, "schema version 2, not 4");
+    AK_ASSERT_CONTAINS(err.buf, "schema version 2, not 5");
     st = open_w(AK_TMPDIR());
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 4);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 5);
     AK_ASSERT(table_exists(AK_TMPDIR(), "record_keys"));
     AK_ASSERT(table_exists(AK_TMPDIR(), "poll_seen"));
     AK_ASSERT(table_exists(AK_TMPDIR(), "deliveries_at"));
@@ -2181,7 +2188,7 @@ static int downgrade_to_v3(const char *dir)
     sqlite3 *db = NULL;
     int rc = sqlite3_open(dbpath(dir), &db);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, "DROP TABLE sts_creds; DROP TABLE sts_audit; "
+        rc = sqlite3_exec(db, DROP_V5 "DROP TABLE sts_creds; DROP TABLE sts_audit; "
                               "PRAGMA user_version = 3;", NULL, NULL, NULL);
     sqlite3_close(db);
     return rc;
@@ -2210,10 +2217,10 @@ AK_TEST(migrate_v3_to_v4_keeps_data)
     AK_ASSERT(!table_exists(AK_TMPDIR(), "sts_creds"));
     st = NULL;
     AK_ASSERT_EQ_INT(ak_store_open(AK_TMPDIR(), AK_STORE_READ, &st, &err), AK_EUNSUPPORTED);
-    AK_ASSERT_CONTAINS(err.buf, "schema version 3, not 4");
+    AK_ASSERT_CONTAINS(err.buf, "schema version 3, not 5");
     st = open_w(AK_TMPDIR());
     AK_ASSERT(st != NULL);
-    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 4);
+    AK_ASSERT_EQ_INT(ak_store_schema_version(st), 5);
     AK_ASSERT(table_exists(AK_TMPDIR(), "sts_creds"));
     AK_ASSERT(table_exists(AK_TMPDIR(), "sts_audit"));
     AK_ASSERT(table_exists(AK_TMPDIR(), "sts_audit_at"));

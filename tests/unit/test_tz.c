@@ -556,9 +556,84 @@ AK_TEST(next_local_rejects_bad_times)
     ak_tz_free(tz);
 }
 
+/* Local wall time y-mon-d hh:mm in tz must resolve to the UTC instant expect. */
+#define ASSERT_FROM_LOCAL(tz, y, mon, d, hh, mm, expect)                                           \
+    do {                                                                                           \
+        int64_t ms_ = 0;                                                                           \
+        AK_ASSERT_OK(ak_tz_from_local(tz, y, mon, d, hh, mm, &ms_));                               \
+        AK_ASSERT_EQ_INT(ms_, at(expect));                                                         \
+    } while (0)
+
+AK_TEST(from_local_new_york_2026)
+{
+    struct ak_tz *tz = load("America/New_York");
+    int y = 0, mon = 0, d = 0, hh = 0, mm = 0;
+
+    AK_ASSERT(tz != NULL);
+    /* spring forward, Sunday March 8: 02:00-02:59 does not exist */
+    ASSERT_FROM_LOCAL(tz, 2026, 3, 8, 1, 59, "2026-03-08T06:59:00Z");
+    ASSERT_FROM_LOCAL(tz, 2026, 3, 8, 2, 0, "2026-03-08T07:00:00Z");
+    ASSERT_FROM_LOCAL(tz, 2026, 3, 8, 2, 30, "2026-03-08T07:30:00Z"); /* = 03:30 EDT */
+    ASSERT_FROM_LOCAL(tz, 2026, 3, 8, 3, 0, "2026-03-08T07:00:00Z");
+    ASSERT_FROM_LOCAL(tz, 2026, 3, 7, 18, 0, "2026-03-07T23:00:00Z");
+    ASSERT_FROM_LOCAL(tz, 2026, 3, 9, 18, 0, "2026-03-09T22:00:00Z");
+    /* fall back, Sunday November 1: 01:00-01:59 happens twice; the first (EDT) counts */
+    ASSERT_FROM_LOCAL(tz, 2026, 11, 1, 0, 59, "2026-11-01T04:59:00Z");
+    ASSERT_FROM_LOCAL(tz, 2026, 11, 1, 1, 30, "2026-11-01T05:30:00Z");
+    ASSERT_FROM_LOCAL(tz, 2026, 11, 1, 2, 0, "2026-11-01T07:00:00Z");
+    ak_tz_to_local(tz, at("2026-11-01T06:30:00Z"), &y, &mon, &d, &hh, &mm);
+    AK_ASSERT(y == 2026 && mon == 11 && d == 1 && hh == 1 && mm == 30); /* the second 01:30 */
+    ak_tz_to_local(tz, at("2026-03-08T07:00:00Z"), &y, &mon, &d, &hh, &mm);
+    AK_ASSERT(y == 2026 && mon == 3 && d == 8 && hh == 3 && mm == 0);
+    ak_tz_free(tz);
+}
+
+AK_TEST(from_local_tokyo_london_utc)
+{
+    struct ak_tz *tk = load("Asia/Tokyo"), *ld = load("Europe/London");
+    int y = 0, mon = 0, d = 0, hh = 0, mm = 0;
+
+    AK_ASSERT(tk != NULL && ld != NULL);
+    ASSERT_FROM_LOCAL(tk, 2026, 12, 10, 2, 0, "2026-12-09T17:00:00Z");
+    ASSERT_FROM_LOCAL(tk, 2026, 1, 1, 0, 0, "2025-12-31T15:00:00Z");
+    ASSERT_FROM_LOCAL(ld, 2026, 1, 15, 9, 0, "2026-01-15T09:00:00Z");
+    ASSERT_FROM_LOCAL(ld, 2026, 7, 1, 9, 0, "2026-07-01T08:00:00Z");
+    ASSERT_FROM_LOCAL(ld, 2026, 3, 29, 1, 30, "2026-03-29T01:30:00Z"); /* gap: 02:30 BST */
+    ASSERT_FROM_LOCAL(ld, 2026, 10, 25, 1, 30, "2026-10-25T00:30:00Z"); /* first: BST */
+    ASSERT_FROM_LOCAL(NULL, 2028, 2, 29, 23, 59, "2028-02-29T23:59:00Z");
+    ak_tz_to_local(tk, at("2026-12-09T17:00:00Z"), &y, &mon, &d, &hh, &mm);
+    AK_ASSERT(y == 2026 && mon == 12 && d == 10 && hh == 2 && mm == 0);
+    ak_tz_to_local(NULL, -1000, &y, &mon, &d, &hh, &mm);
+    AK_ASSERT(y == 1969 && mon == 12 && d == 31 && hh == 23 && mm == 59);
+    ak_tz_free(tk);
+    ak_tz_free(ld);
+}
+
+AK_TEST(from_local_rejects_bad_fields)
+{
+    struct ak_tz *tz = load("Asia/Tokyo");
+    int64_t ms = 42;
+
+    AK_ASSERT(tz != NULL);
+    AK_ASSERT_EQ_INT(ak_tz_from_local(tz, 2026, 2, 29, 0, 0, &ms), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_tz_from_local(tz, 2026, 4, 31, 0, 0, &ms), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_tz_from_local(tz, 2026, 13, 1, 0, 0, &ms), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_tz_from_local(tz, 2026, 0, 1, 0, 0, &ms), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_tz_from_local(tz, 2026, 1, 0, 0, 0, &ms), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_tz_from_local(tz, 2026, 1, 1, 24, 0, &ms), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_tz_from_local(tz, 2026, 1, 1, 0, 60, &ms), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_tz_from_local(tz, 2026, 1, 1, -1, 0, &ms), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_tz_from_local(tz, 0, 1, 1, 0, 0, &ms), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_tz_from_local(tz, 10000, 1, 1, 0, 0, &ms), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ms, 42); /* untouched on failure */
+    ak_tz_free(tz);
+}
+
 AK_TEST_MAIN(AK_T(tokyo_has_no_dst), AK_T(utc_and_null_zone), AK_T(berlin_dst_2026),
              AK_T(new_york_dst_2026), AK_T(far_future_uses_footer_rule),
              AK_T(lord_howe_half_hour_dst), AK_T(fmt_short_forms), AK_T(bad_names_are_refused),
              AK_T(oversized_and_special_files_refused), AK_T(every_truncation_is_einval),
              AK_T(handmade_v1_v2_v3), AK_T(posix_footer_forms), AK_T(bad_footers_are_einval),
-             AK_T(corrupt_structures_are_einval), AK_T(next_local_rejects_bad_times))
+             AK_T(corrupt_structures_are_einval), AK_T(next_local_rejects_bad_times),
+             AK_T(from_local_new_york_2026), AK_T(from_local_tokyo_london_utc),
+             AK_T(from_local_rejects_bad_fields))

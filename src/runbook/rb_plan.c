@@ -66,9 +66,34 @@ static int check_vars(const struct ak_rb_template *t, const char *const *vars, s
     return AK_OK;
 }
 
-/* s with every {{name}} replaced by its value ("" when it has none). */
+/* True when v can stand in a shell word as is: ids, ARNs, host names, paths, plain URLs. */
+static bool shell_safe(const char *v)
+{
+    for (; *v; v++)
+        if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') || (*v >= '0' && *v <= '9') ||
+              strchr("._:/=@+,%-", *v)))
+            return false;
+    return true;
+}
+
+/* Appends v single-quoted for /bin/sh ('\'' for a quote): it stays one word, never code. */
+static void add_shell_quoted(struct ak_buf *out, const char *v)
+{
+    ak_buf_addc(out, '\'');
+    for (; *v; v++) {
+        if (*v == '\'')
+            ak_buf_add(out, "'\\''");
+        else
+            ak_buf_addc(out, *v);
+    }
+    ak_buf_addc(out, '\'');
+}
+
+/* s with every {{name}} replaced by its value ("" when it has none). For a command (shell), a
+ * value with anything but word characters is single-quoted: values can come from a maintenance
+ * notice (--from-maint), and a resource name must never become shell code. */
 static char *expand(const struct ak_rb_template *t, const char *const *vars, size_t n_vars,
-                    const char *s)
+                    const char *s, bool shell)
 {
     struct ak_buf out = AK_BUF_INIT(EXPANDED_MAX);
     size_t n, at = 0;
@@ -85,7 +110,9 @@ static char *expand(const struct ak_rb_template *t, const char *const *vars, siz
         if (k == n - at)
             break;
         val = var_value(t, vars, n_vars, name, nlen);
-        if (val)
+        if (val && shell && !shell_safe(val))
+            add_shell_quoted(&out, val);
+        else if (val)
             ak_buf_add(&out, val);
         at += end;
     }
@@ -137,9 +164,9 @@ int ak_runbook_plan(const struct ak_rb_template *t, int64_t at_ms, const struct 
             r = ak_err(err, AK_EINVAL, "step %s: the deadline is out of range", st->id);
             goto out;
         }
-        d->title = expand(t, vars, n_vars, st->title);
-        d->body = expand(t, vars, n_vars, st->body);
-        d->command = expand(t, vars, n_vars, st->command);
+        d->title = expand(t, vars, n_vars, st->title, false);
+        d->body = expand(t, vars, n_vars, st->body, false);
+        d->command = expand(t, vars, n_vars, st->command, true);
     }
     *ret = p;
     memset(&p, 0, sizeof(p));

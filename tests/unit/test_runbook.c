@@ -497,6 +497,28 @@ AK_TEST(variables_expand)
     ak_buf_release(&err);
 }
 
+AK_TEST(variables_in_commands_are_never_shell_code)
+{
+    /* a value from a maintenance notice must stay one word: quoted unless plainly safe */
+    static const char *const evil[] = {"cluster=x; rm -rf / #", "region=it's"};
+    static const char *const arn[] = {"cluster=arn:aws:rds:us-east-1:123456789012:db:a-b_c.d",
+                                      "region=us-east-1"};
+    struct ak_rb_plan p;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    AK_ASSERT_OK(plan_vars(evil, 2, &p, &err));
+    AK_ASSERT_STR(p.due[0].command, "aws elasticache describe-replication-groups "
+                                    "--replication-group-id 'x; rm -rf / #' --region 'it'\\''s'");
+    AK_ASSERT_STR(p.due[0].title, "Check x; rm -rf / #"); /* text is not a shell */
+    ak_rb_plan_release(&p);
+    AK_ASSERT_OK(plan_vars(arn, 2, &p, &err));
+    AK_ASSERT_STR(p.due[0].command, "aws elasticache describe-replication-groups "
+                                    "--replication-group-id arn:aws:rds:us-east-1:123456789012:"
+                                    "db:a-b_c.d --region us-east-1");
+    ak_rb_plan_release(&p);
+    ak_buf_release(&err);
+}
+
 AK_TEST(variables_required_and_malformed)
 {
     static const char *const none[] = {"region=x"};
@@ -786,7 +808,7 @@ AK_TEST_MAIN(AK_T(parses_a_template), AK_T(crlf_and_no_final_newline),
              AK_T(errors_name_file_and_line), AK_T(front_matter_errors), AK_T(step_errors),
              AK_T(error_caps_and_odd_input), AK_T(deadlines_tokyo_and_utc),
              AK_T(deadlines_across_spring_forward), AK_T(deadlines_on_fall_back_day),
-             AK_T(variables_expand), AK_T(variables_required_and_malformed),
+             AK_T(variables_expand), AK_T(variables_in_commands_are_never_shell_code), AK_T(variables_required_and_malformed),
              AK_T(undeclared_variable_in_template), AK_T(parse_at_forms), AK_T(redacts_secrets),
              AK_T(leaves_non_secrets_alone), AK_T(redaction_respects_the_cap),
              AK_T(shipped_templates_parse_and_plan), AK_T(load_errors), AK_T(docs_example))

@@ -29,11 +29,19 @@ echo "demo: feeding the demo stream (account 123456789012, topic asakai-demo, re
 /usr/bin/python3 scripts/demo-feed.py | "$BIN" --server "$SERVER" events import --channel demo -o table - || true
 echo
 "$BIN" --server "$SERVER" maint list --all -o table
+echo
+echo "demo: the recurring ElastiCache replacement (#5) gets its runbook, dated from the notice"
+"$BIN" --server "$SERVER" runbook new elasticache-node-replacement --from-maint 5 \
+    --var endpoint=demo-sessions.abc123.apne1.cache.amazonaws.com \
+    --var service_update=elc-20261120-001 --var health_url=https://demo.example.com/healthz \
+    -o table || true
 cat <<EOT
 
 asakai demo is running (pid $PID, log $LOG).
   Dashboard:       $SERVER/
   Maintenance API: $SERVER/api/v1/maintenance?all=1
+  Morning report:  $SERVER/api/v1/report?format=html   ($BIN report daily)
+  Runbooks:        $BIN runbook list   |   $BIN runbook export 1 --format md
   Metrics:         $SERVER/metrics
   CLI:             $BIN maint list    |   $BIN maint show 4
 Press Ctrl-C to stop.

@@ -1,5 +1,5 @@
-/* ak_expo.h — streaming parser for the Prometheus text exposition format 0.0.4 and OpenMetrics 1.0
- * text (../shared/docs/reference/monitoring.md §3.1-3.3; docs/internals/expo.md).
+/* ak_expo.h — streaming parser for the Prometheus text format 0.0.4 and OpenMetrics 1.0 text
+ * (../shared/docs/reference/monitoring.md §3.1-3.3; docs/internals/expo.md).
  *
  * Pure: no I/O, no logging, no globals. The whole exposition is in memory; samples are handed to a
  * callback one at a time, so memory does not grow with the number of samples (one reused scratch

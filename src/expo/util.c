@@ -208,7 +208,10 @@ static int add_escaped(struct ak_buf *out, const char *v, size_t n)
     int r = AK_OK;
 
     for (size_t i = 0; i < n && r == AK_OK; i++) {
-        const char *esc = v[i] == '\\' ? "\\\\" : v[i] == '"' ? "\\\"" : v[i] == '\n' ? "\\n" : NULL;
+        const char *esc = v[i] == '\\' ? "\\\\"
+                          : v[i] == '"'  ? "\\\""
+                          : v[i] == '\n' ? "\\n"
+                                         : NULL;
         if (!esc)
             continue;
         r = ak_buf_addn(out, v + run, i - run);

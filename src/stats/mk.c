@@ -65,8 +65,10 @@ static double *mk_detrend(const double *v, const size_t *idx, size_t m)
     double *d = NULL, *out;
     size_t np = 0;
 
-    stats_sen_slopes(v, idx, m, &d, &np);
-    double beta = np % 2 ? d[np / 2] : (d[np / 2 - 1] + d[np / 2]) / 2;
+    stats_sen_slopes(v, idx, m, false, &d, &np);
+    double beta = stats_select(d, np, np / 2);
+    if (np % 2 == 0) /* the lower middle is the largest of the part below np/2 */
+        beta = (beta + stats_select(d, np / 2, np / 2 - 1)) / 2;
     free(d);
     out = ak_xmalloc(m * sizeof(*out));
     for (size_t k = 0; k < m; k++)

@@ -47,7 +47,7 @@ int ak_stats_sen(const double *x, size_t n, double alpha, struct ak_stats_sen *r
     r = m < 2 ? AK_EINVAL : stats_check_pairs(m);
     if (r < 0)
         goto out;
-    stats_sen_slopes(v, idx, m, &d, &np);
+    stats_sen_slopes(v, idx, m, true, &d, &np);
     res.npairs = np;
     res.slope = sorted_median(d, np);
     /* R's round() (cran/trend) rounds halves to even, as nearbyint does by default. */

@@ -2,6 +2,7 @@
 #ifndef AK_STATS_INT_H
 #define AK_STATS_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "asakai/ak_stats.h"
@@ -25,10 +26,12 @@ double stats_mk_s(const double *v, size_t m);
 double stats_mk_var(const double *v, size_t m);
 /* Fills z, p, tau of r from r->s, r->var_s and the pair count npairs. */
 void stats_mk_finish(struct ak_stats_mk *r, double npairs);
-/* All pairwise slopes (x_j − x_i)/(idx_j − idx_i) of the compacted series, sorted, into a new
- * array *ret_d of *ret_np entries. Caller checked stats_check_pairs(m). */
-void stats_sen_slopes(const double *v, const size_t *idx, size_t m, double **ret_d,
+/* All pairwise slopes (x_j − x_i)/(idx_j − idx_i) of the compacted series, sorted when sort is
+ * set, into a new array *ret_d of *ret_np entries. Caller checked stats_check_pairs(m). */
+void stats_sen_slopes(const double *v, const size_t *idx, size_t m, bool sort, double **ret_d,
                       size_t *ret_np);
+/* The k-th smallest (0-based) of d[0..n), k < n; reorders d (quickselect, Hoare partition). */
+double stats_select(double *d, size_t n, size_t k);
 /* Biased autocorrelation of v[0..m) for lags 0..maxlag into acf[0..maxlag] (acf[0] = 1, all zero
  * when the variance is zero), as statsmodels' acf / pyMannKendall's __acf. */
 void stats_acf(const double *v, size_t m, size_t maxlag, double *acf);

@@ -172,7 +172,7 @@ void stats_mk_finish(struct ak_stats_mk *r, double npairs)
     r->tau = npairs > 0 ? r->s / npairs : 0;
 }
 
-void stats_sen_slopes(const double *v, const size_t *idx, size_t m, double **ret_d,
+void stats_sen_slopes(const double *v, const size_t *idx, size_t m, bool sort, double **ret_d,
                       size_t *ret_np)
 {
     size_t np = m > 1 ? m * (m - 1) / 2 : 0, k = 0;
@@ -181,9 +181,39 @@ void stats_sen_slopes(const double *v, const size_t *idx, size_t m, double **ret
     for (size_t i = 0; i + 1 < m; i++)
         for (size_t j = i + 1; j < m; j++)
             d[k++] = (v[j] - v[i]) / (double)(idx[j] - idx[i]);
-    qsort(d, np, sizeof(*d), stats_cmp_double);
+    if (sort)
+        qsort(d, np, sizeof(*d), stats_cmp_double);
     *ret_d = d;
     *ret_np = np;
+}
+
+double stats_select(double *d, size_t n, size_t k)
+{
+    ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+
+    while (lo < hi) {
+        double pivot = d[lo + (hi - lo) / 2];
+        ptrdiff_t i = lo, j = hi;
+        while (i <= j) {
+            while (d[i] < pivot)
+                i++;
+            while (d[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = d[i];
+                d[i++] = d[j];
+                d[j--] = t;
+            }
+        }
+        /* now d[lo..j] ≤ pivot ≤ d[i..hi], and d[j+1..i-1] equal the pivot */
+        if (kk <= j)
+            hi = j;
+        else if (kk >= i)
+            lo = i;
+        else
+            break;
+    }
+    return d[k];
 }
 
 void stats_acf(const double *v, size_t m, size_t maxlag, double *acf)

@@ -256,12 +256,6 @@ int ak_cmd_events(int argc, char **argv, struct ak_cli *cli)
 
 /* ---- maint ---------------------------------------------------------------------------- */
 
-static const char *str_or(const struct ak_json *o, const char *k, const char *def)
-{
-    const char *s = ak_json_get_str(o, k);
-    return s && *s ? s : def;
-}
-
 /* "2026-12-10T02:00:00Z" -> "Dec 10 02:00 UTC (in 14 days)" */
 static void when(const char *iso, int64_t now, char *buf, size_t n)
 {
@@ -288,7 +282,8 @@ static void print_rec_line(const struct ak_json *r, int64_t now)
     when(deadline, now, dl, sizeof(dl));
     const struct ak_json *res = ak_json_get(r, "resources");
     printf("%-5lld %-11s %-22s %-11s %-30s %s%s%s\n", (long long)ak_json_int(ak_json_get(r, "id")),
-           str_or(r, "service", "-"), str_or(r, "kind", "-"), str_or(r, "status", "-"), dl,
+           ak_cli_str_or(r, "service", "-"), ak_cli_str_or(r, "kind", "-"),
+           ak_cli_str_or(r, "status", "-"), dl,
            ak_json_len(res) ? ak_json_str(ak_json_at(res, 0)) : "-",
            ak_json_bool(ak_json_get(r, "important")) ? "  !" : "",
            ak_json_is_int(ak_json_get(r, "recurrence_of")) ? "  (recurrence)" : "");
@@ -334,7 +329,7 @@ static int maint_list(int argc, char **argv, struct ak_cli *cli)
     if (r != AK_EXIT_OK)
         return r;
     if (status != 200) {
-        fprintf(stderr, "asakai maint list: %s\n", str_or(j, "error", "failed"));
+        fprintf(stderr, "asakai maint list: %s\n", ak_cli_str_or(j, "error", "failed"));
         ak_json_free(j);
         return AK_EXIT_FAIL;
     }
@@ -385,7 +380,7 @@ static int maint_show(int argc, char **argv, struct ak_cli *cli)
     if (r != AK_EXIT_OK)
         return r;
     if (status != 200) {
-        fprintf(stderr, "asakai maint show: %s\n", str_or(j, "error", "failed"));
+        fprintf(stderr, "asakai maint show: %s\n", ak_cli_str_or(j, "error", "failed"));
         ak_json_free(j);
         return AK_EXIT_FAIL;
     }
@@ -399,21 +394,24 @@ static int maint_show(int argc, char **argv, struct ak_cli *cli)
     when(ak_json_get_str(j, "window_start"), now, a, sizeof(a));
     when(ak_json_get_str(j, "window_end"), now, b, sizeof(b));
     when(ak_json_get_str(j, "deadline"), now, d, sizeof(d));
-    printf("#%lld  %s\n", (long long)ak_json_int(ak_json_get(j, "id")), str_or(j, "title", "-"));
-    printf("  service     %s\n  kind        %s\n  status      %s\n", str_or(j, "service", "-"),
-           str_or(j, "kind", "-"), str_or(j, "status", "-"));
-    printf("  account     %s   region %s\n", str_or(j, "account", "-"), str_or(j, "region", "-"));
+    printf("#%lld  %s\n", (long long)ak_json_int(ak_json_get(j, "id")),
+           ak_cli_str_or(j, "title", "-"));
+    printf("  service     %s\n  kind        %s\n  status      %s\n",
+           ak_cli_str_or(j, "service", "-"), ak_cli_str_or(j, "kind", "-"),
+           ak_cli_str_or(j, "status", "-"));
+    printf("  account     %s   region %s\n", ak_cli_str_or(j, "account", "-"),
+           ak_cli_str_or(j, "region", "-"));
     const struct ak_json *res = ak_json_get(j, "resources");
     printf("  resources  ");
     for (size_t i = 0; i < ak_json_len(res); i++)
         printf(" %s", ak_json_str(ak_json_at(res, i)));
     printf("\n  window      %s -> %s\n  deadline    %s\n", a, b, d);
     if (ak_json_bool(ak_json_get(j, "important")))
-        printf("  important   yes (%s)\n", str_or(j, "important_why", ""));
+        printf("  important   yes (%s)\n", ak_cli_str_or(j, "important_why", ""));
     if (ak_json_is_int(ak_json_get(j, "recurrence_of")))
         printf("  recurrence  of #%lld\n", (long long)ak_json_int(ak_json_get(j, "recurrence_of")));
-    printf("  first seen  %s\n  last seen   %s\n", str_or(j, "first_seen", "-"),
-           str_or(j, "last_seen", "-"));
+    printf("  first seen  %s\n  last seen   %s\n", ak_cli_str_or(j, "first_seen", "-"),
+           ak_cli_str_or(j, "last_seen", "-"));
     const char *desc = ak_json_get_str(j, "description");
     if (desc && *desc)
         printf("\n%s\n", desc);
@@ -421,20 +419,23 @@ static int maint_show(int argc, char **argv, struct ak_cli *cli)
     printf("\nTimeline (%zu deliveries):\n", ak_json_len(h));
     for (size_t i = 0; i < ak_json_len(h); i++) {
         const struct ak_json *e = ak_json_at(h, i);
-        printf("  %s  %-11s raw=%-5lld %-40s %s\n", str_or(e, "at", "-"), str_or(e, "channel", "-"),
-               (long long)ak_json_int(ak_json_get(e, "raw_id")), str_or(e, "message_id", "-"),
-               str_or(e, "change", ""));
+        printf("  %s  %-11s raw=%-5lld %-40s %s\n", ak_cli_str_or(e, "at", "-"),
+               ak_cli_str_or(e, "channel", "-"),
+               (long long)ak_json_int(ak_json_get(e, "raw_id")),
+               ak_cli_str_or(e, "message_id", "-"),
+               ak_cli_str_or(e, "change", ""));
         const struct ak_json *rw = ak_json_get(e, "raw");
         if (raw && rw)
-            printf("    %s\n", str_or(rw, "body", ""));
+            printf("    %s\n", ak_cli_str_or(rw, "body", ""));
     }
     const struct ak_json *ch = ak_json_get(j, "changes");
     if (ak_json_len(ch)) {
         printf("\nChanges:\n");
         for (size_t i = 0; i < ak_json_len(ch); i++) {
             const struct ak_json *chg = ak_json_at(ch, i);
-            printf("  %s  %-11s %s\n", str_or(chg, "at", "-"), str_or(chg, "kind", "-"),
-                   str_or(chg, "summary", ""));
+            printf("  %s  %-11s %s\n", ak_cli_str_or(chg, "at", "-"),
+                   ak_cli_str_or(chg, "kind", "-"),
+                   ak_cli_str_or(chg, "summary", ""));
         }
     }
     const struct ak_json *rbs = ak_json_get(j, "runbooks");
@@ -443,7 +444,7 @@ static int maint_show(int argc, char **argv, struct ak_cli *cli)
         for (size_t i = 0; i < ak_json_len(rbs); i++) {
             const struct ak_json *rb = ak_json_at(rbs, i);
             printf("  #%-5lld %-9s %s\n", (long long)ak_json_int(ak_json_get(rb, "id")),
-                   str_or(rb, "status", "-"), str_or(rb, "title", "-"));
+                   ak_cli_str_or(rb, "status", "-"), ak_cli_str_or(rb, "title", "-"));
         }
     }
     const struct ak_json *notes = ak_json_get(j, "notes");
@@ -452,7 +453,7 @@ static int maint_show(int argc, char **argv, struct ak_cli *cli)
         for (size_t i = 0; i < ak_json_len(notes); i++) {
             const struct ak_json *nt = ak_json_at(notes, i);
             printf("  #%-5lld %s  %.100s\n", (long long)ak_json_int(ak_json_get(nt, "id")),
-                   str_or(nt, "by", "-"), str_or(nt, "text", ""));
+                   ak_cli_str_or(nt, "by", "-"), ak_cli_str_or(nt, "text", ""));
         }
     }
     const struct ak_json *ob = ak_json_get(j, "outbox");
@@ -460,9 +461,10 @@ static int maint_show(int argc, char **argv, struct ak_cli *cli)
         printf("\nNotifications:\n");
         for (size_t i = 0; i < ak_json_len(ob); i++) {
             const struct ak_json *o = ak_json_at(ob, i);
-            const char *err = str_or(o, "last_error", str_or(o, "note", ""));
-            printf("  %-14s %-30.30s %-9s %s\n", str_or(o, "receiver", "-"), str_or(o, "key", "-"),
-                   str_or(o, "state", "-"), err);
+            const char *err = ak_cli_str_or(o, "last_error", ak_cli_str_or(o, "note", ""));
+            printf("  %-14s %-30.30s %-9s %s\n", ak_cli_str_or(o, "receiver", "-"),
+                   ak_cli_str_or(o, "key", "-"),
+                   ak_cli_str_or(o, "state", "-"), err);
         }
     }
     ak_json_free(j);

@@ -118,6 +118,21 @@ static void h_import(struct ak_http_req *rq, const char *tail)
     ak_buf_release(&err);
 }
 
+struct ak_json *ak__http_body_object(struct ak_http_req *rq)
+{
+    struct ak_buf err = AK_BUF_INIT(512);
+    struct ak_json *j = ak_json_parse(rq->body.len ? rq->body.buf : "{}",
+                                      rq->body.len ? rq->body.len : 2, &err);
+    if (!j || !ak_json_is_obj(j)) {
+        ak__http_error(rq, 400, "the body must be a JSON object%s%s", err.len ? ": " : "",
+                       err.buf);
+        ak_json_free(j);
+        j = NULL;
+    }
+    ak_buf_release(&err);
+    return j;
+}
+
 struct ak_store *ak__http_open_store(struct ak_http_req *rq, int mode)
 {
     struct ak_store *st = NULL;

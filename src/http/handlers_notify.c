@@ -18,22 +18,6 @@
 
 #define SILENCE_MAX_MS (366LL * 86400000)
 
-/* The request body as a JSON object; answers 400 and returns NULL otherwise. */
-static struct ak_json *body_object(struct ak_http_req *rq)
-{
-    struct ak_buf err = AK_BUF_INIT(512);
-    struct ak_json *j = ak_json_parse(rq->body.len ? rq->body.buf : "{}",
-                                      rq->body.len ? rq->body.len : 2, &err);
-    if (!j || !ak_json_is_obj(j)) {
-        ak__http_error(rq, 400, "the body must be a JSON object%s%s", err.len ? ": " : "",
-                       err.buf);
-        ak_json_free(j);
-        j = NULL;
-    }
-    ak_buf_release(&err);
-    return j;
-}
-
 static struct ak_json *change_json(const struct ak_change *c)
 {
     struct ak_json *o = ak_json_new_obj();
@@ -107,7 +91,7 @@ void ak__http_maint_post(struct ak_http_req *rq, const char *tail)
         ak__http_error(rq, 400, "'%s' is not a record id", idbuf);
         return;
     }
-    if (!(b = body_object(rq)))
+    if (!(b = ak__http_body_object(rq)))
         return;
     const char *by = ak_json_get_str(b, "by"), *note = ak_json_get_str(b, "note");
     if (!by || !*by || strlen(by) > 100 || (note && strlen(note) > 2000)) {
@@ -184,7 +168,7 @@ void ak__http_silences_get(struct ak_http_req *rq, const char *tail)
 /* POST /api/v1/silences {"match": "service=rds", "for": "7d", "reason": ..., "by": ...} */
 static void silence_add(struct ak_http_req *rq)
 {
-    struct ak_json *b = body_object(rq);
+    struct ak_json *b = ak__http_body_object(rq);
     struct ak_matchers m = {0};
     struct ak_buf err = AK_BUF_INIT(512);
     struct ak_store *st = NULL;
@@ -300,7 +284,7 @@ void ak__http_outbox_get(struct ak_http_req *rq, const char *tail)
 /* POST /api/v1/outbox/retry {"id": N} or {} for every dead row */
 void ak__http_outbox_retry(struct ak_http_req *rq, const char *tail)
 {
-    struct ak_json *b = body_object(rq);
+    struct ak_json *b = ak__http_body_object(rq);
     struct ak_store *st = NULL;
     int64_t n = 0;
     (void)tail;
@@ -381,7 +365,7 @@ void ak__http_route_test(struct ak_http_req *rq, const char *tail)
         }
         recj = ak_maint_rec_json(&mc, &rec, now);
     } else {
-        if (!(b = body_object(rq)))
+        if (!(b = ak__http_body_object(rq)))
             goto out;
         recj = ak_json_ref(b);
     }

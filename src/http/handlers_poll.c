@@ -100,12 +100,8 @@ void ak__http_poll_post(struct ak_http_req *rq, const char *tail)
         ak__http_error(rq, 503, "the pollers are not running");
         goto out;
     }
-    b = ak_json_parse(rq->body.len ? rq->body.buf : "{}", rq->body.len ? rq->body.len : 2, &err);
-    if (!b || !ak_json_is_obj(b)) {
-        ak__http_error(rq, 400, "the body must be a JSON object%s%s", err.len ? ": " : "",
-                       err.buf);
+    if (!(b = ak__http_body_object(rq)))
         goto out;
-    }
     struct ak_json *pj = ak_json_get(b, "poller"), *dj = ak_json_get(b, "dry_run");
     if ((pj && !ak_json_is_null(pj) && !ak_json_is_str(pj)) || (dj && !ak_json_is_bool(dj))) {
         ak__http_error(rq, 400, "\"poller\" must be a string and \"dry_run\" a boolean");

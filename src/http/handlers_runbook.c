@@ -34,21 +34,6 @@
 
 /* ---- helpers shared with the export and notes handlers ------------------------------------ */
 
-struct ak_json *ak__http_body_object(struct ak_http_req *rq)
-{
-    struct ak_buf err = AK_BUF_INIT(512);
-    struct ak_json *j = ak_json_parse(rq->body.len ? rq->body.buf : "{}",
-                                      rq->body.len ? rq->body.len : 2, &err);
-    if (!j || !ak_json_is_obj(j)) {
-        ak__http_error(rq, 400, "the body must be a JSON object%s%s", err.len ? ": " : "",
-                       err.buf);
-        ak_json_free(j);
-        j = NULL;
-    }
-    ak_buf_release(&err);
-    return j;
-}
-
 void ak__http_rb_fmt_local(const struct ak_tz *tz, int64_t ms, char *buf, size_t n)
 {
     int off = tz ? ak_tz_offset(tz, ms, NULL) : 0;

@@ -81,6 +81,9 @@ void ak__http_resume(struct ak_http_req *rq);
 /* A store connection for this request (AK_STORE_READ / AK_STORE_WRITE); NULL after answering
  * 503. The caller closes it. */
 struct ak_store *ak__http_open_store(struct ak_http_req *rq, int mode);
+/* The request body as a JSON object (an empty body is {}); answers 400 and returns NULL
+ * otherwise. */
+struct ak_json *ak__http_body_object(struct ak_http_req *rq);
 
 /* handlers_notify.c */
 struct ak_json;
@@ -120,8 +123,6 @@ void ak__http_report_get(struct ak_http_req *rq, const char *tail);
 /* handlers_runbook.c, handlers_rb_export.c, handlers_notes.c: runbooks and the team memory */
 struct ak_tz;
 struct ak_note;
-/* The request body as a JSON object; answers 400 and returns NULL otherwise. */
-struct ak_json *ak__http_body_object(struct ak_http_req *rq);
 void ak__http_runbooks_get(struct ak_http_req *rq, const char *tail);
 void ak__http_runbooks_post(struct ak_http_req *rq, const char *tail);
 /* Answers GET /api/v1/runbooks/ID/export?format=md|ics. */

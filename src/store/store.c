@@ -450,6 +450,53 @@ int ak_store_stmt_sql(struct ak_store *st, enum ak_store_stmt_id id, const char 
     return AK_OK;
 }
 
+int ak_store_collect(sqlite3_stmt *s, size_t max, size_t elem,
+                     void (*read)(sqlite3_stmt *s, void *elem), void (*release)(void *elem),
+                     void **ret, size_t *ret_n)
+{
+    unsigned char *v = NULL;
+    size_t n = 0, alloc = 0, bytes;
+    int rc = SQLITE_DONE, r = AK_OK;
+
+    while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == alloc) {
+            alloc = alloc ? alloc * 2 : 8;
+            AK_BUG_ON(ak_size_mul_overflow(alloc, elem, &bytes));
+            v = ak_xrealloc(v, bytes);
+        }
+        memset(v + n * elem, 0, elem);
+        read(s, v + n * elem);
+        n++;
+    }
+    if (n < max && rc != SQLITE_DONE)
+        r = ak_store_map_rc(rc);
+    sqlite3_reset(s);
+    if (r < 0) {
+        for (size_t i = 0; i < n; i++)
+            release(v + i * elem);
+        free(v);
+        return r;
+    }
+    *ret = v;
+    *ret_n = n;
+    return AK_OK;
+}
+
+int ak_store_collect_one(sqlite3_stmt *s, size_t elem, void (*read)(sqlite3_stmt *s, void *elem),
+                         void *ret)
+{
+    int rc = sqlite3_step(s);
+
+    if (rc == SQLITE_ROW) {
+        memset(ret, 0, elem);
+        read(s, ret);
+    }
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW)
+        return AK_OK;
+    return rc == SQLITE_DONE ? AK_ENOTFOUND : ak_store_map_rc(rc);
+}
+
 int ak_store_step_done(sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);

@@ -122,6 +122,14 @@ int ak_store_stmt_sql(struct ak_store *st, enum ak_store_stmt_id id, const char 
                       sqlite3_stmt **ret);
 /* Runs a statement that returns no rows; resets it. */
 int ak_store_step_done(sqlite3_stmt *s);
+/* Steps a bound statement into a growing array of zeroed elements of size elem (at most max
+ * rows), each filled by read; on an error releases what was read with release. Resets s. */
+int ak_store_collect(sqlite3_stmt *s, size_t max, size_t elem,
+                     void (*read)(sqlite3_stmt *s, void *elem), void (*release)(void *elem),
+                     void **ret, size_t *ret_n);
+/* The same for a query of at most one row into *ret (zeroed first): AK_ENOTFOUND without one. */
+int ak_store_collect_one(sqlite3_stmt *s, size_t elem, void (*read)(sqlite3_stmt *s, void *elem),
+                         void *ret);
 
 /* Binding helpers: NULL string -> SQL NULL; 0 for the *_opt variants -> SQL NULL. */
 int ak_store_bind_str(sqlite3_stmt *s, int i, const char *v);

@@ -14,45 +14,9 @@
 #define LIST_DEFAULT 1000
 #define ACK_SUMMARY_MAX 300
 
-typedef void (*row_reader)(sqlite3_stmt *s, void *elem);
-typedef void (*elem_release)(void *elem);
-
 static int64_t limit_i64(size_t n)
 {
     return n > INT64_MAX ? INT64_MAX : (int64_t)n;
-}
-
-/* Steps a bound statement into a growing array of elements of size elem (at most max);
- * on error releases what was read. Resets s. */
-static int collect(sqlite3_stmt *s, size_t max, size_t elem, row_reader read, elem_release rel,
-                   void **ret, size_t *ret_n)
-{
-    unsigned char *v = NULL;
-    size_t n = 0, alloc = 0, bytes;
-    int rc = SQLITE_DONE, r = AK_OK;
-
-    while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == alloc) {
-            alloc = alloc ? alloc * 2 : 8;
-            AK_BUG_ON(ak_size_mul_overflow(alloc, elem, &bytes));
-            v = ak_xrealloc(v, bytes);
-        }
-        memset(v + n * elem, 0, elem);
-        read(s, v + n * elem);
-        n++;
-    }
-    if (n < max && rc != SQLITE_DONE)
-        r = ak_store_map_rc(rc);
-    sqlite3_reset(s);
-    if (r < 0) {
-        for (size_t i = 0; i < n; i++)
-            rel(v + i * elem);
-        free(v);
-        return r;
-    }
-    *ret = v;
-    *ret_n = n;
-    return AK_OK;
 }
 
 /* Runs a bound query whose first row's first column is an integer; AK_ENOTFOUND without a
@@ -180,7 +144,7 @@ int ak_store_change_list_after(struct ak_store *st, int64_t after_id, size_t max
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 2, limit_i64(lim));
     if (r == AK_OK)
-        r = collect(s, lim, sizeof(**ret), change_read, change_rel, (void **)ret, ret_n);
+        r = ak_store_collect(s, lim, sizeof(**ret), change_read, change_rel, (void **)ret, ret_n);
     ak_store_op_done(st, t0);
     return r;
 }
@@ -195,7 +159,8 @@ int ak_store_change_list_rec(struct ak_store *st, int64_t rec_id, struct ak_chan
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 1, rec_id);
     if (r == AK_OK)
-        r = collect(s, SIZE_MAX, sizeof(**ret), change_read, change_rel, (void **)ret, ret_n);
+        r = ak_store_collect(s, SIZE_MAX, sizeof(**ret), change_read, change_rel, (void **)ret,
+                             ret_n);
     ak_store_op_done(st, t0);
     return r;
 }
@@ -389,7 +354,7 @@ int ak_store_outbox_due(struct ak_store *st, int64_t now_ms, size_t max, struct 
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 2, limit_i64(lim));
     if (r == AK_OK)
-        r = collect(s, lim, sizeof(**ret), outbox_read, outbox_rel, (void **)ret, ret_n);
+        r = ak_store_collect(s, lim, sizeof(**ret), outbox_read, outbox_rel, (void **)ret, ret_n);
     ak_store_op_done(st, t0);
     return r;
 }
@@ -457,7 +422,7 @@ int ak_store_outbox_get(struct ak_store *st, int64_t id, struct ak_outbox *ret)
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 1, id);
     if (r == AK_OK)
-        r = collect(s, 1, sizeof(*v), outbox_read, outbox_rel, (void **)&v, &n);
+        r = ak_store_collect(s, 1, sizeof(*v), outbox_read, outbox_rel, (void **)&v, &n);
     if (r == AK_OK && n == 0)
         r = AK_ENOTFOUND;
     if (r == AK_OK)
@@ -482,7 +447,7 @@ int ak_store_outbox_list(struct ak_store *st, const char *state, size_t limit,
     if (r == AK_OK)
         r = ak_store_bind_i64(s, i, limit_i64(lim));
     if (r == AK_OK)
-        r = collect(s, lim, sizeof(**ret), outbox_read, outbox_rel, (void **)ret, ret_n);
+        r = ak_store_collect(s, lim, sizeof(**ret), outbox_read, outbox_rel, (void **)ret, ret_n);
     ak_store_op_done(st, t0);
     return r;
 }
@@ -500,7 +465,7 @@ int ak_store_outbox_list_rec(struct ak_store *st, int64_t rec_id, struct ak_outb
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 2, limit_i64(lim));
     if (r == AK_OK)
-        r = collect(s, lim, sizeof(**ret), outbox_read, outbox_rel, (void **)ret, ret_n);
+        r = ak_store_collect(s, lim, sizeof(**ret), outbox_read, outbox_rel, (void **)ret, ret_n);
     ak_store_op_done(st, t0);
     return r;
 }
@@ -669,7 +634,8 @@ int ak_store_silence_list(struct ak_store *st, int64_t active_at, struct ak_sile
     if (r == AK_OK && active_at)
         r = ak_store_bind_i64(s, 1, active_at);
     if (r == AK_OK)
-        r = collect(s, SIZE_MAX, sizeof(**ret), silence_read, silence_rel, (void **)ret, ret_n);
+        r = ak_store_collect(s, SIZE_MAX, sizeof(**ret), silence_read, silence_rel,
+                             (void **)ret, ret_n);
     ak_store_op_done(st, t0);
     return r;
 }

@@ -105,59 +105,6 @@ static void push_free(void *p)
     ak_push_seen_release(p);
 }
 
-struct row_kind {
-    size_t size;
-    void (*read)(sqlite3_stmt *s, void *dst);
-    void (*release)(void *p);
-};
-
-static const struct row_kind scope_rows = {sizeof(struct ak_poll_scope), scope_read, scope_free};
-static const struct row_kind seen_rows = {sizeof(struct ak_poll_seen), seen_read, seen_free};
-static const struct row_kind push_rows = {sizeof(struct ak_push_seen), push_read, push_free};
-
-/* Steps the bound statement s into a zeroed, growing array of k rows; resets s. */
-static int collect(sqlite3_stmt *s, const struct row_kind *k, void **ret, size_t *ret_n)
-{
-    char *v = NULL;
-    size_t n = 0, alloc = 0;
-    int rc;
-
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == alloc) {
-            alloc = alloc ? alloc * 2 : 8;
-            v = ak_xrealloc(v, alloc * k->size);
-        }
-        memset(v + n * k->size, 0, k->size);
-        k->read(s, v + n * k->size);
-        n++;
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
-        for (size_t i = 0; i < n; i++)
-            k->release(v + i * k->size);
-        free(v);
-        return ak_store_map_rc(rc);
-    }
-    *ret = v;
-    *ret_n = n;
-    return AK_OK;
-}
-
-/* Like collect for a query of at most one row: AK_ENOTFOUND when there is none. */
-static int collect_one(sqlite3_stmt *s, const struct row_kind *k, void *ret)
-{
-    int rc = sqlite3_step(s);
-
-    if (rc == SQLITE_ROW) {
-        memset(ret, 0, k->size);
-        k->read(s, ret);
-    }
-    sqlite3_reset(s);
-    if (rc == SQLITE_ROW)
-        return AK_OK;
-    return rc == SQLITE_DONE ? AK_ENOTFOUND : ak_store_map_rc(rc);
-}
-
 static int scope_bind(sqlite3_stmt *s, const struct ak_poll_scope *p)
 {
     const char *strs[] = {p->scope, p->poller, p->account, p->region};
@@ -203,7 +150,7 @@ int ak_store_poll_scope_get(struct ak_store *st, const char *scope, struct ak_po
     if (r == AK_OK)
         r = ak_store_bind_str(s, 1, scope);
     if (r == AK_OK)
-        r = collect_one(s, &scope_rows, ret);
+        r = ak_store_collect_one(s, sizeof(*ret), scope_read, ret);
     ak_store_op_done(st, t0);
     return r;
 }
@@ -216,7 +163,8 @@ int ak_store_poll_scope_list(struct ak_store *st, struct ak_poll_scope **ret, si
     int r = ak_store_stmt(st, AK_SQL_POLL_SCOPE_LIST, &s);
 
     if (r == AK_OK)
-        r = collect(s, &scope_rows, &v, ret_n);
+        r = ak_store_collect(s, SIZE_MAX, sizeof(struct ak_poll_scope), scope_read, scope_free, &v,
+                             ret_n);
     if (r == AK_OK)
         *ret = v;
     ak_store_op_done(st, t0);
@@ -266,7 +214,7 @@ int ak_store_poll_seen_get(struct ak_store *st, const char *scope, const char *k
     int r = seen_stmt(st, AK_SQL_POLL_SEEN_GET, scope, key, &s);
 
     if (r == AK_OK)
-        r = collect_one(s, &seen_rows, ret);
+        r = ak_store_collect_one(s, sizeof(*ret), seen_read, ret);
     ak_store_op_done(st, t0);
     return r;
 }
@@ -294,7 +242,8 @@ int ak_store_poll_seen_list(struct ak_store *st, const char *scope, struct ak_po
     if (r == AK_OK)
         r = ak_store_bind_str(s, 1, scope);
     if (r == AK_OK)
-        r = collect(s, &seen_rows, &v, ret_n);
+        r = ak_store_collect(s, SIZE_MAX, sizeof(struct ak_poll_seen), seen_read, seen_free, &v,
+                             ret_n);
     if (r == AK_OK)
         *ret = v;
     ak_store_op_done(st, t0);
@@ -312,7 +261,8 @@ int ak_store_push_seen(struct ak_store *st, int64_t since_ms, struct ak_push_see
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 1, since_ms);
     if (r == AK_OK)
-        r = collect(s, &push_rows, &v, ret_n);
+        r = ak_store_collect(s, SIZE_MAX, sizeof(struct ak_push_seen), push_read, push_free, &v,
+                             ret_n);
     if (r == AK_OK)
         *ret = v;
     ak_store_op_done(st, t0);

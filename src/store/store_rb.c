@@ -136,36 +136,6 @@ static size_t clamp_limit(size_t limit)
     return limit == 0 ? LIST_DEFAULT : limit > LIST_MAX ? LIST_MAX : limit;
 }
 
-/* Steps the statement to its end, reading each row with read into a growing array of elem_size
- * elements (zeroed first); release frees one element. */
-static int collect(sqlite3_stmt *s, size_t elem_size, void (*read)(sqlite3_stmt *, void *),
-                   void (*release)(void *), void **ret, size_t *ret_n)
-{
-    char *v = NULL;
-    size_t n = 0, alloc = 0;
-    int rc;
-
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == alloc) {
-            alloc = alloc ? alloc * 2 : 8;
-            v = ak_xrealloc(v, alloc * elem_size);
-        }
-        memset(v + n * elem_size, 0, elem_size);
-        read(s, v + n * elem_size);
-        n++;
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
-        for (size_t i = 0; i < n; i++)
-            release(v + i * elem_size);
-        free(v);
-        return ak_store_map_rc(rc);
-    }
-    *ret = v;
-    *ret_n = n;
-    return AK_OK;
-}
-
 /* ---- instances ---------------------------------------------------------------------------- */
 
 static void rb_read(sqlite3_stmt *s, void *p)
@@ -278,19 +248,12 @@ int ak_store_rb_get(struct ak_store *st, int64_t id, struct ak_rb_instance *ret)
 {
     int64_t t0 = ak_store_mono_us();
     sqlite3_stmt *s;
-    int r = ret ? ak_store_stmt_sql(st, AK_SQL_RB_GET, sql_rb_get, &s) : AK_EINVAL, rc;
+    int r = ret ? ak_store_stmt_sql(st, AK_SQL_RB_GET, sql_rb_get, &s) : AK_EINVAL;
 
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 1, id);
-    if (r == AK_OK) {
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-            memset(ret, 0, sizeof(*ret));
-            rb_read(s, ret);
-        }
-        sqlite3_reset(s);
-        r = rc == SQLITE_ROW ? AK_OK : rc == SQLITE_DONE ? AK_ENOTFOUND : ak_store_map_rc(rc);
-    }
+    if (r == AK_OK)
+        r = ak_store_collect_one(s, sizeof(*ret), rb_read, ret);
     ak_store_op_done(st, t0);
     return r;
 }
@@ -308,7 +271,7 @@ int ak_store_rb_list(struct ak_store *st, bool all, size_t limit, struct ak_rb_i
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 2, (int64_t)clamp_limit(limit));
     if (r == AK_OK)
-        r = collect(s, sizeof(**ret), rb_read, rb_release_v, &v, ret_n);
+        r = ak_store_collect(s, SIZE_MAX, sizeof(**ret), rb_read, rb_release_v, &v, ret_n);
     if (r == AK_OK)
         *ret = v;
     ak_store_op_done(st, t0);
@@ -327,7 +290,7 @@ int ak_store_rb_list_maint(struct ak_store *st, int64_t maint_id, struct ak_rb_i
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 1, maint_id);
     if (r == AK_OK)
-        r = collect(s, sizeof(**ret), rb_read, rb_release_v, &v, ret_n);
+        r = ak_store_collect(s, SIZE_MAX, sizeof(**ret), rb_read, rb_release_v, &v, ret_n);
     if (r == AK_OK)
         *ret = v;
     ak_store_op_done(st, t0);
@@ -390,7 +353,7 @@ int ak_store_rb_steps(struct ak_store *st, int64_t runbook_id, struct ak_rb_step
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 1, runbook_id);
     if (r == AK_OK)
-        r = collect(s, sizeof(**ret), step_read, step_release_v, &v, ret_n);
+        r = ak_store_collect(s, SIZE_MAX, sizeof(**ret), step_read, step_release_v, &v, ret_n);
     if (r == AK_OK)
         *ret = v;
     ak_store_op_done(st, t0);
@@ -439,7 +402,7 @@ int ak_store_rb_steps_due(struct ak_store *st, int64_t until_ms, size_t limit,
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 2, (int64_t)clamp_limit(limit));
     if (r == AK_OK)
-        r = collect(s, sizeof(**ret), step_read, step_release_v, &v, ret_n);
+        r = ak_store_collect(s, SIZE_MAX, sizeof(**ret), step_read, step_release_v, &v, ret_n);
     if (r == AK_OK)
         *ret = v;
     ak_store_op_done(st, t0);
@@ -514,7 +477,7 @@ int ak_store_rb_events(struct ak_store *st, int64_t runbook_id, struct ak_rb_eve
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 1, runbook_id);
     if (r == AK_OK)
-        r = collect(s, sizeof(**ret), event_read, event_release_v, &v, ret_n);
+        r = ak_store_collect(s, SIZE_MAX, sizeof(**ret), event_read, event_release_v, &v, ret_n);
     if (r == AK_OK)
         *ret = v;
     ak_store_op_done(st, t0);
@@ -598,19 +561,12 @@ int ak_store_note_get(struct ak_store *st, int64_t id, struct ak_note *ret)
 {
     int64_t t0 = ak_store_mono_us();
     sqlite3_stmt *s;
-    int r = ret ? ak_store_stmt_sql(st, AK_SQL_NOTE_GET, sql_note_get, &s) : AK_EINVAL, rc;
+    int r = ret ? ak_store_stmt_sql(st, AK_SQL_NOTE_GET, sql_note_get, &s) : AK_EINVAL;
 
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 1, id);
-    if (r == AK_OK) {
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-            memset(ret, 0, sizeof(*ret));
-            note_read(s, ret);
-        }
-        sqlite3_reset(s);
-        r = rc == SQLITE_ROW ? AK_OK : rc == SQLITE_DONE ? AK_ENOTFOUND : ak_store_map_rc(rc);
-    }
+    if (r == AK_OK)
+        r = ak_store_collect_one(s, sizeof(*ret), note_read, ret);
     ak_store_op_done(st, t0);
     return r;
 }
@@ -638,7 +594,7 @@ int ak_store_note_list(struct ak_store *st, const char *tag, int64_t maint_id, i
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 4, (int64_t)clamp_limit(limit));
     if (r == AK_OK)
-        r = collect(s, sizeof(**ret), note_read, note_release_v, &v, ret_n);
+        r = ak_store_collect(s, SIZE_MAX, sizeof(**ret), note_read, note_release_v, &v, ret_n);
     if (r == AK_OK)
         *ret = v;
     ak_buf_release(&t);

@@ -89,8 +89,9 @@ int ak_store_sts_cred_put(struct ak_store *st, const struct ak_sts_cred *c)
     return r;
 }
 
-static void cred_read(sqlite3_stmt *s, struct ak_sts_cred *c)
+static void cred_read(sqlite3_stmt *s, void *p)
 {
+    struct ak_sts_cred *c = p;
     char **dst[9] = {&c->akid,        &c->secret_sealed, &c->token_hash,
                      &c->role_arn,    &c->assumed_arn,   &c->assumed_id,
                      &c->session_name, &c->subject,      &c->provider};
@@ -105,19 +106,12 @@ int ak_store_sts_cred_get(struct ak_store *st, const char *akid, struct ak_sts_c
 {
     int64_t t0 = ak_store_mono_us();
     sqlite3_stmt *s;
-    int r = akid && ret ? ak_store_stmt(st, AK_SQL_STS_CRED_GET, &s) : AK_EINVAL, rc;
+    int r = akid && ret ? ak_store_stmt(st, AK_SQL_STS_CRED_GET, &s) : AK_EINVAL;
 
     if (r == AK_OK)
         r = ak_store_bind_str(s, 1, akid);
-    if (r == AK_OK) {
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-            memset(ret, 0, sizeof(*ret));
-            cred_read(s, ret);
-        }
-        sqlite3_reset(s);
-        r = rc == SQLITE_ROW ? AK_OK : rc == SQLITE_DONE ? AK_ENOTFOUND : ak_store_map_rc(rc);
-    }
+    if (r == AK_OK)
+        r = ak_store_collect_one(s, sizeof(*ret), cred_read, ret);
     ak_store_op_done(st, t0);
     return r;
 }
@@ -188,8 +182,9 @@ int ak_store_sts_audit_add(struct ak_store *st, const struct ak_sts_audit *a, in
     return r;
 }
 
-static void audit_read(sqlite3_stmt *s, struct ak_sts_audit *a)
+static void audit_read(sqlite3_stmt *s, void *p)
 {
+    struct ak_sts_audit *a = p;
     char **dst[] = {&a->action,   &a->result,   &a->code,     &a->reason,
                     &a->role_arn, &a->provider, &a->subject,  &a->audience,
                     &a->session_name, &a->akid, &a->remote};
@@ -201,30 +196,9 @@ static void audit_read(sqlite3_stmt *s, struct ak_sts_audit *a)
     a->duration_s = ak_store_col_i64(s, 13);
 }
 
-static int audit_collect(sqlite3_stmt *s, struct ak_sts_audit **ret, size_t *ret_n)
+static void audit_release_v(void *p)
 {
-    struct ak_sts_audit *v = NULL;
-    size_t n = 0, alloc = 0;
-    int rc;
-
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == alloc) {
-            alloc = alloc ? alloc * 2 : 16;
-            v = ak_xrealloc(v, alloc * sizeof(*v));
-        }
-        memset(&v[n], 0, sizeof(v[n]));
-        audit_read(s, &v[n++]);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
-        for (size_t i = 0; i < n; i++)
-            ak_sts_audit_release(&v[i]);
-        free(v);
-        return ak_store_map_rc(rc);
-    }
-    *ret = v;
-    *ret_n = n;
-    return AK_OK;
+    ak_sts_audit_release(p);
 }
 
 int ak_store_sts_audit_list(struct ak_store *st, const char *result, size_t limit,
@@ -245,7 +219,8 @@ int ak_store_sts_audit_list(struct ak_store *st, const char *result, size_t limi
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 2, (int64_t)limit);
     if (r == AK_OK)
-        r = audit_collect(s, ret, ret_n);
+        r = ak_store_collect(s, SIZE_MAX, sizeof(**ret), audit_read, audit_release_v,
+                             (void **)ret, ret_n);
     ak_store_op_done(st, t0);
     return r;
 }

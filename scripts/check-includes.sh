@@ -35,16 +35,19 @@ allowed() {
     maint) echo "core json cfg route store events maint" ;;
     notify) echo "core json metrics tz cfg route crypto httpc store events maint notify" ;;
     intake) echo "core json metrics cfg crypto httpc store events maint notify intake" ;;
-    http) echo "core json metrics tz cfg route crypto store maint notify intake poll sts runbook report http" ;;
+    http) echo "core json metrics tz cfg route crypto store maint notify intake poll sts runbook mon report http" ;;
     poll) echo "core json metrics cfg crypto httpc aws store events maint poll" ;;
     jwt) echo "core json crypto jwt" ;;
+    review) echo "core stats review" ;;
+    scrape) echo "core json expo httpc scrape" ;;
+    mon) echo "core json metrics tz cfg stats review expo tsdb collect httpc scrape store mon" ;;
     iam) echo "core json iam" ;;
     runbook) echo "core json tz cfg runbook" ;;
     report) echo "core json tz cfg route crypto iam store events maint poll runbook report" ;;
     sts) echo "core json metrics cfg crypto jwt iam httpc aws store sts" ;;
-    daemon) echo "core json cfg crypto httpc notify intake poll sts report http daemon" ;;
+    daemon) echo "core json cfg crypto httpc notify intake poll sts mon report http daemon" ;;
     aws) echo "core crypto httpc aws" ;;
-    cli) echo "core json tz cfg crypto jwt iam httpc aws runbook daemon" ;;
+    cli) echo "core json tz cfg expo crypto jwt iam httpc aws runbook daemon" ;;
     *) echo "UNKNOWN" ;;
     esac
 }

@@ -162,6 +162,75 @@ struct ak_cfg_team {
     int line;
 };
 
+/* ---- daily monitoring (issue 6) ---- */
+
+struct ak_cfg_label {
+    char *name;                        /* a Prometheus label name [a-zA-Z_][a-zA-Z0-9_]*, not
+                                          starting with "__" */
+    char *value;
+};
+
+/* services[].limits: {metric: number}: the level a series of that metric must not reach (a
+ * capacity, e.g. pg_stat_activity_count: 500). */
+struct ak_cfg_limit {
+    char *metric;                      /* a metric name */
+    double value;                      /* finite */
+};
+
+/* A standard signal of a service type, for the coverage matrix and the dashboard row. */
+struct ak_cfg_signal {
+    char *name;                        /* [a-z][a-z0-9_]*: memory, cpu, disk, latency, errors,
+                                          saturation, up, ... */
+    struct ak_cfg_strlist metrics;     /* metric-name globs ('*' and '?'): any series matching one
+                                          of them makes the signal present; the first is the one
+                                          the dashboard draws */
+    bool required;                     /* a missing required signal makes `asakai coverage`
+                                          exit 1 */
+};
+
+/* monitoring.signals.<type>: the signals services of that type should have. The embedded
+ * defaults define host, http, postgres, redis, worker and process (docs/config.md); a type in the
+ * file replaces the default of the same name, a new name adds a type. */
+struct ak_cfg_service_type {
+    char *name;                        /* [a-z][a-z0-9_-]* */
+    struct ak_cfg_signal *signals;
+    size_t n_signals;
+    int line;
+};
+
+/* services[]: what the team runs and how asakai reads its metrics. A series belongs to the
+ * service named by its "service" label, else by its "job" label. */
+struct ak_cfg_service {
+    char *name;                        /* name: [a-z0-9][a-z0-9_.-]{0,62}, unique */
+    char *type;                        /* type: a name in service_types, default "http" */
+    struct ak_cfg_strlist targets;     /* targets: http(s):// URLs of metrics endpoints (Prometheus
+                                          text 0.0.4 or OpenMetrics 1.0), scraped every
+                                          scrape_interval; may be empty (series then come from
+                                          the host collector, a source or an import) */
+    struct ak_cfg_label *labels;       /* labels: {name: value} added to every scraped series */
+    size_t n_labels;
+    struct ak_cfg_limit *limits;       /* limits: {metric: number} */
+    size_t n_limits;
+    int64_t scrape_interval_ms;        /* scrape_interval: default monitoring.scrape_interval */
+    int line;
+};
+
+/* monitoring.sources[]: a Prometheus-compatible query API (Prometheus, Thanos, Mimir,
+ * VictoriaMetrics) read with /api/v1/query_range. */
+struct ak_cfg_mon_source {
+    char *name;                        /* name: [a-z0-9][a-z0-9_.-]*, unique */
+    char *url;                         /* url: http(s)://host[:port][/prefix] (no query) */
+    struct ak_cfg_strlist queries;     /* queries: PromQL expressions, at least one */
+    int64_t step_ms;                   /* step: default 60s (1s .. 1h) */
+    int64_t lookback_ms;               /* lookback: history read the first time, default 14d
+                                          (1h .. 400d) */
+    int64_t interval_ms;               /* interval: how often new data is read, default 1h
+                                          (1m .. 24h) */
+    char *bearer_token;                /* bearer_token: optional, sent as Authorization */
+    char *ca_file;                     /* ca_file: optional CA bundle for https */
+    int line;
+};
+
 struct ak_cfg {
     char *source;           /* file the config came from, or "(defaults)" */
 
@@ -262,6 +331,46 @@ struct ak_cfg {
                                           goes with each receiver's digest) */
     int64_t report_urgent_within_ms;   /* report.urgent_within: default 3d */
     int64_t report_horizon_ms;         /* report.horizon: default 14d */
+
+    /* daily monitoring (issue 6) */
+    bool mon_enabled;                  /* monitoring.enabled, default true */
+    bool mon_host_collector;           /* monitoring.host_collector, default true */
+    char *mon_host_service;            /* monitoring.host_service: the service of the built-in
+                                          collector's series (job "node"), default "host" (type
+                                          host; implicitly declared when services lacks it) */
+    struct ak_cfg_strlist mon_processes; /* monitoring.processes: process names (comm) whose
+                                          RSS/CPU the host collector reports */
+    int64_t mon_interval_ms;           /* monitoring.scrape_interval, default 15s (1s .. 1h);
+                                          also the host collector's */
+    int64_t mon_timeout_ms;            /* monitoring.scrape_timeout, default 10s (100ms .. 5m) */
+    uint64_t mon_max_scrape_bytes;     /* monitoring.max_scrape_bytes, default 16 MiB
+                                          (1 KiB .. 256 MiB) */
+    uint64_t mon_max_series;           /* monitoring.max_series, default 50000 (10 .. 10000000):
+                                          new series beyond it are dropped and counted */
+    int64_t mon_raw_retention_ms;      /* monitoring.retention.raw, default 3d (1h .. 400d) */
+    int64_t mon_minute_retention_ms;   /* monitoring.retention.minute, default 15d (1d .. 4000d) */
+    int64_t mon_hour_retention_ms;     /* monitoring.retention.hour, default 400d (7d .. 4000d) */
+    struct ak_cfg_service_type *service_types; /* monitoring.signals (defaults merged in) */
+    size_t n_service_types;
+    struct ak_cfg_mon_source *mon_sources; /* monitoring.sources */
+    size_t n_mon_sources;
+    struct ak_cfg_service *services;   /* services */
+    size_t n_services;
+    /* the daily review */
+    int64_t review_window_ms;          /* review.window, default 14d (1h .. 166d) */
+    char *review_time;                 /* review.time: "HH:MM" local, default "06:00" */
+    char *review_tz;                   /* review.tz: IANA zone, default "Asia/Tokyo" */
+    double review_fdr;                 /* review.fdr: Benjamini–Hochberg q, default 0.05
+                                          (0.0001 .. 0.5) */
+    double review_min_growth_pct;      /* review.min_growth_pct_per_day: effect gate, growth as %
+                                          of the limit (else of the median level) per day,
+                                          default 2 (0 .. 100) */
+    double review_min_shift_pct;       /* review.min_shift_pct: level-shift gate, % of the
+                                          baseline median, default 10 (0 .. 1000) */
+    int64_t review_warmup_ms;          /* review.warmup: hours excluded after a restart or deploy,
+                                          default 2h (0 .. 2d) */
+    double review_days_horizon;        /* review.days_to_limit_within: report exhaustion within
+                                          this many days, default 30 (1 .. 3650) */
 };
 
 /* Fills c with the embedded defaults (all strings owned by c). */
@@ -283,6 +392,12 @@ void ak_cfg_release(struct ak_cfg *c);
  * "NAME:LINE:COL: reason". AK_EINVAL. */
 int ak_cfg_yaml_to_json(const char *name, const char *text, size_t len, int first_line,
                         struct ak_json **ret, struct ak_buf *err);
+
+/* The type entry of a service type name, NULL when unknown. */
+const struct ak_cfg_service_type *ak_cfg_service_type_find(const struct ak_cfg *c,
+                                                           const char *type);
+/* The service entry of a name, NULL when none. */
+const struct ak_cfg_service *ak_cfg_service_find(const struct ak_cfg *c, const char *name);
 
 /* Writes a commented YAML listing of every key, its default and help (for `config defaults`). */
 int ak_cfg_dump_defaults(struct ak_buf *out);

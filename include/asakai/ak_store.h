@@ -443,4 +443,119 @@ int ak_store_search(struct ak_store *st, const struct ak_search_q *q, struct ak_
 int ak_store_kv_get(struct ak_store *st, const char *key, char **ret);
 int ak_store_kv_set(struct ak_store *st, const char *key, const char *value);
 
+/* ---- monitoring time series (issue 6): a second database, DATA_DIR/metrics.db ------------
+ *
+ * Kept apart from asakai.db so the scrape writes (every few seconds) never wait on, or bloat,
+ * the maintenance archive, and so its size on disk can be measured alone. Same rules: one
+ * connection per thread, writes inside ak_store_begin/commit; the metrics database is opened
+ * with synchronous=NORMAL (WAL: a crash loses at most the last commits, never corrupts; the
+ * samples of those commits are re-sent by the next scrape only for current values, so the
+ * raw tier may miss a few seconds after a power failure — documented in docs/monitoring.md).
+ * Only the functions of this section work on a metrics store, and only they do.
+ */
+
+/* Opens (creating dir and file when writing) DATA_DIR/metrics.db, migrations as ak_store_open.
+ * A file that is not an asakai metrics database fails with AK_ECORRUPT. */
+int ak_store_open_metrics(const char *data_dir, int mode, struct ak_store **ret,
+                          struct ak_buf *err);
+
+enum ak_mtype { AK_MTYPE_GAUGE = 0, AK_MTYPE_COUNTER = 1, AK_MTYPE_UNTYPED = 2 };
+
+/* One series: a metric name with a label set. */
+struct ak_mseries {
+    int64_t id;
+    char *key;          /* canonical key name{a="x",b="y"} (ak_expo_series_key), unique */
+    char *metric;       /* name */
+    char *service;      /* the "service" label, else "job", else "" */
+    char *labels;       /* JSON object text of all labels, e.g. {"instance":"h1","job":"node"} */
+    int type;           /* enum ak_mtype */
+    int64_t first_ms;   /* oldest sample time */
+    int64_t last_ms;    /* newest sample time */
+    double last_value;  /* value of the newest sample */
+};
+void ak_mseries_release(struct ak_mseries *s); /* NULL-safe; frees the strings */
+
+/* Inserts the series when key is new (first_ms = last_ms = 0) and writes its id; an existing key
+ * keeps its row (metric/service/labels/type unchanged) and gives its id. */
+int ak_store_mseries_put(struct ak_store *st, const char *key, const char *metric,
+                         const char *service, const char *labels_json, int type,
+                         int64_t *ret_id);
+/* Widens [first_ms, last_ms] to include [from_ms, to_ms] and, when to_ms is the new last,
+ * sets last_value. */
+int ak_store_mseries_touch(struct ak_store *st, int64_t id, int64_t from_ms, int64_t to_ms,
+                           double last_value);
+int ak_store_mseries_get(struct ak_store *st, const char *key, struct ak_mseries *ret);
+/* Series of service (NULL = all) whose metric matches glob (NULL = all; '*' and '?'), by key. */
+int ak_store_mseries_list(struct ak_store *st, const char *service, const char *glob,
+                          struct ak_mseries **ret, size_t *ret_n);
+
+/* Raw samples are kept as encoded chunks (ak_tsdb, up to 120 samples): one row per chunk,
+ * keyed (series, start_ms). put replaces the row of the same key: the open chunk of a series is
+ * re-written as it grows, so what was ingested is on disk after the next commit. */
+int ak_store_mchunk_put(struct ak_store *st, int64_t series_id, int64_t start_ms, int64_t end_ms,
+                        unsigned n, const uint8_t *data, size_t len);
+/* Calls fn for every chunk of series_id overlapping [from_ms, to_ms], by start_ms. A non-zero
+ * return of fn stops and is returned. The data pointer is valid only during the call. */
+typedef int (*ak_mchunk_fn)(void *arg, int64_t start_ms, int64_t end_ms, unsigned n,
+                            const uint8_t *data, size_t len);
+int ak_store_mchunk_each(struct ak_store *st, int64_t series_id, int64_t from_ms, int64_t to_ms,
+                         ak_mchunk_fn fn, void *arg);
+/* The newest chunk of series_id (for appending after a restart); AK_ENOTFOUND when none.
+ * *ret_data is malloc'ed. */
+int ak_store_mchunk_last(struct ak_store *st, int64_t series_id, int64_t *ret_start_ms,
+                         int64_t *ret_end_ms, unsigned *ret_n, uint8_t **ret_data,
+                         size_t *ret_len);
+
+/* Downsampled points (tier 0 = minute, 1 = hour; the fields of struct ak_tsdb_point), keyed
+ * (series, tier, start_ms); put replaces. */
+struct ak_mpoint {
+    int64_t start_ms;
+    double min, max, sum, first, last;
+    uint64_t count, decreases;
+};
+int ak_store_mpoint_put(struct ak_store *st, int64_t series_id, int tier,
+                        const struct ak_mpoint *p);
+/* Points of series_id in tier with start_ms in [from_ms, to_ms), oldest first (malloc'ed). */
+int ak_store_mpoint_range(struct ak_store *st, int64_t series_id, int tier, int64_t from_ms,
+                          int64_t to_ms, struct ak_mpoint **ret, size_t *ret_n);
+/* start_ms of the newest point of series_id in tier; AK_ENOTFOUND when none. */
+int ak_store_mpoint_last(struct ak_store *st, int64_t series_id, int tier, int64_t *ret_start_ms);
+
+/* Retention: deletes chunks ending before raw_before_ms, minute points starting before
+ * minute_before_ms and hour points before hour_before_ms (0 = keep), in bounded batches inside
+ * the caller's transaction. *ret_deleted (may be NULL) = rows deleted. */
+int ak_store_mretain(struct ak_store *st, int64_t raw_before_ms, int64_t minute_before_ms,
+                     int64_t hour_before_ms, int64_t *ret_deleted);
+
+struct ak_mstats {
+    int64_t series;
+    int64_t chunks;
+    int64_t raw_samples;      /* Σ n over chunks */
+    int64_t chunk_bytes;      /* Σ encoded bytes */
+    int64_t chunk_table_bytes;/* pages of the chunk table on disk (dbstat), -1 if unknown */
+    int64_t points[2];        /* minute, hour */
+    int64_t file_bytes;       /* page_count × page_size of the whole database */
+};
+int ak_store_mstats(struct ak_store *st, struct ak_mstats *ret);
+
+/* Deploy markers (`asakai deploy mark`, POST /api/v1/deploys). */
+struct ak_deploy {
+    int64_t id;
+    char *service;
+    char *version;      /* may be NULL */
+    int64_t at_ms;
+    char *by;           /* who marked it ("cli", an API caller), may be NULL */
+    char *note;         /* may be NULL */
+};
+void ak_deploy_release(struct ak_deploy *d);
+int ak_store_deploy_add(struct ak_store *st, const struct ak_deploy *d, int64_t *ret_id);
+/* Markers of service (NULL = all) with at_ms in [from_ms, to_ms], oldest first. */
+int ak_store_deploy_list(struct ak_store *st, const char *service, int64_t from_ms,
+                         int64_t to_ms, struct ak_deploy **ret, size_t *ret_n);
+
+/* Results of the daily review, as JSON text; the newest 60 are kept. */
+int ak_store_review_put(struct ak_store *st, int64_t at_ms, const char *json);
+/* The newest result; AK_ENOTFOUND when none. *ret_json malloc'ed. */
+int ak_store_review_latest(struct ak_store *st, int64_t *ret_at_ms, char **ret_json);
+
 #endif

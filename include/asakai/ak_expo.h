@@ -17,9 +17,16 @@
  * _created, info _info, stateset and gauge and unknown bare), exemplars only on _total and _bucket
  * (at most 128 code points of label text), histogram buckets with an "le" label in increasing
  * order, cumulative and ending with le="+Inf", _count equal to the +Inf bucket, non-negative
- * non-NaN counter/bucket/count values, quantiles in [0,1], stateset values 0 or 1, info value 1.
+ * non-NaN counter/bucket/count values, quantiles in [0,1], stateset values 0 or 1, info value 1;
+ * per point of a histogram or summary (labels but le/quantile, and timestamp): le="+Inf" spelled
+ * so, _count and _sum together and after the buckets, _sum not NaN nor negative (unless buckets
+ * are), non-negative quantile values; the samples of one metric adjacent; a series with
+ * timestamps on all its points or none, strictly increasing (a point rounding to the previous
+ * millisecond is dropped, the first kept); no UNIT on info/stateset; the label __name__ refused.
+ * 0.0.4: "# HELP name" / "# TYPE name" with nothing after the name are plain comments.
  * Not checked: quoted UTF-8 metric names ({"my.metric"} — rejected as a syntax error), Go's hex
- * floats, timestamp ordering across points of one metric, canonical le/quantile rendering.
+ * floats, canonical le/quantile rendering; 0.0.4 text without a final newline is accepted.
+ * Conformance: docs/internals/expo.md ("Conformance run").
  */
 #ifndef AK_EXPO_H
 #define AK_EXPO_H

@@ -125,6 +125,10 @@ static void fs_line(struct cl_ctx *c, char *line)
     }
     unescape(f[0]);
     unescape(f[1]);
+    if (f[1][0] != '/') { /* a mount point is absolute: anything else would be cwd-relative */
+        c->st.malformed_lines++;
+        return;
+    }
     if (ak_collect_fstype_excluded(f[2]) || ak_collect_mountpoint_excluded(f[1]))
         return;
     if (fn(c->o ? c->o->statfs_ud : NULL, f[1], &st) != AK_OK)

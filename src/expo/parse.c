@@ -18,11 +18,22 @@ struct fam {
     bool has_type, has_help, has_unit, has_samples;
 };
 
-/* One open histogram bucket run: same labels except le, same timestamp. */
+/* One OpenMetrics (gauge)histogram point: the samples of one label set (le aside) and timestamp. */
 struct hist {
-    bool open, has_inf, closed_valid;
-    uint64_t group, closed_group;
-    double last_le, last_val, inf_val, closed_inf;
+    bool open, has_inf, has_count, has_sum, neg;
+    uint64_t group;
+    double last_le, last_val, inf_val, count, sum;
+};
+
+/* Open-addressing set of 64-bit hashes (0 = empty slot) with one value per key. */
+struct tab {
+    uint64_t *key;
+    struct tval {
+        double ts; /* OpenMetrics: the last timestamp of a series, in seconds */
+        int64_t ms;
+        bool has_ts;
+    } *val;
+    size_t cap, n;
 };
 
 struct parser {
@@ -42,9 +53,12 @@ struct parser {
     long cur; /* current family, -1 before the first */
     bool eof; /* saw "# EOF" */
 
-    uint64_t *seen; /* per-family series hashes, 0 = empty */
-    size_t seen_cap, seen_n;
+    struct tab seen;   /* per family: series (OpenMetrics: without timestamp, with its last) */
+    struct tab groups; /* OpenMetrics, per family: label sets (le/quantile/state aside) seen */
+    uint64_t group;    /* the current one */
+    bool group_open;
     struct hist h;
+    double ts_sec;     /* OpenMetrics: the sample's timestamp as written */
 
     char *scratch; /* decoded copy of one line's names and values */
     size_t scratch_len, scratch_cap;
@@ -128,53 +142,83 @@ static struct fam *fam_add(struct parser *p, const char *name, size_t n)
 
 /* ---- per-family duplicate set ---------------------------------------------------------- */
 
-static void seen_clear(struct parser *p)
+static void tab_clear(struct tab *t)
 {
-    if (p->seen_n)
-        memset(p->seen, 0, p->seen_cap * sizeof(*p->seen));
-    p->seen_n = 0;
+    if (t->n)
+        memset(t->key, 0, t->cap * sizeof(*t->key));
+    t->n = 0;
 }
 
-static bool seen_insert(struct parser *p, uint64_t h)
+static void tab_free(struct tab *t)
+{
+    free(t->key);
+    free(t->val);
+}
+
+static size_t tab_slot(const struct tab *t, uint64_t h)
+{
+    size_t j = h & (t->cap - 1);
+    while (t->key[j] && t->key[j] != h)
+        j = (j + 1) & (t->cap - 1);
+    return j;
+}
+
+/* Finds h, inserting it with a zeroed value when absent; *ret_new says which. */
+static struct tval *tab_get(struct tab *t, uint64_t h, bool *ret_new)
 {
     h = h ? h : 1;
-    if ((p->seen_n + 1) * 2 > p->seen_cap) {
-        size_t oc = p->seen_cap;
-        uint64_t *old = p->seen;
-        p->seen_cap = oc ? oc * 2 : 256;
-        p->seen = ak_xcalloc(p->seen_cap, sizeof(*p->seen));
-        for (size_t i = 0; i < oc; i++) {
-            if (!old[i])
+    if ((t->n + 1) * 2 > t->cap) {
+        struct tab old = *t;
+        t->cap = old.cap ? old.cap * 2 : 256;
+        t->key = ak_xcalloc(t->cap, sizeof(*t->key));
+        t->val = ak_xcalloc(t->cap, sizeof(*t->val));
+        for (size_t i = 0; i < old.cap; i++) {
+            if (!old.key[i])
                 continue;
-            size_t j = old[i] & (p->seen_cap - 1);
-            while (p->seen[j])
-                j = (j + 1) & (p->seen_cap - 1);
-            p->seen[j] = old[i];
+            size_t j = tab_slot(t, old.key[i]);
+            t->key[j] = old.key[i];
+            t->val[j] = old.val[i];
         }
-        free(old);
+        tab_free(&old);
     }
-    size_t j = h & (p->seen_cap - 1);
-    for (; p->seen[j]; j = (j + 1) & (p->seen_cap - 1))
-        if (p->seen[j] == h)
-            return false;
-    p->seen[j] = h;
-    p->seen_n++;
-    return true;
+    size_t j = tab_slot(t, h);
+    *ret_new = !t->key[j];
+    if (*ret_new) {
+        t->key[j] = h;
+        memset(&t->val[j], 0, sizeof(t->val[j]));
+        t->n++;
+    }
+    return &t->val[j];
 }
 
 /* ---- histogram bookkeeping (OpenMetrics) ----------------------------------------------- */
 
+/* Ends the open histogram point: it needs a +Inf bucket, _count and _sum together, _count equal
+ * to the +Inf bucket, no _sum beside negative buckets (histogram: the sum would not be a counter)
+ * and a negative _gsum only beside negative buckets (gaugehistogram). */
 static int hist_close(struct parser *p)
 {
-    if (!p->h.open)
+    const struct hist *h = &p->h;
+    const struct fam *f = cur_fam(p);
+    const char *name = f ? fam_name(p, f) : "?";
+
+    if (!h->open)
         return AK_OK;
     p->h.open = false;
-    if (!p->h.has_inf)
-        return FAIL(p, "line %u: histogram %s has buckets but no le=\"+Inf\" bucket", p->line,
-                    cur_fam(p) ? fam_name(p, cur_fam(p)) : "?");
-    p->h.closed_valid = true;
-    p->h.closed_group = p->h.group;
-    p->h.closed_inf = p->h.inf_val;
+    if (!h->has_inf)
+        return FAIL(p, "line %u: histogram %s has a point without a le=\"+Inf\" bucket", p->line,
+                    name);
+    if (h->has_count != h->has_sum)
+        return FAIL(p, "line %u: histogram %s has a point with only one of its count and sum",
+                    p->line, name);
+    if (h->has_count && h->count != h->inf_val)
+        return FAIL(p, "line %u: histogram %s has a count that differs from its le=\"+Inf\" bucket",
+                    p->line, name);
+    if (f && f->type == AK_EXPO_HISTOGRAM && h->has_sum && h->neg)
+        return FAIL(p, "line %u: histogram %s has negative buckets and a _sum", p->line, name);
+    if (h->has_sum && h->sum < 0 && !h->neg)
+        return FAIL(p, "line %u: histogram %s has a negative sum without negative buckets",
+                    p->line, name);
     return AK_OK;
 }
 
@@ -183,7 +227,9 @@ static int fam_finish(struct parser *p)
 {
     int r = p->om ? hist_close(p) : AK_OK;
     memset(&p->h, 0, sizeof(p->h));
-    seen_clear(p);
+    tab_clear(&p->seen);
+    tab_clear(&p->groups);
+    p->group_open = false;
     return r;
 }
 
@@ -262,8 +308,12 @@ static int unescape(struct parser *p, struct cur *c, bool quoted, bool strict, c
             *d++ = ch;
             continue;
         }
-        if (c->p == c->end)
-            return FAIL(p, "line %u: backslash at the end of the line", p->line);
+        if (c->p == c->end) {
+            if (quoted)
+                return FAIL(p, "line %u: backslash at the end of the line", p->line);
+            *d++ = '\\'; /* HELP text may end in a lone backslash: it stands for itself */
+            break;
+        }
         ch = *c->p++;
         if (ch == 'n') {
             *d++ = '\n';
@@ -329,6 +379,8 @@ static int parse_labels(struct parser *p, struct cur *c, struct ak_expo_label *o
         size_t nl = lex_name(c, false);
         if (!nl)
             return FAIL(p, "line %u: invalid label name", p->line);
+        if (nl == 8 && memcmp(ns, "__name__", 8) == 0)
+            return FAIL(p, "line %u: label name __name__ is reserved", p->line);
         if (!p->om)
             skip_blanks(c);
         if (c->p == c->end || *c->p != '=')
@@ -571,6 +623,8 @@ static int parse_unit(struct parser *p, struct fam *f, struct cur *c)
             return FAIL(p, "line %u: invalid character in the unit of %s", p->line, name);
     if (!un)
         return AK_OK;
+    if (f->type == AK_EXPO_INFO || f->type == AK_EXPO_STATESET)
+        return FAIL(p, "line %u: a %s family has no unit", p->line, ak_expo_type_name(f->type));
     if (f->name_len <= un + 1 || name[f->name_len - un - 1] != '_' ||
         memcmp(name + f->name_len - un, u, un) != 0)
         return FAIL(p, "line %u: unit %.*s is not a suffix of the family name %s", p->line,
@@ -609,6 +663,8 @@ static int parse_meta(struct parser *p, struct cur *c, enum meta kind)
         if (c->p < c->end && !is_blank(*c->p))
             return FAIL(p, "line %u: invalid metric name in a metadata line", p->line);
         skip_blanks(c);
+        if (c->p == c->end)
+            return AK_OK; /* "# HELP name" with nothing after it is a plain comment in 0.0.4 */
     }
     r = meta_family(p, name, n, kind, &f);
     if (r < 0)
@@ -625,6 +681,9 @@ static int parse_meta(struct parser *p, struct cur *c, enum meta kind)
         while (wn && is_blank(w[wn - 1]))
             wn--;
     r = parse_type_word(p, w, wn, &f->type);
+    if (r == AK_OK && p->om && p->names.buf[f->unit_off] &&
+        (f->type == AK_EXPO_INFO || f->type == AK_EXPO_STATESET))
+        return FAIL(p, "line %u: a %s family has no unit", p->line, ak_expo_type_name(f->type));
     if (r == AK_OK && p->om)
         r = om_check_clash(p, fam_name(p, f), f->name_len, f->type);
     return r;
@@ -667,7 +726,7 @@ static int parse_comment(struct parser *p, struct cur *c)
 
 /* ---- samples --------------------------------------------------------------------------- */
 
-static int parse_ts(struct parser *p, const char *t, size_t n, int64_t *ret)
+static int parse_ts(struct parser *p, const char *t, size_t n, int64_t *ret, double *ret_sec)
 {
     double sec;
 
@@ -680,6 +739,8 @@ static int parse_ts(struct parser *p, const char *t, size_t n, int64_t *ret)
     if (!ak_expo_parse_double(t, n, false, &sec) || !(fabs(sec) < 9.2e15))
         return FAIL(p, "line %u: invalid timestamp \"%.*s\"", p->line, (int)(n > 64 ? 64 : n), t);
     *ret = (int64_t)llround(sec * 1000.0);
+    if (ret_sec)
+        *ret_sec = sec;
     return AK_OK;
 }
 
@@ -725,7 +786,7 @@ static int parse_exemplar(struct parser *p, struct cur *c, const char *suffix)
         size_t tn = lex_token(p, c);
         if (!tn || c->p != c->end)
             return FAIL(p, "line %u: invalid exemplar timestamp", p->line);
-        r = parse_ts(p, t, tn, &s->ex_ts_ms);
+        r = parse_ts(p, t, tn, &s->ex_ts_ms, NULL);
         if (r < 0)
             return r;
         s->ex_has_ts = true;
@@ -761,7 +822,7 @@ static int parse_tail(struct parser *p, struct cur *c, const char *suffix)
         return parse_exemplar(p, c, suffix);
     t = c->p;
     size_t tn = lex_token(p, c);
-    r = parse_ts(p, t, tn, &s->ts_ms);
+    r = parse_ts(p, t, tn, &s->ts_ms, &p->ts_sec);
     if (r < 0)
         return r;
     s->has_ts = true;
@@ -811,6 +872,22 @@ static int num_label(struct parser *p, const char *name, double *ret)
     return AK_OK;
 }
 
+/* Makes the histogram point of the current sample (labels but le, timestamp) the open one. */
+static int hist_point(struct parser *p)
+{
+    uint64_t g = series_hash(&p->s, "le", false);
+    int r;
+
+    if (p->h.open && p->h.group == g)
+        return AK_OK;
+    r = hist_close(p);
+    if (r < 0)
+        return r;
+    memset(&p->h, 0, sizeof(p->h));
+    p->h.open = true, p->h.group = g, p->h.last_le = -INFINITY;
+    return AK_OK;
+}
+
 static int check_bucket(struct parser *p)
 {
     struct hist *h = &p->h;
@@ -819,23 +896,70 @@ static int check_bucket(struct parser *p)
 
     if (r < 0 || !p->om)
         return r;
+    if (isinf(le) && strcmp(find_label(&p->s, "le")->value, "+Inf") != 0)
+        return FAIL(p, "line %u: an infinite le must be written \"+Inf\"", p->line);
     if (!is_count(v))
         return FAIL(p, "line %u: bucket value must be a non-negative integer", p->line);
-    uint64_t g = series_hash(&p->s, "le", false);
-    if (!h->open || h->group != g) {
-        r = hist_close(p);
-        if (r < 0)
-            return r;
-        h->open = true, h->has_inf = false, h->group = g;
-        h->last_le = -INFINITY, h->last_val = 0;
-    } else if (le <= h->last_le) {
+    r = hist_point(p);
+    if (r < 0)
+        return r;
+    if (h->has_count || h->has_sum)
+        return FAIL(p, "line %u: bucket after the count or sum of its histogram point", p->line);
+    if (le <= h->last_le)
         return FAIL(p, "line %u: buckets are not in increasing le order", p->line);
-    }
     if (v < h->last_val)
         return FAIL(p, "line %u: bucket values are not cumulative", p->line);
     h->last_le = le, h->last_val = v;
-    if (isinf(le) && le > 0)
+    h->neg |= le < 0;
+    if (isinf(le))
         h->has_inf = true, h->inf_val = v;
+    return AK_OK;
+}
+
+/* OpenMetrics (gauge)histogram _count/_sum/_gcount/_gsum. */
+static int check_hist_total(struct parser *p, const char *suffix)
+{
+    const struct ak_expo_sample *s = &p->s;
+    bool count = !strcmp(suffix, "_count") || !strcmp(suffix, "_gcount");
+    int r;
+
+    if (count && !is_count(s->value))
+        return FAIL(p, "line %u: %s must be a non-negative integer", p->line, s->name);
+    if (!count && (isnan(s->value) || (!strcmp(suffix, "_sum") && s->value < 0)))
+        return FAIL(p, "line %u: %s must be a number that is not negative", p->line, s->name);
+    r = hist_point(p);
+    if (r < 0)
+        return r;
+    if (count)
+        p->h.has_count = true, p->h.count = s->value;
+    else
+        p->h.has_sum = true, p->h.sum = s->value;
+    return AK_OK;
+}
+
+static int check_summary(struct parser *p, const char *suffix)
+{
+    const struct ak_expo_sample *s = &p->s;
+    double q;
+    int r;
+
+    if (*suffix) {
+        if (!p->om)
+            return AK_OK;
+        if (!strcmp(suffix, "_count") && !is_count(s->value))
+            return FAIL(p, "line %u: %s must be a non-negative integer", p->line, s->name);
+        if (!strcmp(suffix, "_sum") && (isnan(s->value) || s->value < 0))
+            return FAIL(p, "line %u: %s must be a number that is not negative", p->line,
+                        s->name);
+        return AK_OK;
+    }
+    r = num_label(p, "quantile", &q);
+    if (r < 0 || !p->om)
+        return r;
+    if (q < 0 || q > 1)
+        return FAIL(p, "line %u: quantile %g is outside [0, 1]", p->line, q);
+    if (s->value < 0)
+        return FAIL(p, "line %u: quantile value must not be negative", p->line);
     return AK_OK;
 }
 
@@ -843,28 +967,16 @@ static int check_bucket(struct parser *p)
 static int check_semantics(struct parser *p, const struct fam *f, const char *suffix)
 {
     const struct ak_expo_sample *s = &p->s;
-    double q;
-    int r;
+    bool hist = f->type == AK_EXPO_HISTOGRAM || f->type == AK_EXPO_GAUGEHISTOGRAM;
 
-    if ((f->type == AK_EXPO_HISTOGRAM || f->type == AK_EXPO_GAUGEHISTOGRAM) &&
-        strcmp(suffix, "_bucket") == 0)
+    if (hist && strcmp(suffix, "_bucket") == 0)
         return check_bucket(p);
-    if (f->type == AK_EXPO_SUMMARY && !*suffix) {
-        r = num_label(p, "quantile", &q);
-        if (r == AK_OK && p->om && (q < 0 || q > 1))
-            return FAIL(p, "line %u: quantile %g is outside [0, 1]", p->line, q);
-        return r;
-    }
+    if (f->type == AK_EXPO_SUMMARY)
+        return check_summary(p, suffix);
     if (!p->om)
         return AK_OK;
-    r = hist_close(p);
-    if (r < 0)
-        return r;
-    if ((!strcmp(suffix, "_count") || !strcmp(suffix, "_gcount")) && !is_count(s->value))
-        return FAIL(p, "line %u: %s must be a non-negative integer", p->line, s->name);
-    if ((!strcmp(suffix, "_count") || !strcmp(suffix, "_gcount")) && p->h.closed_valid &&
-        p->h.closed_group == series_hash(s, NULL, false) && s->value != p->h.closed_inf)
-        return FAIL(p, "line %u: %s differs from the le=\"+Inf\" bucket", p->line, s->name);
+    if (hist && strcmp(suffix, "_created") != 0)
+        return check_hist_total(p, suffix);
     if (!strcmp(suffix, "_total") && (isnan(s->value) || s->value < 0))
         return FAIL(p, "line %u: counter %s must be a non-negative number", p->line, s->name);
     if (f->type == AK_EXPO_STATESET) {
@@ -878,14 +990,79 @@ static int check_semantics(struct parser *p, const struct fam *f, const char *su
     return AK_OK;
 }
 
+/* OpenMetrics: the samples of one metric (its labels, le/quantile/state aside) are contiguous. */
+static int check_group(struct parser *p, const struct fam *f)
+{
+    const char *skip = f->type == AK_EXPO_HISTOGRAM || f->type == AK_EXPO_GAUGEHISTOGRAM ? "le"
+                       : f->type == AK_EXPO_SUMMARY                                    ? "quantile"
+                       : f->type == AK_EXPO_STATESET ? fam_name(p, f)
+                                                     : NULL;
+    const struct ak_expo_sample *s = &p->s;
+    uint64_t g = AK_EXPO_HASH_INIT;
+    bool fresh;
+
+    for (size_t i = 0; i < s->nlabels; i++) {
+        if (skip && strcmp(s->labels[i].name, skip) == 0)
+            continue;
+        g = ak_expo_hash(g, s->labels[i].name, strlen(s->labels[i].name) + 1);
+        g = ak_expo_hash(g, &s->labels[i].value_len, sizeof(size_t));
+        g = ak_expo_hash(g, s->labels[i].value, s->labels[i].value_len);
+    }
+    if (p->group_open && g == p->group)
+        return AK_OK;
+    (void)tab_get(&p->groups, g, &fresh);
+    if (!fresh)
+        return FAIL(p, "line %u: the samples of one %s metric are not together", p->line,
+                    fam_name(p, f));
+    p->group = g, p->group_open = true;
+    return AK_OK;
+}
+
+/* Duplicate series; in OpenMetrics also timestamps: all or none per series, never going back.
+ * Sets *ret_skip for a point less than 1 ms after the previous one of its series (both would get
+ * the same ms timestamp; the first one is kept). */
+static int check_series(struct parser *p, bool *ret_skip)
+{
+    const struct ak_expo_sample *s = &p->s;
+    bool fresh;
+
+    *ret_skip = false;
+    if (!p->om) {
+        (void)tab_get(&p->seen, series_hash(s, NULL, true), &fresh);
+        if (!fresh)
+            return FAIL(p, "line %u: duplicate sample for series %s (same labels and timestamp)",
+                        p->line, s->name);
+        return AK_OK;
+    }
+    bool has_ts = s->has_ts;
+    struct ak_expo_sample tmp = *s;
+    tmp.has_ts = false;
+    struct tval *v = tab_get(&p->seen, series_hash(&tmp, NULL, true), &fresh);
+    if (!fresh) {
+        if (v->has_ts != has_ts)
+            return FAIL(p, "line %u: series %s has points both with and without a timestamp",
+                        p->line, s->name);
+        if (!has_ts || p->ts_sec == v->ts)
+            return FAIL(p, "line %u: duplicate sample for series %s (same labels and timestamp)",
+                        p->line, s->name);
+        if (p->ts_sec < v->ts)
+            return FAIL(p, "line %u: timestamps of series %s go backwards", p->line, s->name);
+        *ret_skip = s->ts_ms == v->ms;
+    }
+    v->has_ts = has_ts, v->ts = p->ts_sec, v->ms = s->ts_ms;
+    return AK_OK;
+}
+
 static int parse_sample(struct parser *p, struct cur *c)
 {
     struct ak_expo_sample *s = &p->s;
     struct fam *f = NULL;
     const char *suffix = "";
+    bool skip;
     int r;
 
     memset(s, 0, sizeof(*s));
+    p->ts_sec = 0;
     s->labels = p->labels;
     s->line = p->line;
     p->scratch_len = 0;
@@ -911,13 +1088,18 @@ static int parse_sample(struct parser *p, struct cur *c)
     r = parse_tail(p, c, suffix);
     if (r < 0)
         return r;
+    r = p->om ? check_group(p, f) : AK_OK;
+    if (r < 0)
+        return r;
     r = check_semantics(p, f, suffix);
     if (r < 0)
         return r;
-    if (!seen_insert(p, series_hash(s, NULL, true)))
-        return FAIL(p, "line %u: duplicate sample for series %s (same labels and timestamp)",
-                    p->line, s->name);
+    r = check_series(p, &skip);
+    if (r < 0)
+        return r;
     f->has_samples = true;
+    if (skip)
+        return AK_OK;
     s->family = fam_name(p, f);
     s->type = f->type;
     s->unit = p->names.buf + f->unit_off;
@@ -1020,7 +1202,8 @@ int ak_expo_parse(const char *text, size_t len, enum ak_expo_format fmt, ak_expo
     ak_buf_release(&p->names);
     free(p->fams);
     free(p->ftab);
-    free(p->seen);
+    tab_free(&p->seen);
+    tab_free(&p->groups);
     free(p->scratch);
     free(p);
     return r;

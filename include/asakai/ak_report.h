@@ -5,8 +5,9 @@
  * recurrences), runbook steps due (overdue or within 3 days, not done), what arrived overnight
  * (records created or changed in the 24 h before the report time), coverage gaps
  * (ak_poll_coverage: blind and partial rows), and CI-auth audit findings of the STS twin's roles
- * (ak_iam_audit of each configured trust policy) when sts is configured; the monitoring review's
- * findings when that module exists (not yet). Each item lands in one quadrant:
+ * (ak_iam_audit of each configured trust policy) when sts is configured, and the findings of
+ * the newest daily monitoring review (DATA_DIR/metrics.db, when not older than two days). Each
+ * item lands in one quadrant:
  *   do-now   urgent and important: a deadline within report.urgent_within (default 3 days), a
  *            forced apply, an overdue runbook step, a critical audit finding;
  *   plan     important, not urgent: a later deadline of an important record, a recurrence, a
@@ -31,8 +32,9 @@ struct ak_store;
  *   {"date": "2026-12-01", "generated_at", "tz", "counts": {"do-now": n, ...},
  *    "quadrants": {"do-now": [item...], "plan": [...], "delegate": [...], "note": [...]},
  *    "sections": {"maintenance": [...], "runbook_steps": [...], "overnight": [...],
- *                 "coverage": [...], "ci_auth": [...]}}
- * item: {"kind": "maintenance"|"runbook-step"|"arrival"|"coverage"|"audit", "id", "title",
+ *                 "coverage": [...], "ci_auth": [...], "monitoring": [...]}}
+ * item: {"kind": "maintenance"|"runbook-step"|"arrival"|"coverage"|"audit"|"monitoring",
+ *        "id", "title",
  *        "due" (RFC 3339 or null), "why" (the rule that put it there), "link"}. */
 int ak_report_build(const struct ak_cfg *cfg, struct ak_store *st, int64_t at_ms,
                     const char *tz_name, struct ak_json **ret, struct ak_buf *err);

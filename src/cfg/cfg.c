@@ -394,6 +394,21 @@ static void walk_pair(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, 
         ld->teams = v;
         goto out;
     }
+    /* daily monitoring: loaded by cfg_mon.c after the walk */
+    if (prefix && strcmp(full, "monitoring.signals") == 0) {
+        ld->mon_signals = v;
+        goto out;
+    }
+    if (prefix && strcmp(full, "monitoring.sources") == 0) {
+        ld->mon_sources = v;
+        goto out;
+    }
+    if (!prefix && strcmp(full, "services") == 0) {
+        ld->services = v;
+        goto out;
+    }
+    if (!prefix && strcmp(full, "monitoring") == 0)
+        ld->monitoring = k;
     if (!prefix && strcmp(full, "notify") == 0)
         ld->notify = k;
     if (!prefix && strcmp(full, "report") == 0)
@@ -430,8 +445,7 @@ static int load(const char *name, const char *yaml, size_t len, struct ak_cfg *c
     struct ak_cfg tmp;
     struct ak_cfg_node *root = NULL;
     struct ak_cfg_yaml_error ye;
-    struct ak__cfg_loader ld = {name, &tmp, err, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                                NULL, NULL};
+    struct ak__cfg_loader ld = {.name = name, .c = &tmp, .err = err};
     int r;
 
     ak_cfg_defaults(&tmp);
@@ -451,6 +465,7 @@ static int load(const char *name, const char *yaml, size_t len, struct ak_cfg *c
     ak__cfg_load_aws(&ld);
     ak__cfg_load_sts(&ld);
     ak__cfg_load_teams(&ld);
+    ak__cfg_load_mon(&ld);
     if (ld.nerr) {
         r = AK_ECONFIG;
         goto out;
@@ -545,6 +560,7 @@ void ak_cfg_release(struct ak_cfg *c)
     ak__cfg_aws_release(c);
     ak__cfg_sts_release(c);
     ak__cfg_teams_release(c);
+    ak__cfg_mon_release(c);
     free(c->source);
     memset(c, 0, sizeof(*c));
 }

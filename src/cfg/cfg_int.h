@@ -55,14 +55,18 @@ enum ak_cfg_type {
     AK_CFG_STRLIST,  /* struct ak_cfg_strlist, each item validated by check */
     AK_CFG_DURLIST,  /* notify.reminders: int64_t ms array + count, each in [min,max], sorted
                         descending, no duplicates; def is "14d,7d,..." */
+    AK_CFG_DOUBLE,   /* double, finite, in [min,max] millionths (AK_CFG_PPM) */
 };
+
+/* A DOUBLE option's bound as stored in min/max: x in millionths (0.0001 -> 100). */
+#define AK_CFG_PPM(x) ((uint64_t)((x) * 1e6 + 0.5))
 
 struct ak_cfg_option {
     const char *key;      /* dotted: "intake.sns.topics" */
     enum ak_cfg_type type;
     size_t offset;        /* into struct ak_cfg */
     const char *def;      /* default as text; NULL = unset; STRLIST: items separated by ',' */
-    uint64_t min, max;    /* U64/SIZE: bounds; DURATION: bounds in ms */
+    uint64_t min, max;    /* U64/SIZE: bounds; DURATION: bounds in ms; DOUBLE: in millionths */
     bool nullable;        /* may be left unset (NULL) */
     /* Extra validation of a STR value or STRLIST item: on failure writes a reason (never the
      * value itself: values may be secrets) to why and returns false. */
@@ -97,6 +101,8 @@ bool ak__cfg_duration(const struct ak_cfg_option *o, const char *v, int64_t *ret
 bool ak__cfg_option_set_durlist(const struct ak_cfg_option *o, struct ak_cfg *c, int64_t *v,
                                 size_t n, char *why, size_t whylen);
 bool ak__cfg_parse_bool(const char *v, bool *ret);
+/* A plain decimal number: -?DIGITS[.DIGITS][e[+-]DIGITS] (no hex, inf or nan), finite. */
+bool ak__cfg_parse_number(const char *v, double *ret);
 /* Value checks of the option table, also used for receivers (same contract as check). */
 bool ak__cfg_check_path(const char *v, char *why, size_t n);
 bool ak__cfg_check_secret(const char *v, char *why, size_t n);
@@ -125,6 +131,9 @@ struct ak__cfg_loader {
     /* teams: loaded by cfg_teams.c after the receivers */
     const struct ak_cfg_node *teams;
     const struct ak_cfg_node *report; /* the "report" key, for cross-key messages */
+    /* daily monitoring: loaded by cfg_mon.c after the walk (issue 6) */
+    const struct ak_cfg_node *mon_signals, *mon_sources, *services;
+    const struct ak_cfg_node *monitoring; /* the "monitoring" key, for cross-key messages */
 };
 
 bool ak__cfg_too_many(const struct ak__cfg_loader *ld);
@@ -199,6 +208,24 @@ void ak__cfg_teams_release(struct ak_cfg *c);
 void ak__cfg_runbook_defaults(struct ak_cfg *c);
 /* The commented example of `config defaults` for teams (top level). */
 extern const char ak__cfg_dump_teams_example[];
+
+/* cfg_mon.c: the daily monitoring part (issue 6). ak__cfg_mon_defaults fills the built-in service
+ * types and the implicit host service (after the option rows are set); ak__cfg_load_mon loads
+ * monitoring.signals, monitoring.sources and services (after the walk) and checks the cross-key
+ * rules; ak__cfg_mon_release frees them. The scalar monitoring.* and review.* keys are rows of
+ * the option table. */
+void ak__cfg_mon_defaults(struct ak_cfg *c);
+void ak__cfg_load_mon(struct ak__cfg_loader *ld);
+void ak__cfg_mon_release(struct ak_cfg *c);
+/* A service name [a-z0-9][a-z0-9_.-]{0,62} (monitoring.host_service, services[].name). */
+bool ak__cfg_check_service_name(const char *v, char *why, size_t n);
+/* A process name as /proc/PID/comm holds it: 1 to 15 bytes, no control characters. */
+bool ak__cfg_check_process(const char *v, char *why, size_t n);
+/* `config defaults`: the monitoring section's lists (monitoring.signals with the built-in types,
+ * a commented monitoring.sources example; lines indented for depth 1), appended to out. */
+void ak__cfg_dump_mon(struct ak_buf *out);
+/* The commented example of `config defaults` for services (top level). */
+extern const char ak__cfg_dump_services_example[];
 
 /* cfg_yaml_json.c: a node tree as JSON text (the rules of ak_cfg_yaml_to_json), shared by the
  * trust policies of cfg_sts.c and ak_cfg_yaml_to_json. */

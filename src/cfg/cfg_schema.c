@@ -1,5 +1,6 @@
 /* cfg_schema.c — the option table (cf. redis standardConfig) and everything driven by it:
  * defaults, value parsing and validation, key lookup and "did you mean", the defaults dump. */
+#include <math.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,53 @@ const struct ak_cfg_option ak_cfg_options[] = {
      "A deadline within this time is urgent (the do-now and delegate quadrants)."},
     {"report.horizon", AK_CFG_DURATION, OFF(report_horizon_ms), "14d", 1 * DAY, 90 * DAY, false,
      NULL, NULL, "How far ahead the morning report looks for deadlines and runbook steps."},
+    {"monitoring.enabled", AK_CFG_BOOL, OFF(mon_enabled), "true", 0, 0, false, NULL, NULL,
+     "Collect, scrape and store metrics (DATA_DIR/metrics.db) for the daily review."},
+    {"monitoring.host_collector", AK_CFG_BOOL, OFF(mon_host_collector), "true", 0, 0, false, NULL,
+     NULL, "Run the built-in host collector (node_exporter's metric names, job \"node\")."},
+    {"monitoring.host_service", AK_CFG_STR, OFF(mon_host_service), "host", 0, 0, false,
+     ak__cfg_check_service_name, NULL,
+     "Service of the host collector's series; declared implicitly (type host) when services "
+     "lacks it."},
+    {"monitoring.processes", AK_CFG_STRLIST, OFF(mon_processes), "", 0, 0, false,
+     ak__cfg_check_process, NULL,
+     "Process names (as in /proc/PID/comm) whose count, RSS and CPU the host collector reports."},
+    {"monitoring.scrape_interval", AK_CFG_DURATION, OFF(mon_interval_ms), "15s", 1 * SEC,
+     1 * HOUR, false, NULL, NULL,
+     "Time between two scrapes of a target (a service may set its own); also the host "
+     "collector's."},
+    {"monitoring.scrape_timeout", AK_CFG_DURATION, OFF(mon_timeout_ms), "10s", 100, 300 * SEC,
+     false, NULL, NULL,
+     "Time allowed for one scrape; not longer than scrape_interval."},
+    {"monitoring.max_scrape_bytes", AK_CFG_SIZE, OFF(mon_max_scrape_bytes), "16MiB", 1 * KIB,
+     256 * MIB, false, NULL, NULL, "Largest scrape response read; a bigger one fails the scrape."},
+    {"monitoring.max_series", AK_CFG_U64, OFF(mon_max_series), "50000", 10, 10000000, false, NULL,
+     NULL, "Series stored at most; new series beyond it are dropped and counted."},
+    {"monitoring.retention.raw", AK_CFG_DURATION, OFF(mon_raw_retention_ms), "3d", 1 * HOUR,
+     400 * DAY, false, NULL, NULL, "How long raw samples are kept."},
+    {"monitoring.retention.minute", AK_CFG_DURATION, OFF(mon_minute_retention_ms), "15d", 1 * DAY,
+     4000 * DAY, false, NULL, NULL, "How long the per-minute points are kept."},
+    {"monitoring.retention.hour", AK_CFG_DURATION, OFF(mon_hour_retention_ms), "400d", 7 * DAY,
+     4000 * DAY, false, NULL, NULL, "How long the per-hour points are kept."},
+    {"review.window", AK_CFG_DURATION, OFF(review_window_ms), "14d", 1 * HOUR, 166 * DAY, false,
+     NULL, NULL, "History the daily review looks at for growth, exhaustion and level shifts."},
+    {"review.time", AK_CFG_STR, OFF(review_time), "06:00", 0, 0, false, ak__cfg_check_hhmm, NULL,
+     "Local time (HH:MM) of the daily review."},
+    {"review.tz", AK_CFG_STR, OFF(review_tz), "Asia/Tokyo", 0, 0, false, ak__cfg_check_tz, NULL,
+     "IANA time zone of review.time."},
+    {"review.fdr", AK_CFG_DOUBLE, OFF(review_fdr), "0.05", AK_CFG_PPM(0.0001), AK_CFG_PPM(0.5),
+     false, NULL, NULL,
+     "False discovery rate of the growth tests (Benjamini-Hochberg q over all series)."},
+    {"review.min_growth_pct_per_day", AK_CFG_DOUBLE, OFF(review_min_growth_pct), "2", 0,
+     AK_CFG_PPM(100), false, NULL, NULL,
+     "Least growth reported, in % per day of the series' limit (else of its median level)."},
+    {"review.min_shift_pct", AK_CFG_DOUBLE, OFF(review_min_shift_pct), "10", 0, AK_CFG_PPM(1000),
+     false, NULL, NULL, "Least level shift reported, in % of the baseline median."},
+    {"review.warmup", AK_CFG_DURATION, OFF(review_warmup_ms), "2h", 0, 2 * DAY, false, NULL, NULL,
+     "Time after a restart or deploy excluded from the review."},
+    {"review.days_to_limit_within", AK_CFG_DOUBLE, OFF(review_days_horizon), "30",
+     AK_CFG_PPM(1), AK_CFG_PPM(3650), false, NULL, NULL,
+     "Report a series whose trend reaches its limit within this many days."},
 };
 const size_t ak_cfg_noptions = AK_ARRAY_SIZE(ak_cfg_options);
 
@@ -532,6 +580,56 @@ bool ak__cfg_duration(const struct ak_cfg_option *o, const char *v, int64_t *dst
     return true;
 }
 
+bool ak__cfg_parse_number(const char *v, double *ret)
+{
+    const char *p = v;
+    size_t digits = 0;
+    char *end;
+    double d;
+
+    /* The grammar first: strtod would also take hex, "inf", "nan" and leading spaces. */
+    if (*p == '-')
+        p++;
+    for (; *p >= '0' && *p <= '9'; p++)
+        digits++;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            digits++;
+    if (!digits)
+        return false;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (*p < '0' || *p > '9')
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p)
+        return false;
+    d = strtod(v, &end);
+    if (*end || !isfinite(d))
+        return false;
+    *ret = d;
+    return true;
+}
+
+static bool set_double(const struct ak_cfg_option *o, double *dst, const char *v, char *why,
+                       size_t n)
+{
+    double x, lo = (double)o->min / 1e6, hi = (double)o->max / 1e6;
+
+    if (!ak__cfg_parse_number(v, &x))
+        return fail(why, n, "not a number (examples: 2, 0.05, 1e-3)");
+    if (x < lo || x > hi) {
+        snprintf(why, n, "must be between %g and %g", lo, hi);
+        return false;
+    }
+    *dst = x;
+    return true;
+}
+
 static void *field(const struct ak_cfg_option *o, struct ak_cfg *c)
 {
     return (char *)c + o->offset;
@@ -564,6 +662,8 @@ bool ak_cfg_option_set(const struct ak_cfg_option *o, struct ak_cfg *c, const ch
         return set_u64(o, field(o, c), v, why, n);
     case AK_CFG_DURATION:
         return ak__cfg_duration(o, v, field(o, c), why, n);
+    case AK_CFG_DOUBLE:
+        return set_double(o, field(o, c), v, why, n);
     case AK_CFG_STRLIST:
     case AK_CFG_DURLIST:
         return fail(why, n, "expected a list");
@@ -686,6 +786,7 @@ void ak_cfg_defaults(struct ak_cfg *c)
             AK_BUG_ON(!ak_cfg_option_set(o, c, o->def, why, sizeof(why)));
     }
     ak__cfg_runbook_defaults(c);
+    ak__cfg_mon_defaults(c);
 }
 
 /* ---- key lookup and suggestions ---- */
@@ -777,7 +878,9 @@ bool ak_cfg_suggest(const char *key, char *buf, size_t n)
     /* lists of records, not in the table */
     static const char *const special[] = {"receivers",          "route",    "aws.accounts",
                                           "inventory",          "sts.roles",
-                                          "sts.oidc_providers", "teams"};
+                                          "sts.oidc_providers", "teams",
+                                          "services",           "monitoring.signals",
+                                          "monitoring.sources"};
     size_t klen = strlen(key);
 
     if (klen > SUGGEST_MAX_LEN)
@@ -901,6 +1004,9 @@ static void dump_type(struct ak_buf *out, const struct ak_cfg_option *o)
         fmt_ms(o->max, hi, sizeof(hi));
         ak_buf_addf(out, "list of durations, each %s .. %s", lo, hi);
         break;
+    case AK_CFG_DOUBLE:
+        ak_buf_addf(out, "number, %g .. %g", (double)o->min / 1e6, (double)o->max / 1e6);
+        break;
     }
 }
 
@@ -970,7 +1076,12 @@ int ak_cfg_dump_defaults(struct ak_buf *out)
                    " \"$${\" is a literal \"${\".\n");
     for (size_t i = 0; i < ak_cfg_noptions; i++) {
         const struct ak_cfg_option *o = &ak_cfg_options[i];
-        size_t depth = dump_sections(&b, prev, o->key);
+        size_t depth;
+
+        /* monitoring's lists close its section, at depth 1 */
+        if (prev && ak_startswith(prev, "monitoring.") && !ak_startswith(o->key, "monitoring."))
+            ak__cfg_dump_mon(&b);
+        depth = dump_sections(&b, prev, o->key);
 
         if (ak_startswith(o->key, "aws.") && !(prev && ak_startswith(prev, "aws.")))
             ak_buf_add(&b, ak__cfg_dump_accounts_example);
@@ -988,6 +1099,7 @@ int ak_cfg_dump_defaults(struct ak_buf *out)
     ak_buf_add(&b, ak__cfg_dump_inventory_example);
     ak_buf_add(&b, dump_notify_example);
     ak_buf_add(&b, ak__cfg_dump_teams_example);
+    ak_buf_add(&b, ak__cfg_dump_services_example);
     /* Built aside and added in one go, so a capped out is either complete or untouched. */
     text = ak_buf_detach(&b, &len);
     r = ak_buf_addn(out, text, len);

@@ -34,17 +34,18 @@
 #define MAX_ITEMS 20000
 
 enum { Q_DO_NOW, Q_PLAN, Q_DELEGATE, Q_NOTE };
-enum { S_MAINT, S_STEPS, S_OVERNIGHT, S_COVERAGE, S_CI_AUTH };
+enum { S_MAINT, S_STEPS, S_OVERNIGHT, S_COVERAGE, S_CI_AUTH, S_MONITORING };
 
 const char *const ak__report_q_keys[AK__REPORT_NQ] = {"do-now", "plan", "delegate", "note"};
 const char *const ak__report_q_titles[AK__REPORT_NQ] = {"Do now", "Plan", "Delegate / batch",
                                                         "Note"};
 const char *const ak__report_q_axes[AK__REPORT_NQ] = {
     "urgent and important", "important, not urgent", "urgent, less important", "the rest"};
-const char *const ak__report_sec_keys[AK__REPORT_NSEC] = {"maintenance", "runbook_steps",
-                                                          "overnight", "coverage", "ci_auth"};
+const char *const ak__report_sec_keys[AK__REPORT_NSEC] = {
+    "maintenance", "runbook_steps", "overnight", "coverage", "ci_auth", "monitoring"};
 const char *const ak__report_sec_titles[AK__REPORT_NSEC] = {
-    "Maintenance", "Runbook steps due", "Arrived overnight", "Coverage gaps", "CI-auth audit"};
+    "Maintenance", "Runbook steps due", "Arrived overnight", "Coverage gaps", "CI-auth audit",
+    "Monitoring review"};
 
 struct item {
     int q, sec;
@@ -535,6 +536,115 @@ static void add_ci_auth(struct ctx *c)
     }
 }
 
+/* ---- the monitoring review ------------------------------------------------------------- */
+
+/* Where a finding of the daily review lands: exhaustion within urgent_within is do-now, within
+ * the horizon plan; a leak or a level shift after a release is plan (it will not fix itself);
+ * a target down is delegate (threshold alerts page for it, the report only makes sure someone
+ * owns it); other gaps are notes. */
+static int monitoring_quadrant(const struct ctx *c, const struct ak_json *f, const char **why)
+{
+    const char *kind = ak_json_get_str(f, "kind");
+    const char *text = ak_json_get_str(f, "text");
+
+    if (ak_streq(kind, "days-to-limit")) {
+        double days = ak_json_num(ak_json_get(f, "days"));
+        if (days * DAY_MS <= (double)c->urgent) {
+            *why = "a limit is reached within the urgent window: urgent and important";
+            return Q_DO_NOW;
+        }
+        *why = "a limit is reached within the horizon: important, not urgent";
+        return Q_PLAN;
+    }
+    if (ak_streq(kind, "growth")) {
+        *why = "sustained growth (a leak) will not stop by itself: important, not urgent";
+        return Q_PLAN;
+    }
+    if (ak_streq(kind, "level-shift")) {
+        *why = "a level shift after a change: important, not urgent";
+        return Q_PLAN;
+    }
+    if (text && strstr(text, " is down")) {
+        *why = "a target is down: urgent; alerts page for it, make sure someone owns it";
+        return Q_DELEGATE;
+    }
+    *why = "a series stopped or was renamed: worth knowing";
+    return Q_NOTE;
+}
+
+static void monitoring_item(struct ctx *c, const struct ak_json *f, size_t idx)
+{
+    const char *why = NULL, *kind = ak_json_get_str(f, "kind");
+    const char *text = ak_json_get_str(f, "text");
+    const char *service = ak_json_get_str(f, "service");
+    struct ak_buf title = AK_BUF_INIT(1024);
+    int q = monitoring_quadrant(c, f, &why);
+    int64_t due = 0;
+    char id[64];
+
+    if (ak_streq(kind, "days-to-limit")) {
+        double days = ak_json_num(ak_json_get(f, "days"));
+        if (days >= 0 && days < 3650)
+            due = c->at + (int64_t)(days * DAY_MS);
+    }
+    if (service && *service)
+        ak_buf_addf(&title, "%.64s: ", service);
+    add_line(&title, text ? text : kind ? kind : "finding", 600);
+    snprintf(id, sizeof(id), "review/%zu", idx);
+    struct ak_json *j = add_item(c, q, S_MONITORING, "monitoring", title.buf, due, why,
+                                 ak_json_get_str(f, "link"));
+    if (j) {
+        ak_json_set_str(j, "id", id);
+        ak_json_set_str(j, "finding", kind);
+        ak_json_set_str(j, "series", ak_json_get_str(f, "series"));
+    }
+    ak_buf_release(&title);
+}
+
+/* The newest daily review from DATA_DIR/metrics.db, when the monitoring engine has run one.
+ * A review older than two days is stale: it is said in the warnings rather than reported as
+ * today's news. */
+static void add_monitoring(struct ctx *c)
+{
+    struct ak_store *ms = NULL;
+    struct ak_json *rev = NULL;
+    struct ak_buf err = AK_BUF_INIT(1024);
+    char *text = NULL;
+    int64_t at = 0;
+    int r = ak_store_open_metrics(c->cfg->data_dir, AK_STORE_READ, &ms, &err);
+
+    if (r < 0)
+        goto out; /* no metrics database yet: nothing was monitored, nothing to report */
+    r = ak_store_review_latest(ms, &at, &text);
+    if (r == AK_ENOTFOUND)
+        goto out;
+    if (r < 0) {
+        warn(c, "monitoring review", NULL, r);
+        goto out;
+    }
+    if (at < c->at - 2 * DAY_MS) {
+        struct ak_buf b = AK_BUF_INIT(256);
+        ak_buf_addf(&b, "the newest monitoring review is from %lld h before the report: the "
+                        "daily review has not run since", (long long)((c->at - at) / 3600000));
+        warn(c, "monitoring review", &b, AK_EINVAL);
+        ak_buf_release(&b);
+        goto out;
+    }
+    rev = ak_json_parse(text, strlen(text), &err);
+    if (!rev) {
+        warn(c, "monitoring review", &err, AK_ECORRUPT);
+        goto out;
+    }
+    const struct ak_json *fs = ak_json_get(rev, "findings");
+    for (size_t i = 0; i < ak_json_len(fs) && i < 200; i++)
+        monitoring_item(c, ak_json_at(fs, i), i);
+out:
+    free(text);
+    ak_json_free(rev);
+    ak_store_close(ms);
+    ak_buf_release(&err);
+}
+
 /* ---- assembly ---------------------------------------------------------------------------- */
 
 static int item_cmp(const void *a, const void *b)
@@ -554,17 +664,20 @@ static void quadrant_rules(const struct ctx *c, struct ak_json *rules)
 
     ak_buf_addf(&b, "urgent and important: a deadline within %s of an important record, a forced "
                     "apply within %s, an overdue runbook step or one of the runbook's own team "
-                    "due within %s, a critical CI-auth finding", c->urgent_s, c->urgent_s,
-                c->urgent_s);
+                    "due within %s, a critical CI-auth finding, a monitored limit reached "
+                    "within %s",
+                c->urgent_s, c->urgent_s, c->urgent_s, c->urgent_s);
     ak_json_set_str(q, "do-now", b.buf);
     ak_buf_reset(&b);
     ak_buf_addf(&b, "important, not urgent: a later deadline (within %s) of an important record, "
-                    "a recurrence, a blind spot, a high CI-auth finding", c->horizon_s);
+                    "a recurrence, a blind spot, a high CI-auth finding, a monitored limit reached "
+                    "within %s, a leak, a level shift after a release", c->horizon_s,
+                c->horizon_s);
     ak_json_set_str(q, "plan", b.buf);
     ak_buf_reset(&b);
     ak_buf_addf(&b, "urgent, less important: a deadline within %s of a record that is not "
-                    "important, a runbook step due within %s owned by another team",
-                c->urgent_s, c->urgent_s);
+                    "important, a runbook step due within %s owned by another team, a monitored "
+                    "target that is down", c->urgent_s, c->urgent_s);
     ak_json_set_str(q, "delegate", b.buf);
     ak_json_set_str(q, "note", "the rest: later deadlines of records that are not important, "
                                "arrivals that changed nothing urgent, partial coverage, medium "
@@ -682,6 +795,7 @@ int ak_report_build(const struct ak_cfg *cfg, struct ak_store *st, int64_t at_ms
     }
     add_coverage(&c);
     add_ci_auth(&c);
+    add_monitoring(&c);
     *ret = assemble(&c);
 out:
     for (size_t i = 0; i < c.n_items; i++)

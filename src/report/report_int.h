@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-enum { AK__REPORT_NQ = 4, AK__REPORT_NSEC = 5 };
+enum { AK__REPORT_NQ = 4, AK__REPORT_NSEC = 6 };
 
 /* "do-now", "plan", "delegate", "note" (the JSON keys, in matrix order). */
 extern const char *const ak__report_q_keys[AK__REPORT_NQ];
@@ -12,9 +12,10 @@ extern const char *const ak__report_q_keys[AK__REPORT_NQ];
 extern const char *const ak__report_q_titles[AK__REPORT_NQ];
 /* "urgent and important", ... (the axis words under each title) */
 extern const char *const ak__report_q_axes[AK__REPORT_NQ];
-/* "maintenance", "runbook_steps", "overnight", "coverage", "ci_auth" */
+/* "maintenance", "runbook_steps", "overnight", "coverage", "ci_auth", "monitoring" */
 extern const char *const ak__report_sec_keys[AK__REPORT_NSEC];
-/* "Maintenance", "Runbook steps due", "Arrived overnight", "Coverage gaps", "CI-auth audit" */
+/* "Maintenance", "Runbook steps due", "Arrived overnight", "Coverage gaps", "CI-auth audit",
+ * "Monitoring review" */
 extern const char *const ak__report_sec_titles[AK__REPORT_NSEC];
 
 #endif

@@ -2477,6 +2477,743 @@ AK_TEST(yaml_to_json_errors)
     expect_json_error("a: 1\n---\nb: 2\n", "f.md:3:1: only one YAML document is allowed\n");
 }
 
+/* ---- daily monitoring: monitoring.*, services, review.* (issue 6) ---- */
+
+static const char *const builtin_type_names[] = {"host", "http", "postgres", "redis", "worker",
+                                                 "process"};
+
+static const struct ak_cfg_signal *signal_of(const struct ak_cfg *c, const char *type,
+                                             const char *name)
+{
+    const struct ak_cfg_service_type *t = ak_cfg_service_type_find(c, type);
+
+    for (size_t i = 0; t && i < t->n_signals; i++)
+        if (strcmp(t->signals[i].name, name) == 0)
+            return &t->signals[i];
+    return NULL;
+}
+
+/* The built-in types as docs/config.md lists them. */
+static void assert_builtin_types(const struct ak_cfg *c)
+{
+    const struct ak_cfg_signal *s;
+
+    AK_ASSERT_EQ_INT(c->n_service_types, 6);
+    for (size_t i = 0; i < 6; i++)
+        AK_ASSERT_STR(c->service_types[i].name, builtin_type_names[i]);
+    AK_ASSERT_EQ_INT(ak_cfg_service_type_find(c, "host")->n_signals, 7);
+    AK_ASSERT_EQ_INT(ak_cfg_service_type_find(c, "http")->n_signals, 6);
+    AK_ASSERT_EQ_INT(ak_cfg_service_type_find(c, "postgres")->n_signals, 6);
+    AK_ASSERT_EQ_INT(ak_cfg_service_type_find(c, "redis")->n_signals, 6);
+    AK_ASSERT_EQ_INT(ak_cfg_service_type_find(c, "worker")->n_signals, 5);
+    AK_ASSERT_EQ_INT(ak_cfg_service_type_find(c, "process")->n_signals, 3);
+    s = signal_of(c, "host", "memory");
+    AK_ASSERT(s && s->required && s->metrics.n == 1);
+    AK_ASSERT_STR(s->metrics.v[0], "node_memory_MemAvailable_bytes");
+    s = signal_of(c, "host", "pressure");
+    AK_ASSERT(s && !s->required);
+    AK_ASSERT_STR(s->metrics.v[0], "node_pressure_memory_waiting_seconds_total");
+    s = signal_of(c, "http", "latency");
+    AK_ASSERT(s && s->required && s->metrics.n == 4);
+    AK_ASSERT_STR(s->metrics.v[0], "http_request_duration_seconds*");
+    AK_ASSERT_STR(s->metrics.v[3], "*_latency_seconds*");
+    s = signal_of(c, "http", "saturation");
+    AK_ASSERT(s && !s->required && s->metrics.n == 4);
+    AK_ASSERT_STR(s->metrics.v[3], "*_queue_*");
+    s = signal_of(c, "postgres", "up");
+    AK_ASSERT(s && s->required && s->metrics.n == 2);
+    AK_ASSERT_STR(s->metrics.v[1], "pg_up");
+    s = signal_of(c, "postgres", "connections");
+    AK_ASSERT(s && s->required);
+    AK_ASSERT_STR(s->metrics.v[1], "pg_stat_database_numbackends");
+    s = signal_of(c, "redis", "evictions");
+    AK_ASSERT(s && !s->required);
+    AK_ASSERT_STR(s->metrics.v[0], "redis_evicted_keys_total");
+    s = signal_of(c, "worker", "errors");
+    AK_ASSERT(s && s->required && s->metrics.n == 3);
+    AK_ASSERT_STR(s->metrics.v[2], "*_failed_total");
+    s = signal_of(c, "process", "up");
+    AK_ASSERT(s && !s->required);
+    AK_ASSERT_STR(s->metrics.v[0], "asakai_process_count");
+    s = signal_of(c, "process", "memory");
+    AK_ASSERT(s && s->required);
+    AK_ASSERT_NULL(signal_of(c, "process", "disk"));
+}
+
+AK_TEST(mon_defaults)
+{
+    struct ak_cfg c;
+    const struct ak_cfg_service *h;
+
+    ak_cfg_defaults(&c);
+    AK_ASSERT(c.mon_enabled);
+    AK_ASSERT(c.mon_host_collector);
+    AK_ASSERT_STR(c.mon_host_service, "host");
+    AK_ASSERT_EQ_INT(c.mon_processes.n, 0);
+    AK_ASSERT_EQ_INT(c.mon_interval_ms, 15 * SEC);
+    AK_ASSERT_EQ_INT(c.mon_timeout_ms, 10 * SEC);
+    AK_ASSERT_EQ_INT(c.mon_max_scrape_bytes, 16 * 1024 * KIB);
+    AK_ASSERT_EQ_INT(c.mon_max_series, 50000);
+    AK_ASSERT_EQ_INT(c.mon_raw_retention_ms, 3 * DAY);
+    AK_ASSERT_EQ_INT(c.mon_minute_retention_ms, 15 * DAY);
+    AK_ASSERT_EQ_INT(c.mon_hour_retention_ms, 400 * DAY);
+    AK_ASSERT_EQ_INT(c.n_mon_sources, 0);
+    AK_ASSERT_EQ_INT(c.review_window_ms, 14 * DAY);
+    AK_ASSERT_STR(c.review_time, "06:00");
+    AK_ASSERT_STR(c.review_tz, "Asia/Tokyo");
+    AK_ASSERT(c.review_fdr == 0.05);
+    AK_ASSERT(c.review_min_growth_pct == 2.0);
+    AK_ASSERT(c.review_min_shift_pct == 10.0);
+    AK_ASSERT_EQ_INT(c.review_warmup_ms, 2 * HOUR);
+    AK_ASSERT(c.review_days_horizon == 30.0);
+    assert_builtin_types(&c);
+    AK_ASSERT_NULL(ak_cfg_service_type_find(&c, "nginx"));
+    AK_ASSERT_NULL(ak_cfg_service_type_find(&c, NULL));
+    /* the host collector's service, declared implicitly */
+    AK_ASSERT_EQ_INT(c.n_services, 1);
+    h = ak_cfg_service_find(&c, "host");
+    AK_ASSERT(h == &c.services[0]);
+    AK_ASSERT_STR(h->type, "host");
+    AK_ASSERT_EQ_INT(h->targets.n, 0);
+    AK_ASSERT_EQ_INT(h->n_labels, 0);
+    AK_ASSERT_EQ_INT(h->n_limits, 0);
+    AK_ASSERT_EQ_INT(h->scrape_interval_ms, 15 * SEC);
+    AK_ASSERT_NULL(ak_cfg_service_find(&c, "api"));
+    AK_ASSERT_NULL(ak_cfg_service_find(NULL, "host"));
+    ak_cfg_release(&c);
+    AK_ASSERT_NULL(c.services);
+    AK_ASSERT_NULL(c.service_types);
+    AK_ASSERT_NULL(ak_cfg_service_find(&c, "host"));
+}
+
+static const char mon_full[] =
+    "monitoring:\n"                                                      /* 1 */
+    "  enabled: false\n"
+    "  host_collector: true\n"
+    "  host_service: node-1\n"
+    "  processes: [postgres, redis-server, 'kworker/0:1']\n"             /* 5 */
+    "  scrape_interval: 30s\n"
+    "  scrape_timeout: 5s\n"
+    "  max_scrape_bytes: 4MiB\n"
+    "  max_series: 1000\n"
+    "  retention: {raw: 2d, minute: 30d, hour: 800d}\n"                 /* 10 */
+    "  sources:\n"
+    "    - name: prom\n"
+    "      url: 'https://prom.example.com:9090/prefix'\n"
+    "      queries: ['up{job=\"api\"}', 'rate(x[5m])']\n"
+    "      step: 30s\n"                                                  /* 15 */
+    "      lookback: 7d\n"
+    "      interval: 10m\n"
+    "      bearer_token: ${AK_TEST_PROM_TOKEN}\n"
+    "      ca_file: /etc/ssl/prom.pem\n"
+    "    - {name: thanos.eu, url: 'http://127.0.0.1:10902', queries: [up]}\n" /* 20 */
+    "services:\n"
+    "  - name: api\n"
+    "    targets: ['http://127.0.0.1:8080/metrics', 'https://api-2:8443/metrics?x=1']\n"
+    "    labels: {env: prod, region: '${AK_TEST_REGION}'}\n"
+    "    limits: {process_resident_memory_bytes: 2GiB, http_in_flight: 500}\n" /* 25 */
+    "  - name: db\n"
+    "    type: postgres\n"
+    "    targets: []\n"
+    "    limits:\n"
+    "      pg_stat_activity_count: 450\n"                                /* 30 */
+    "      pg_database_size_bytes: 1.5e11\n"
+    "    scrape_interval: 1m\n"
+    "review:\n"
+    "  window: 28d\n"
+    "  time: '07:30'\n"                                                  /* 35 */
+    "  tz: Europe/Berlin\n"
+    "  fdr: 0.01\n"
+    "  min_growth_pct_per_day: 0.5\n"
+    "  min_shift_pct: 25\n"
+    "  warmup: 0\n"                                                      /* 40 */
+    "  days_to_limit_within: 90\n";
+
+AK_TEST(mon_full_file_loads)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    const struct ak_cfg_mon_source *src;
+    const struct ak_cfg_service *s;
+
+    setenv("AK_TEST_PROM_TOKEN", "tok-prom", 1);
+    setenv("AK_TEST_REGION", "ap-northeast-1", 1);
+    AK_ASSERT_OK(load(mon_full, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT(!c.mon_enabled);
+    AK_ASSERT(c.mon_host_collector);
+    AK_ASSERT_STR(c.mon_host_service, "node-1");
+    AK_ASSERT_EQ_INT(c.mon_processes.n, 3);
+    AK_ASSERT_STR(c.mon_processes.v[2], "kworker/0:1");
+    AK_ASSERT_EQ_INT(c.mon_interval_ms, 30 * SEC);
+    AK_ASSERT_EQ_INT(c.mon_timeout_ms, 5 * SEC);
+    AK_ASSERT_EQ_INT(c.mon_max_scrape_bytes, 4 * 1024 * KIB);
+    AK_ASSERT_EQ_INT(c.mon_max_series, 1000);
+    AK_ASSERT_EQ_INT(c.mon_raw_retention_ms, 2 * DAY);
+    AK_ASSERT_EQ_INT(c.mon_minute_retention_ms, 30 * DAY);
+    AK_ASSERT_EQ_INT(c.mon_hour_retention_ms, 800 * DAY);
+    AK_ASSERT_EQ_INT(c.n_mon_sources, 2);
+    src = &c.mon_sources[0];
+    AK_ASSERT_STR(src->name, "prom");
+    AK_ASSERT_STR(src->url, "https://prom.example.com:9090/prefix");
+    AK_ASSERT_EQ_INT(src->queries.n, 2);
+    AK_ASSERT_STR(src->queries.v[0], "up{job=\"api\"}");
+    AK_ASSERT_STR(src->queries.v[1], "rate(x[5m])");
+    AK_ASSERT_EQ_INT(src->step_ms, 30 * SEC);
+    AK_ASSERT_EQ_INT(src->lookback_ms, 7 * DAY);
+    AK_ASSERT_EQ_INT(src->interval_ms, 10 * MIN);
+    AK_ASSERT_STR(src->bearer_token, "tok-prom");
+    AK_ASSERT_STR(src->ca_file, "/etc/ssl/prom.pem");
+    AK_ASSERT_EQ_INT(src->line, 12);
+    src = &c.mon_sources[1];
+    AK_ASSERT_STR(src->name, "thanos.eu");
+    AK_ASSERT_EQ_INT(src->step_ms, 60 * SEC); /* the defaults of a source */
+    AK_ASSERT_EQ_INT(src->lookback_ms, 14 * DAY);
+    AK_ASSERT_EQ_INT(src->interval_ms, HOUR);
+    AK_ASSERT_NULL(src->bearer_token);
+    AK_ASSERT_NULL(src->ca_file);
+    AK_ASSERT_EQ_INT(src->line, 20);
+    /* api, db, then the implicit host service under its configured name */
+    AK_ASSERT_EQ_INT(c.n_services, 3);
+    s = ak_cfg_service_find(&c, "api");
+    AK_ASSERT(s == &c.services[0]);
+    AK_ASSERT_STR(s->type, "http"); /* the default type */
+    AK_ASSERT_EQ_INT(s->targets.n, 2);
+    AK_ASSERT_STR(s->targets.v[1], "https://api-2:8443/metrics?x=1");
+    AK_ASSERT_EQ_INT(s->n_labels, 2);
+    AK_ASSERT_STR(s->labels[0].name, "env");
+    AK_ASSERT_STR(s->labels[0].value, "prod");
+    AK_ASSERT_STR(s->labels[1].name, "region");
+    AK_ASSERT_STR(s->labels[1].value, "ap-northeast-1");
+    AK_ASSERT_EQ_INT(s->n_limits, 2);
+    AK_ASSERT_STR(s->limits[0].metric, "process_resident_memory_bytes");
+    AK_ASSERT(s->limits[0].value == 2147483648.0);
+    AK_ASSERT_STR(s->limits[1].metric, "http_in_flight");
+    AK_ASSERT(s->limits[1].value == 500.0);
+    AK_ASSERT_EQ_INT(s->scrape_interval_ms, 30 * SEC); /* monitoring.scrape_interval */
+    AK_ASSERT_EQ_INT(s->line, 22);
+    s = &c.services[1];
+    AK_ASSERT_STR(s->name, "db");
+    AK_ASSERT_STR(s->type, "postgres");
+    AK_ASSERT_EQ_INT(s->targets.n, 0);
+    AK_ASSERT_EQ_INT(s->n_limits, 2);
+    AK_ASSERT(s->limits[0].value == 450.0);
+    AK_ASSERT(s->limits[1].value == 1.5e11);
+    AK_ASSERT_EQ_INT(s->scrape_interval_ms, MIN);
+    s = &c.services[2];
+    AK_ASSERT_STR(s->name, "node-1");
+    AK_ASSERT_STR(s->type, "host");
+    AK_ASSERT_EQ_INT(s->scrape_interval_ms, 30 * SEC);
+    AK_ASSERT_NULL(ak_cfg_service_find(&c, "host")); /* the default name is gone */
+    assert_builtin_types(&c);
+    AK_ASSERT_EQ_INT(c.review_window_ms, 28 * DAY);
+    AK_ASSERT_STR(c.review_time, "07:30");
+    AK_ASSERT_STR(c.review_tz, "Europe/Berlin");
+    AK_ASSERT(c.review_fdr == 0.01);
+    AK_ASSERT(c.review_min_growth_pct == 0.5);
+    AK_ASSERT(c.review_min_shift_pct == 25.0);
+    AK_ASSERT_EQ_INT(c.review_warmup_ms, 0);
+    AK_ASSERT(c.review_days_horizon == 90.0);
+    ak_cfg_release(&c);
+    ak_buf_release(&err);
+}
+
+AK_TEST(mon_host_service)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    /* A declared service of that name keeps its own settings and is not added twice. */
+    AK_ASSERT_OK(load("services:\n  - {name: host, type: worker, targets: ['http://h:9100/m'], "
+                      "scrape_interval: 1m}\n  - {name: api}\n",
+                      &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_EQ_INT(c.n_services, 2);
+    AK_ASSERT_STR(c.services[0].type, "worker");
+    AK_ASSERT_EQ_INT(c.services[0].targets.n, 1);
+    AK_ASSERT_EQ_INT(c.services[0].scrape_interval_ms, MIN);
+    AK_ASSERT_STR(c.services[1].name, "api");
+    ak_cfg_release(&c);
+    /* No collector: no implicit service. */
+    AK_ASSERT_OK(load("monitoring:\n  host_collector: false\n", &c, &err));
+    AK_ASSERT_EQ_INT(c.n_services, 0);
+    AK_ASSERT_NULL(ak_cfg_service_find(&c, "host"));
+    ak_cfg_release(&c);
+    AK_ASSERT_OK(load("monitoring:\n  host_collector: off\nservices:\n  - name: api\n", &c,
+                      &err));
+    AK_ASSERT_EQ_INT(c.n_services, 1);
+    AK_ASSERT_STR(c.services[0].name, "api");
+    ak_cfg_release(&c);
+    /* Empty sections keep the defaults, the implicit service included. */
+    AK_ASSERT_OK(load("monitoring:\nservices:\nreview:\n", &c, &err));
+    AK_ASSERT_EQ_INT(c.n_services, 1);
+    AK_ASSERT_STR(c.services[0].name, "host");
+    AK_ASSERT_EQ_INT(c.n_service_types, 6);
+    ak_cfg_release(&c);
+    AK_ASSERT_OK(load("services: []\nmonitoring:\n  signals: {}\n  sources: []\n", &c, &err));
+    AK_ASSERT_EQ_INT(c.n_services, 1);
+    AK_ASSERT_EQ_INT(c.n_service_types, 6);
+    AK_ASSERT_EQ_INT(c.n_mon_sources, 0);
+    ak_cfg_release(&c);
+    AK_ASSERT_STR(err.buf, "");
+    ak_buf_release(&err);
+}
+
+AK_TEST(mon_type_override_and_addition)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    const struct ak_cfg_service_type *t;
+
+    AK_ASSERT_OK(load("monitoring:\n"
+                      "  signals:\n"
+                      "    redis:\n"
+                      "      - {name: memory, metrics: [redis_memory_used_bytes], required: true}\n"
+                      "    queue:\n"
+                      "      - name: depth\n"
+                      "        metrics: ['*_queue_depth', 'sqs_?pproximate*']\n"
+                      "        required: yes\n"
+                      "      - {name: age, metrics: [oldest_message_age_seconds]}\n"
+                      "    worker: []\n"
+                      "services:\n  - {name: q, type: queue}\n  - {name: cache, type: redis}\n",
+                      &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    /* redis replaced in place, worker emptied, queue added after the built-in ones */
+    AK_ASSERT_EQ_INT(c.n_service_types, 7);
+    AK_ASSERT_STR(c.service_types[3].name, "redis");
+    t = ak_cfg_service_type_find(&c, "redis");
+    AK_ASSERT(t == &c.service_types[3]);
+    AK_ASSERT_EQ_INT(t->n_signals, 1);
+    AK_ASSERT_STR(t->signals[0].name, "memory");
+    AK_ASSERT(t->signals[0].required);
+    AK_ASSERT_EQ_INT(t->line, 3);
+    AK_ASSERT_NULL(signal_of(&c, "redis", "evictions"));
+    AK_ASSERT_EQ_INT(ak_cfg_service_type_find(&c, "worker")->n_signals, 0);
+    t = ak_cfg_service_type_find(&c, "queue");
+    AK_ASSERT(t == &c.service_types[6]);
+    AK_ASSERT_EQ_INT(t->line, 5);
+    AK_ASSERT_EQ_INT(t->n_signals, 2);
+    AK_ASSERT_STR(t->signals[0].name, "depth");
+    AK_ASSERT(t->signals[0].required);
+    AK_ASSERT_EQ_INT(t->signals[0].metrics.n, 2);
+    AK_ASSERT_STR(t->signals[0].metrics.v[1], "sqs_?pproximate*");
+    AK_ASSERT_STR(t->signals[1].name, "age");
+    AK_ASSERT(!t->signals[1].required); /* default */
+    /* the others are untouched */
+    AK_ASSERT_EQ_INT(ak_cfg_service_type_find(&c, "http")->n_signals, 6);
+    AK_ASSERT_EQ_INT(ak_cfg_service_type_find(&c, "host")->n_signals, 7);
+    AK_ASSERT_STR(ak_cfg_service_find(&c, "q")->type, "queue");
+    AK_ASSERT_STR(ak_cfg_service_find(&c, "cache")->type, "redis");
+    ak_cfg_release(&c);
+    ak_buf_release(&err);
+}
+
+static void expect_limit(const char *text, double want)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    char *yaml = ak_xasprintf("services:\n  - name: a\n    limits: {m: %s}\n", text);
+
+    AK_ASSERT_OK(load(yaml, &c, &err));
+    free(yaml);
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_EQ_INT(c.services[0].n_limits, 1);
+    AK_ASSERT_STR(c.services[0].limits[0].metric, "m");
+    if (c.services[0].limits[0].value != want)
+        printf("# limit %s: got %.17g, want %.17g\n", text, c.services[0].limits[0].value, want);
+    AK_ASSERT(c.services[0].limits[0].value == want);
+    ak_cfg_release(&c);
+    ak_buf_release(&err);
+}
+
+AK_TEST(mon_limit_numbers)
+{
+    static const char *const bad[] = {"abc", "0x10", "nan", "inf", "-inf", "1e400", ".",
+                                      "1e", "1e+", "--1", "+1", "'1 '", "5%", "'1,000'",
+                                      "''", "[1]", "{a: 1}", "~", "4 GiB", "1..2"};
+
+    expect_limit("500", 500.0);
+    expect_limit("0", 0.0);
+    expect_limit("0.9", 0.9);
+    expect_limit("-3.25", -3.25);
+    expect_limit("1.5e9", 1.5e9);
+    expect_limit("2E-3", 0.002);
+    expect_limit("1e+2", 100.0);
+    expect_limit("007", 7.0);
+    expect_limit("'42'", 42.0);
+    expect_limit(".5", 0.5);
+    expect_limit("4GiB", 4294967296.0);
+    expect_limit("64k", 65536.0);
+    for (size_t i = 0; i < AK_ARRAY_SIZE(bad); i++) {
+        struct ak_cfg c;
+        struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+        char *yaml = ak_xasprintf("services:\n  - name: a\n    limits: {m: %s}\n", bad[i]);
+
+        AK_ASSERT_EQ_INT(load(yaml, &c, &err), AK_ECONFIG);
+        free(yaml);
+        if (strcmp(err.buf, "t.yaml:3:17: services[0].limits.m: must be a number (examples: 500, "
+                            "0.9, 1.5e9, 4GiB)\n") != 0)
+            printf("# limit %s: %s", bad[i], err.buf);
+        AK_ASSERT_STR(err.buf, "t.yaml:3:17: services[0].limits.m: must be a number (examples: "
+                               "500, 0.9, 1.5e9, 4GiB)\n");
+        ak_buf_release(&err);
+    }
+}
+
+#define SVC(rest) "services:\n  - name: api\n    targets: ['http://127.0.0.1:8080/metrics']\n" rest
+#define SRC(rest)                                                                                  \
+    "monitoring:\n  sources:\n    - name: prom\n      url: 'http://127.0.0.1:9090'\n"           \
+    "      queries: [up]\n" rest
+#define DEFINED "(defined: host, http, postgres, redis, worker, process)"
+
+AK_TEST(mon_service_errors)
+{
+    expect_error(SVC("    taget: x\n"),
+                 "t.yaml:4:5: services[0].taget: unknown key; did you mean 'targets'?\n");
+    expect_error(SVC("    type: web\n"),
+                 "t.yaml:4:11: services[0].type: no service type named \"web\" " DEFINED "\n");
+    expect_error("services:\n  - {name: api}\n  - {name: api}\n",
+                 "t.yaml:3:12: services[1]: duplicate service \"api\" (first defined at line 2)\n");
+    expect_error("services:\n  - {name: api}\n  - {name: db}\n  - {name: api}\n",
+                 "t.yaml:4:12: services[2]: duplicate service \"api\" (first defined at line 2)\n");
+    expect_error("services:\n  - {name: API}\n",
+                 "t.yaml:2:12: services[0].name: a service name is 1 to 63 of a-z, 0-9, '_', '.' "
+                 "and '-', starting with a letter or digit\n");
+    expect_error("services:\n  - {name: -api}\n",
+                 "t.yaml:2:12: services[0].name: a service name is 1 to 63 of a-z, 0-9, '_', '.' "
+                 "and '-', starting with a letter or digit\n");
+    expect_error("services:\n  - {type: http}\n", "t.yaml:2:5: services[0]: needs name\n");
+    expect_error("services:\n  - name: api\n    targets: ['ftp://h/metrics']\n",
+                 "t.yaml:3:15: services[0].targets[0]: must be a URL starting with https:// or "
+                 "http://\n");
+    expect_error("services:\n  - name: api\n    targets: ['http:///metrics']\n",
+                 "t.yaml:3:15: services[0].targets[0]: the URL needs a host name or address\n");
+    expect_error("services:\n  - name: api\n    targets: ['http://h/m#x']\n",
+                 "t.yaml:3:15: services[0].targets[0]: a target URL must not have a #fragment\n");
+    expect_error("services:\n  - name: api\n    targets: ['http://h/m', 'http://h/m']\n",
+                 "t.yaml:3:29: services[0].targets[1]: the same target as item 0\n");
+    expect_error("services:\n  - name: api\n    targets: 'http://h/m'\n",
+                 "t.yaml:3:14: services[0].targets: expected a list, got a single value\n");
+    expect_error(SVC("    labels: {__x: a}\n"),
+                 "t.yaml:4:14: services[0].labels.__x: label names starting with \"__\" are "
+                 "reserved\n");
+    expect_error(SVC("    labels: {job: a}\n"),
+                 "t.yaml:4:14: services[0].labels.job: is set by asakai from the service's name\n");
+    expect_error(SVC("    labels: {a-b: a}\n"),
+                 "t.yaml:4:14: services[0].labels.a-b: must be a label name "
+                 "([a-zA-Z_][a-zA-Z0-9_]*, at most 200)\n");
+    expect_error(SVC("    labels: {a: x, a: y}\n"),
+                 "t.yaml:4:20: services[0].labels.a: duplicate key (first set at line 4 column "
+                 "14)\n");
+    expect_error(SVC("    labels: {env: ''}\n"),
+                 "t.yaml:4:19: services[0].labels.env: a label value must not be empty (an empty "
+                 "label is no label)\n");
+    expect_error(SVC("    labels: {env: }\n"),
+                 "t.yaml:4:19: services[0].labels.env: needs a value\n");
+    expect_error(SVC("    labels: [env]\n"),
+                 "t.yaml:4:13: services[0].labels: expected a mapping of label names to values, "
+                 "got a list\n");
+    expect_error(SVC("    limits: {1x: 5}\n"),
+                 "t.yaml:4:14: services[0].limits.1x: must be a metric name "
+                 "([a-zA-Z_:][a-zA-Z0-9_:]*, at most 200)\n");
+    expect_error(SVC("    limits: {m: 1, m: 2}\n"),
+                 "t.yaml:4:20: services[0].limits.m: duplicate key (first set at line 4 column "
+                 "14)\n");
+    expect_error(SVC("    scrape_interval: 2h\n"),
+                 "t.yaml:4:22: services[0].scrape_interval: must be between 1s and 1h\n");
+    expect_error(SVC("    scrape_interval: 5s\n"),
+                 "t.yaml:4:22: services[0].scrape_interval: must not be shorter than "
+                 "monitoring.scrape_timeout\n");
+    expect_error(SVC("    scrape_interval: soon\n"),
+                 "t.yaml:4:22: services[0].scrape_interval: not a duration (examples: 500ms, 15s, "
+                 "2h, 30d)\n");
+    expect_error("services: {name: api}\n",
+                 "t.yaml:1:11: services: expected a list of {name, type, targets, ...}, got a "
+                 "mapping\n");
+    expect_error("services:\n  - api\n",
+                 "t.yaml:2:5: services[0]: expected a mapping of keys, got a single value\n");
+    expect_error("service:\n  - {name: api}\n",
+                 "t.yaml:1:1: service: unknown key; did you mean 'services'?\n");
+}
+
+AK_TEST(mon_scalar_errors)
+{
+    expect_error("monitoring:\n  scrape_intervall: 5s\n",
+                 "t.yaml:2:3: monitoring.scrape_intervall: unknown key; did you mean "
+                 "'monitoring.scrape_interval'?\n");
+    expect_error("monitoring:\n  retention:\n    minutes: 1d\n",
+                 "t.yaml:3:5: monitoring.retention.minutes: unknown key; did you mean "
+                 "'monitoring.retention.minute'?\n");
+    expect_error("monitoring:\n  max_series: 5\n",
+                 "t.yaml:2:15: monitoring.max_series: must be between 10 and 10000000\n");
+    expect_error("monitoring:\n  retention:\n    raw: 10m\n",
+                 "t.yaml:3:10: monitoring.retention.raw: must be between 1h and 400d\n");
+    expect_error("monitoring:\n  retention: {hour: 5000d}\n",
+                 "t.yaml:2:21: monitoring.retention.hour: must be between 7d and 4000d\n");
+    expect_error("monitoring:\n  max_scrape_bytes: 1GiB\n",
+                 "t.yaml:2:21: monitoring.max_scrape_bytes: must be between 1KiB and 256MiB\n");
+    expect_error("monitoring:\n  scrape_timeout: 50ms\n",
+                 "t.yaml:2:19: monitoring.scrape_timeout: must be between 100ms and 5m\n");
+    expect_error("monitoring:\n  scrape_interval: 5s\n",
+                 "t.yaml:1:1: monitoring.scrape_timeout: must not be longer than "
+                 "monitoring.scrape_interval\n");
+    expect_error("monitoring:\n  enabled: maybe\n",
+                 "t.yaml:2:12: monitoring.enabled: must be true or false\n");
+    expect_error("monitoring:\n  processes: [postgres, a-very-long-process-name]\n",
+                 "t.yaml:2:25: monitoring.processes[1]: a process name is 1 to 15 bytes, as "
+                 "/proc/PID/comm holds it\n");
+    expect_error("monitoring:\n  host_service: Host\n",
+                 "t.yaml:2:17: monitoring.host_service: a service name is 1 to 63 of a-z, 0-9, "
+                 "'_', '.' and '-', starting with a letter or digit\n");
+    expect_error("monitoring:\n  host_service:\n",
+                 "t.yaml:2:16: monitoring.host_service: needs a value\n");
+    expect_error("review:\n  fdr: 0.9\n",
+                 "t.yaml:2:8: review.fdr: must be between 0.0001 and 0.5\n");
+    expect_error("review:\n  fdr: 0.00001\n",
+                 "t.yaml:2:8: review.fdr: must be between 0.0001 and 0.5\n");
+    expect_error("review:\n  fdr: 5%\n",
+                 "t.yaml:2:8: review.fdr: not a number (examples: 2, 0.05, 1e-3)\n");
+    expect_error("review:\n  fdr: nan\n",
+                 "t.yaml:2:8: review.fdr: not a number (examples: 2, 0.05, 1e-3)\n");
+    expect_error("review:\n  min_growth_pct_per_day: -1\n",
+                 "t.yaml:2:27: review.min_growth_pct_per_day: must be between 0 and 100\n");
+    expect_error("review:\n  min_shift_pct: 1001\n",
+                 "t.yaml:2:18: review.min_shift_pct: must be between 0 and 1000\n");
+    expect_error("review:\n  days_to_limit_within: 0.5\n",
+                 "t.yaml:2:25: review.days_to_limit_within: must be between 1 and 3650\n");
+    expect_error("review:\n  window: 200d\n",
+                 "t.yaml:2:11: review.window: must be between 1h and 166d\n");
+    expect_error("review:\n  warmup: 3d\n",
+                 "t.yaml:2:11: review.warmup: must be between 0ms and 2d\n");
+    expect_error("review:\n  time: '25:00'\n",
+                 "t.yaml:2:9: review.time: must be a time of day HH:MM (00:00 .. 23:59)\n");
+    expect_error("review:\n  time: 6am\n",
+                 "t.yaml:2:9: review.time: must be a time of day HH:MM (00:00 .. 23:59)\n");
+    expect_error("review:\n  tz: ../etc/passwd\n",
+                 "t.yaml:2:7: review.tz: must be an IANA time zone name like Asia/Tokyo or UTC\n");
+    expect_error("review:\n  tz: 'Asia/ Tokyo'\n",
+                 "t.yaml:2:7: review.tz: must be an IANA time zone name like Asia/Tokyo or UTC\n");
+    expect_error("review:\n  windw: 1d\n",
+                 "t.yaml:2:3: review.windw: unknown key; did you mean 'review.window'?\n");
+    expect_error("reveiw:\n  window: 1d\n",
+                 "t.yaml:1:1: reveiw: unknown key; did you mean 'review'?\n");
+}
+
+AK_TEST(mon_source_errors)
+{
+    expect_error("monitoring:\n  sources:\n    - name: prom\n      url: 'http://h:9090/?x=1'\n"
+                 "      queries: [up]\n",
+                 "t.yaml:4:12: monitoring.sources[0].url: a source URL is "
+                 "http(s)://host[:port][/prefix], without ?query or #fragment\n");
+    expect_error("monitoring:\n  sources:\n    - name: prom\n      url: 'ftp://h'\n"
+                 "      queries: [up]\n",
+                 "t.yaml:4:12: monitoring.sources[0].url: must be a URL starting with https:// or "
+                 "http://\n");
+    expect_error("monitoring:\n  sources:\n    - name: prom\n      url: 'http://user@h'\n"
+                 "      queries: [up]\n",
+                 "t.yaml:4:12: monitoring.sources[0].url: a URL must not carry user@ credentials "
+                 "(use the username and password keys, with ${ENV})\n");
+    expect_error("monitoring:\n  sources:\n    - {name: p, queries: [up]}\n",
+                 "t.yaml:3:7: monitoring.sources[0]: needs url\n");
+    expect_error("monitoring:\n  sources:\n    - {name: p, url: 'http://h'}\n",
+                 "t.yaml:3:7: monitoring.sources[0]: needs queries (a list of PromQL "
+                 "expressions)\n");
+    expect_error("monitoring:\n  sources:\n    - {name: p, url: 'http://h', queries: []}\n",
+                 "t.yaml:3:43: monitoring.sources[0].queries: needs at least one query\n");
+    expect_error("monitoring:\n  sources:\n    - {name: p, url: 'http://h', queries: ['']}\n",
+                 "t.yaml:3:44: monitoring.sources[0].queries[0]: a query must not be empty\n");
+    expect_error(SRC("    - {name: prom, url: 'http://h2', queries: [up]}\n"),
+                 "t.yaml:6:14: monitoring.sources[1]: duplicate source \"prom\" (first defined "
+                 "at line 3)\n");
+    expect_error(SRC("      lookbak: 7d\n"),
+                 "t.yaml:6:7: monitoring.sources[0].lookbak: unknown key; did you mean "
+                 "'lookback'?\n");
+    expect_error(SRC("      step: 2h\n"),
+                 "t.yaml:6:13: monitoring.sources[0].step: must be between 1s and 1h\n");
+    expect_error(SRC("      lookback: 30m\n"),
+                 "t.yaml:6:17: monitoring.sources[0].lookback: must be between 1h and 400d\n");
+    expect_error(SRC("      interval: 10s\n"),
+                 "t.yaml:6:17: monitoring.sources[0].interval: must be between 1m and 1d\n");
+    expect_error(SRC("      bearer_token: ''\n"),
+                 "t.yaml:6:21: monitoring.sources[0].bearer_token: must not be empty (leave the "
+                 "key out to unset it)\n");
+    expect_error("monitoring:\n  sources:\n    - {name: Prom, url: 'http://h', queries: [up]}\n",
+                 "t.yaml:3:14: monitoring.sources[0].name: a source name is 1 to 63 of a-z, 0-9, "
+                 "'_', '.' and '-', starting with a letter or digit\n");
+    expect_error("monitoring:\n  sources: {name: p}\n",
+                 "t.yaml:2:12: monitoring.sources: expected a list of {name, url, queries, ...}, "
+                 "got a mapping\n");
+    expect_error("monitoring:\n  source: []\n",
+                 "t.yaml:2:3: monitoring.source: unknown key; did you mean "
+                 "'monitoring.sources'?\n");
+}
+
+AK_TEST(mon_signal_errors)
+{
+    expect_error("monitoring:\n  signals:\n    Web:\n      - {name: up, metrics: [up]}\n",
+                 "t.yaml:3:5: monitoring.signals.Web: a service type is 1 to 63 of a-z, 0-9, '_' "
+                 "and '-', starting with a letter\n");
+    expect_error("monitoring:\n  signals:\n    web:\n      - {name: up}\n",
+                 "t.yaml:4:9: monitoring.signals.web[0]: needs metrics (a list of metric-name "
+                 "globs)\n");
+    expect_error("monitoring:\n  signals:\n    web:\n      - {name: up, metrics: []}\n",
+                 "t.yaml:4:29: monitoring.signals.web[0].metrics: needs at least one metric "
+                 "glob\n");
+    expect_error("monitoring:\n  signals:\n    web:\n      - {name: up, metrics: ['up-x']}\n",
+                 "t.yaml:4:30: monitoring.signals.web[0].metrics[0]: a metric glob is 1 to 200 of "
+                 "letters, digits, '_', ':', '*' and '?'\n");
+    expect_error("monitoring:\n  signals:\n    web:\n      - {name: Up, metrics: [up]}\n",
+                 "t.yaml:4:16: monitoring.signals.web[0].name: a signal name is 1 to 63 of a-z, "
+                 "0-9 and '_', starting with a letter\n");
+    expect_error("monitoring:\n  signals:\n    web:\n      - {name: up, metrics: [up]}\n"
+                 "      - {name: up, metrics: [x]}\n",
+                 "t.yaml:5:16: monitoring.signals.web[1]: duplicate signal \"up\" (first defined "
+                 "at line 4)\n");
+    expect_error("monitoring:\n  signals:\n    web:\n      - {name: up, metrics: [up], "
+                 "required: maybe}\n",
+                 "t.yaml:4:45: monitoring.signals.web[0].required: must be true or false\n");
+    expect_error("monitoring:\n  signals:\n    web:\n      - {name: up, metrics: [up], "
+                 "requred: true}\n",
+                 "t.yaml:4:35: monitoring.signals.web[0].requred: unknown key; did you mean "
+                 "'required'?\n");
+    expect_error("monitoring:\n  signals:\n    web: {name: up}\n",
+                 "t.yaml:3:10: monitoring.signals.web: expected a list of {name, metrics, "
+                 "required}, got a mapping\n");
+    expect_error("monitoring:\n  signals:\n    web:\n",
+                 "t.yaml:3:9: monitoring.signals.web: expected a list of {name, metrics, "
+                 "required}, got nothing\n");
+    expect_error("monitoring:\n  signals: [web]\n",
+                 "t.yaml:2:12: monitoring.signals: expected a mapping of service types to signal "
+                 "lists, got a list\n");
+    expect_error("monitoring:\n  signals:\n    web: []\n    web: []\n",
+                 "t.yaml:4:5: monitoring.signals.web: duplicate key (first set at line 3 column "
+                 "5)\n");
+    /* A type whose signals have errors still exists: its services add no second error. */
+    expect_error("monitoring:\n  signals:\n    web:\n      - {name: up}\n"
+                 "services:\n  - {name: a, type: web}\n",
+                 "t.yaml:4:9: monitoring.signals.web[0]: needs metrics (a list of metric-name "
+                 "globs)\n");
+    /* An added type is among the defined ones. */
+    expect_error("monitoring:\n  signals:\n    web: []\nservices:\n  - {name: a, type: wbe}\n",
+                 "t.yaml:5:21: services[0].type: no service type named \"wbe\" (defined: host, "
+                 "http, postgres, redis, worker, process, web)\n");
+}
+
+AK_TEST(mon_errors_are_all_reported_and_freed)
+{
+    struct ak_cfg c;
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+
+    AK_ASSERT_EQ_INT(load("monitoring:\n  max_series: 1\n"
+                          "  signals:\n    web:\n      - {name: up, metrics: [up]}\n"
+                          "      - {name: up, metrics: [x]}\n"
+                          "  sources:\n    - {name: p, url: 'http://h', queries: [up]}\n"
+                          "    - {name: p, url: 'http://h?x', queries: [up]}\n"
+                          "services:\n  - {name: a, type: web, labels: {x: y},"
+                          " limits: {m: 1}, targets: ['http://h/m']}\n"
+                          "  - {name: a, type: nope, limits: {m: x}}\n"
+                          "review:\n  fdr: 1\n",
+                          &c, &err),
+                     AK_ECONFIG);
+    AK_ASSERT_EQ_INT(count_lines(err.buf), 8);
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:2:15: monitoring.max_series:");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:6:16: monitoring.signals.web[1]: duplicate signal");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:9:22: monitoring.sources[1].url:");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:9:14: monitoring.sources[1]: duplicate source");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:12:12: services[1]: duplicate service");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:12:21: services[1].type: no service type");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:12:39: services[1].limits.m: must be a number");
+    AK_ASSERT_CONTAINS(err.buf, "t.yaml:14:8: review.fdr:");
+    AK_ASSERT_NULL(c.services);
+    AK_ASSERT_NULL(c.service_types);
+    AK_ASSERT_NULL(c.mon_sources);
+    ak_buf_release(&err);
+}
+
+AK_TEST(dump_has_mon_keys)
+{
+    struct ak_buf out = AK_BUF_INIT(AK_BUF_NOMAX), yaml = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_cfg c;
+    const char *p;
+
+    AK_ASSERT_OK(ak_cfg_dump_defaults(&out));
+    AK_ASSERT_CONTAINS(out.buf, "\nmonitoring:\n");
+    AK_ASSERT_CONTAINS(out.buf, "  enabled: true\n  # Run the built-in host collector");
+    AK_ASSERT_CONTAINS(out.buf, "  host_service: 'host'\n");
+    AK_ASSERT_CONTAINS(out.buf, "  processes: []\n");
+    AK_ASSERT_CONTAINS(out.buf, "  scrape_interval: 15s\n");
+    AK_ASSERT_CONTAINS(out.buf, "  scrape_timeout: 10s\n");
+    AK_ASSERT_CONTAINS(out.buf, "  max_scrape_bytes: 16MiB\n");
+    AK_ASSERT_CONTAINS(out.buf, "  max_series: 50000\n");
+    AK_ASSERT_CONTAINS(out.buf, "  retention:\n");
+    AK_ASSERT_CONTAINS(out.buf, "    raw: 3d\n");
+    AK_ASSERT_CONTAINS(out.buf, "    minute: 15d\n");
+    AK_ASSERT_CONTAINS(out.buf, "    hour: 400d\n");
+    AK_ASSERT_CONTAINS(out.buf, "  signals:\n    host:\n"
+                                "      - {name: up, required: true, metrics: ['up']}\n");
+    AK_ASSERT_CONTAINS(out.buf, "      - {name: latency, required: true, metrics: "
+                                "['http_request_duration_seconds*', "
+                                "'http_server_requests_seconds*', '*_request_duration_seconds*', "
+                                "'*_latency_seconds*']}\n");
+    AK_ASSERT_CONTAINS(out.buf, "  # sources:\n");
+    AK_ASSERT_CONTAINS(out.buf, "\nreview:\n");
+    AK_ASSERT_CONTAINS(out.buf, "  window: 14d\n");
+    AK_ASSERT_CONTAINS(out.buf, "  time: '06:00'\n");
+    AK_ASSERT_CONTAINS(out.buf, "  tz: 'Asia/Tokyo'\n");
+    AK_ASSERT_CONTAINS(out.buf, "  # (number, 0.0001 .. 0.5)\n  fdr: 0.05\n");
+    AK_ASSERT_CONTAINS(out.buf, "  min_growth_pct_per_day: 2\n");
+    AK_ASSERT_CONTAINS(out.buf, "  min_shift_pct: 10\n");
+    AK_ASSERT_CONTAINS(out.buf, "  warmup: 2h\n");
+    AK_ASSERT_CONTAINS(out.buf, "  # (number, 1 .. 3650)\n  days_to_limit_within: 30\n");
+    AK_ASSERT_CONTAINS(out.buf, "# services:\n");
+    /* The dump loads back to the defaults, the dumped signals giving the built-in types. */
+    AK_ASSERT_OK(ak_cfg_load_string("dump", out.buf, out.len, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    assert_builtin_types(&c);
+    AK_ASSERT_EQ_INT(ak_cfg_service_type_find(&c, "host")->line > 0, 1); /* from the dump */
+    AK_ASSERT_EQ_INT(c.n_services, 1);
+    AK_ASSERT(c.review_fdr == 0.05);
+    ak_cfg_release(&c);
+    /* The sources example, uncommented, loads. */
+    p = strstr(out.buf, "  # sources:\n");
+    AK_ASSERT(p != NULL);
+    ak_buf_add(&yaml, "monitoring:\n");
+    for (; strncmp(p, "  # ", 4) == 0; p = strchr(p, '\n') + 1) {
+        const char *nl = strchr(p, '\n');
+
+        ak_buf_add(&yaml, "  ");
+        ak_buf_addn(&yaml, p + 4, (size_t)(nl - p - 3));
+    }
+    AK_ASSERT_OK(load(yaml.buf, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_EQ_INT(c.n_mon_sources, 1);
+    AK_ASSERT_STR(c.mon_sources[0].queries.v[0], "up{job=\"api\"}");
+    AK_ASSERT_EQ_INT(c.mon_sources[0].lookback_ms, 7 * DAY);
+    ak_cfg_release(&c);
+    /* So does the services example (after the receivers and teams ones). */
+    ak_buf_reset(&yaml);
+    p = strstr(out.buf, "# receivers:\n");
+    AK_ASSERT(p != NULL);
+    for (; *p; p = strchr(p, '\n') + 1) {
+        const char *nl = strchr(p, '\n');
+
+        AK_ASSERT(strncmp(p, "# ", 2) == 0);
+        ak_buf_addn(&yaml, p + 2, (size_t)(nl - p - 1));
+    }
+    setenv("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/x", 1);
+    AK_ASSERT_OK(load(yaml.buf, &c, &err));
+    AK_ASSERT_STR(err.buf, "");
+    AK_ASSERT_EQ_INT(c.n_services, 3);
+    AK_ASSERT_STR(c.services[1].type, "postgres");
+    AK_ASSERT(c.services[1].limits[0].value == 500.0);
+    AK_ASSERT_STR(c.services[2].name, "host");
+    ak_cfg_release(&c);
+    ak_buf_release(&out);
+    ak_buf_release(&yaml);
+    ak_buf_release(&err);
+}
+
 AK_TEST_MAIN(AK_T(important_rules), AK_T(defaults_match_header), AK_T(full_file_loads),
              AK_T(empty_and_comment_only_give_defaults), AK_T(missing_file_is_eio),
              AK_T(many_errors_are_all_reported), AK_T(unknown_key_suggestions), AK_T(wrong_shapes),
@@ -2503,4 +3240,9 @@ AK_TEST_MAIN(AK_T(important_rules), AK_T(defaults_match_header), AK_T(full_file_
              AK_T(sts_role_errors), AK_T(sts_scalar_ranges),
              AK_T(sts_errors_are_all_reported_and_freed), AK_T(dump_has_sts_keys),
              AK_T(runbook_defaults), AK_T(runbook_keys_and_teams_load), AK_T(team_errors),
-             AK_T(dump_has_runbook_keys), AK_T(yaml_to_json), AK_T(yaml_to_json_errors))
+             AK_T(dump_has_runbook_keys), AK_T(yaml_to_json), AK_T(yaml_to_json_errors),
+             AK_T(mon_defaults), AK_T(mon_full_file_loads), AK_T(mon_host_service),
+             AK_T(mon_type_override_and_addition), AK_T(mon_limit_numbers),
+             AK_T(mon_service_errors), AK_T(mon_scalar_errors), AK_T(mon_source_errors),
+             AK_T(mon_signal_errors), AK_T(mon_errors_are_all_reported_and_freed),
+             AK_T(dump_has_mon_keys))

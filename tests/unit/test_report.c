@@ -242,6 +242,83 @@ AK_TEST(items_land_in_their_quadrant_with_their_rule)
     fx_release(&f);
 }
 
+/* The newest daily monitoring review (metrics.db in the data dir) lands in the quadrants by its
+ * kind and urgency; a review older than two days is only a warning. */
+static bool put_review(const char *dir, int64_t at, const char *json)
+{
+    struct ak_store *ms = NULL;
+    struct ak_buf err = AK_BUF_INIT(512);
+    bool ok = ak_store_open_metrics(dir, AK_STORE_WRITE, &ms, &err) == AK_OK &&
+              ak_store_begin(ms) == AK_OK && ak_store_review_put(ms, at, json) == AK_OK &&
+              ak_store_commit(ms) == AK_OK;
+    if (!ok)
+        printf("# put_review: %s\n", err.buf);
+    ak_store_close(ms);
+    ak_buf_release(&err);
+    return ok;
+}
+
+AK_TEST(monitoring_review_findings_in_quadrants)
+{
+    static const char rev[] =
+        "{\"findings\":["
+        "{\"kind\":\"days-to-limit\",\"service\":\"db\",\"days\":2.5,\"series\":\"a\","
+        "\"text\":\"disk / on db-1 fills in ~2.5 days (2-3)\",\"link\":\"/chart?series=a\"},"
+        "{\"kind\":\"days-to-limit\",\"service\":\"api\",\"days\":11,\"series\":\"b\","
+        "\"text\":\"memory on api-1 grows 1.8 %/day; reaches MemTotal in ~11 days (8-15)\"},"
+        "{\"kind\":\"growth\",\"service\":\"worker\",\"series\":\"c\","
+        "\"text\":\"process_resident_memory_bytes of worker on w-1 grows 3.2 %/day\"},"
+        "{\"kind\":\"level-shift\",\"service\":\"api\",\"series\":\"d\","
+        "\"text\":\"latency on api rose 35 % after deploy v1.4\"},"
+        "{\"kind\":\"gap\",\"service\":\"api\",\"series\":\"e\","
+        "\"text\":\"target api-2:8080 of api is down\"},"
+        "{\"kind\":\"gap\",\"service\":\"db\",\"series\":\"f\","
+        "\"text\":\"node_load1 on db-2 stopped reporting 5 h ago\"}]}";
+    struct fx f;
+    AK_ASSERT(fx_init(&f));
+    free(f.cfg.data_dir);
+    f.cfg.data_dir = ak_xstrdup(AK_TMPDIR());
+    AK_ASSERT(put_review(f.cfg.data_dir, AT - 3 * H, rev));
+    struct ak_json *rep = build(&f);
+    AK_ASSERT(rep);
+    EXPECT(rep, "disk / on db-1 fills", "do-now", "within the urgent window");
+    EXPECT(rep, "reaches MemTotal in ~11 days", "plan", "within the horizon");
+    EXPECT(rep, "worker on w-1 grows", "plan", "a leak");
+    EXPECT(rep, "rose 35 % after deploy", "plan", "level shift");
+    EXPECT(rep, "api-2:8080 of api is down", "delegate", "a target is down");
+    EXPECT(rep, "stopped reporting 5 h ago", "note", "stopped or was renamed");
+    const struct ak_json *d = find_in(rep, "do-now", "db-1 fills");
+    AK_ASSERT_STR(ak_json_get_str(d, "kind"), "monitoring");
+    AK_ASSERT_STR(ak_json_get_str(d, "title"), "db: disk / on db-1 fills in ~2.5 days (2-3)");
+    AK_ASSERT_STR(ak_json_get_str(d, "due"), "2026-12-03T12:00:00Z");
+    AK_ASSERT_STR(ak_json_get_str(d, "link"), "/chart?series=a");
+    AK_ASSERT_EQ_INT(ak_json_len(ak_json_get(ak_json_get(rep, "sections"), "monitoring")), 6);
+    ak_json_free(rep);
+
+    fx_release(&f);
+}
+
+AK_TEST(monitoring_review_stale_is_a_warning)
+{
+    struct fx f;
+    AK_ASSERT(fx_init(&f));
+    free(f.cfg.data_dir);
+    f.cfg.data_dir = ak_xstrdup(AK_TMPDIR());
+    AK_ASSERT(put_review(f.cfg.data_dir, AT - 3 * D,
+                         "{\"findings\":[{\"kind\":\"growth\",\"service\":\"x\","
+                         "\"text\":\"old leak\"}]}"));
+    struct ak_json *rep = build(&f);
+    AK_ASSERT(rep);
+    AK_ASSERT_STR(quadrant_of(rep, "old leak"), "");
+    const struct ak_json *w = ak_json_get(rep, "warnings");
+    bool said = false;
+    for (size_t i = 0; i < ak_json_len(w); i++)
+        said = said || strstr(ak_json_str(ak_json_at(w, i)), "has not run since");
+    AK_ASSERT(said);
+    ak_json_free(rep);
+    fx_release(&f);
+}
+
 AK_TEST(header_counts_order_and_sections)
 {
     struct fx f;
@@ -440,4 +517,6 @@ AK_TEST(report_time_of_a_date)
 AK_TEST_MAIN(AK_T(items_land_in_their_quadrant_with_their_rule),
              AK_T(header_counts_order_and_sections), AK_T(rules_follow_report_keys),
              AK_T(markdown_has_every_section_escaped), AK_T(html_is_a_matrix_escaped_without_script),
-             AK_T(empty_store_and_bad_input), AK_T(report_time_of_a_date))
+             AK_T(empty_store_and_bad_input), AK_T(report_time_of_a_date),
+             AK_T(monitoring_review_findings_in_quadrants),
+             AK_T(monitoring_review_stale_is_a_warning))

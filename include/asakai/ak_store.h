@@ -447,11 +447,11 @@ int ak_store_kv_set(struct ak_store *st, const char *key, const char *value);
  *
  * Kept apart from asakai.db so the scrape writes (every few seconds) never wait on, or bloat,
  * the maintenance archive, and so its size on disk can be measured alone. Same rules: one
- * connection per thread, writes inside ak_store_begin/commit; the metrics database is opened
- * with synchronous=NORMAL (WAL: a crash loses at most the last commits, never corrupts; the
- * samples of those commits are re-sent by the next scrape only for current values, so the
- * raw tier may miss a few seconds after a power failure — documented in docs/monitoring.md).
- * Only the functions of this section work on a metrics store, and only they do.
+ * connection per thread, writes inside ak_store_begin/commit. The metrics database uses WAL
+ * with synchronous=NORMAL: a commit is atomic and survives a crash of the process; a power
+ * failure may lose the last commits, never corrupt the file.
+ * Only the functions of this section work on a metrics store, and only they do (the others,
+ * and these on asakai.db, return AK_EINVAL); ak_store_begin/commit/rollback/close work on both.
  */
 
 /* Opens (creating dir and file when writing) DATA_DIR/metrics.db, migrations as ak_store_open.
@@ -515,7 +515,8 @@ struct ak_mpoint {
 };
 int ak_store_mpoint_put(struct ak_store *st, int64_t series_id, int tier,
                         const struct ak_mpoint *p);
-/* Points of series_id in tier with start_ms in [from_ms, to_ms), oldest first (malloc'ed). */
+/* Points of series_id in tier with start_ms in [from_ms, to_ms), oldest first (malloc'ed).
+ * AK_ETOOBIG when more than 1,000,000 points match (two years of minutes): ask in parts. */
 int ak_store_mpoint_range(struct ak_store *st, int64_t series_id, int tier, int64_t from_ms,
                           int64_t to_ms, struct ak_mpoint **ret, size_t *ret_n);
 /* start_ms of the newest point of series_id in tier; AK_ENOTFOUND when none. */

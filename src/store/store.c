@@ -233,12 +233,7 @@ static int install_id_create(struct ak_store *st, struct ak_buf *err);
 /* Schema migrations: step i brings the database to user_version i + 1. Never edit a released
  * step; append a new one. Each runs in its own transaction with the version bump; post (may be
  * NULL) runs after the SQL inside the same transaction, for data SQL cannot make. */
-struct migration {
-    const char *sql;
-    int (*post)(struct ak_store *st, struct ak_buf *err);
-};
-
-static const struct migration migrations[] = {
+static const struct ak_store_migration migrations[] = {
     {"PRAGMA application_id = 1634427241;" /* AK_STORE_APP_ID */
     "CREATE TABLE raw ("
     "  id INTEGER PRIMARY KEY,"
@@ -381,7 +376,17 @@ static const struct migration migrations[] = {
     {ak__store_v5_sql, NULL},
 };
 
-#define AK_STORE_VERSION ((int)AK_ARRAY_SIZE(migrations))
+static const struct ak_store_kind main_kind = {
+    .file = "asakai.db",
+    .what = "an asakai database",
+    .app_id = AK_STORE_APP_ID,
+    .migrations = migrations,
+    .n_migrations = (int)AK_ARRAY_SIZE(migrations),
+    .setup = "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL",
+};
+
+/* The kinds of file the store knows, to say what a refused file is. */
+static const struct ak_store_kind *const kinds[] = {&main_kind, &ak__store_metrics_kind};
 
 int64_t ak_store_mono_us(void)
 {
@@ -436,6 +441,10 @@ int ak_store_stmt_sql(struct ak_store *st, enum ak_store_stmt_id id, const char 
 {
     sqlite3_stmt *s = st->stmt[id];
 
+    /* a connection runs the statements of its own database (and the transaction ones) only:
+     * a wrong store is a clear AK_EINVAL, not an SQL error about a missing table */
+    if (id > AK_SQL_ROLLBACK_TO && (id >= AK_SQL_MSERIES_GET) != st->metrics)
+        return AK_EINVAL;
     if (!s) {
         if (!sql)
             return AK_EINTERNAL;
@@ -738,9 +747,10 @@ static int migrate_step(struct ak_store *st, int to, struct ak_buf *err)
     }
     if (v >= to)
         goto out;
-    r = exec_sql(st, migrations[to - 1].sql, err);
-    if (r == AK_OK && migrations[to - 1].post)
-        r = migrations[to - 1].post(st, err);
+    const struct ak_store_migration *m = &st->kind->migrations[to - 1];
+    r = exec_sql(st, m->sql, err);
+    if (r == AK_OK && m->post)
+        r = m->post(st, err);
     if (r < 0)
         goto out;
     snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", to);
@@ -756,6 +766,7 @@ out:
 /* Checks that the file is ours and at a version we know; writes the version to *ret_ver. */
 static int check_header(struct ak_store *st, int64_t *ret_ver, struct ak_buf *err)
 {
+    const struct ak_store_kind *k = st->kind;
     int64_t app = 0, ver = 0, ntables = 0;
     int rc = pragma_int(st->db, "PRAGMA application_id", &app);
 
@@ -764,51 +775,67 @@ static int check_header(struct ak_store *st, int64_t *ret_ver, struct ak_buf *er
     if (rc == SQLITE_OK)
         rc = pragma_int(st->db, "SELECT count(*) FROM sqlite_master", &ntables);
     if (rc != SQLITE_OK)
-        return ak_err(err, ak_store_map_rc(rc), "%s is not an asakai database (%s).", st->path,
+        return ak_err(err, ak_store_map_rc(rc), "%s is not %s (%s).", st->path, k->what,
                       sqlite3_errmsg(st->db));
-    if (app != AK_STORE_APP_ID && (app != 0 || ntables > 0 || ver != 0))
-        return ak_err(err, AK_ECORRUPT,
-                      "%s is not an asakai database (application_id %#llx, %lld tables).",
-                      st->path, (unsigned long long)app, (long long)ntables);
-    if (ver > AK_STORE_VERSION)
+    if (app != k->app_id && (app != 0 || ntables > 0 || ver != 0)) {
+        /* name the other asakai file when it is one: the likely mistake is a swapped path */
+        for (size_t i = 0; i < AK_ARRAY_SIZE(kinds); i++)
+            if (kinds[i]->app_id == app)
+                return ak_err(err, AK_ECORRUPT, "%s is not %s (it is %s, application_id %#llx).",
+                              st->path, k->what, kinds[i]->what, (unsigned long long)app);
+        return ak_err(err, AK_ECORRUPT, "%s is not %s (application_id %#llx, %lld tables).",
+                      st->path, k->what, (unsigned long long)app, (long long)ntables);
+    }
+    if (ver > k->n_migrations)
         return ak_err(err, AK_EUNSUPPORTED,
                       "%s has schema version %lld, newer than this asakai knows (%d); "
-                      "upgrade asakai.", st->path, (long long)ver, AK_STORE_VERSION);
+                      "upgrade asakai.", st->path, (long long)ver, k->n_migrations);
     *ret_ver = ver;
     return AK_OK;
 }
 
 static int migrate(struct ak_store *st, int64_t ver, struct ak_buf *err)
 {
+    int last = st->kind->n_migrations;
+
     if (st->mode == AK_STORE_READ) {
-        if (ver < AK_STORE_VERSION)
+        if (ver < last)
             return ak_err(err, ver == 0 ? AK_ENOTFOUND : AK_EUNSUPPORTED,
                           "%s has schema version %lld, not %d; start the daemon (or open it "
                           "for writing) once to create or migrate it.", st->path,
-                          (long long)ver, AK_STORE_VERSION);
+                          (long long)ver, last);
         st->version = (int)ver;
         return AK_OK;
     }
-    for (int to = (int)ver + 1; to <= AK_STORE_VERSION; to++) {
+    for (int to = (int)ver + 1; to <= last; to++) {
         int r = migrate_step(st, to, err);
         if (r < 0)
             return r;
     }
-    st->version = AK_STORE_VERSION;
+    st->version = last;
     return AK_OK;
 }
 
 static int configure(struct ak_store *st, struct ak_buf *err)
 {
-    int r = exec_sql(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", err);
+    int r = exec_sql(st, st->kind->setup, err);
 
     if (r < 0 || st->mode == AK_STORE_READ)
         return r;
+    /* page size and auto_vacuum only take on a file without pages: before WAL writes one */
+    if (st->kind->create)
+        r = exec_sql(st, st->kind->create, err);
     /* WAL lets the API's reader connections run beside the writer. */
-    return exec_sql(st, "PRAGMA journal_mode = WAL", err);
+    return r < 0 ? r : exec_sql(st, "PRAGMA journal_mode = WAL", err);
 }
 
 int ak_store_open(const char *data_dir, int mode, struct ak_store **ret, struct ak_buf *err)
+{
+    return ak_store_open_kind(data_dir, mode, &main_kind, ret, err);
+}
+
+int ak_store_open_kind(const char *data_dir, int mode, const struct ak_store_kind *kind,
+                       struct ak_store **ret, struct ak_buf *err)
 {
     struct ak_store *st = NULL;
     int flags = SQLITE_OPEN_NOMUTEX;
@@ -826,7 +853,9 @@ int ak_store_open(const char *data_dir, int mode, struct ak_store **ret, struct 
         flags |= SQLITE_OPEN_READONLY;
     st = ak_xcalloc(1, sizeof(*st));
     st->mode = mode == AK_STORE_WRITE ? AK_STORE_WRITE : AK_STORE_READ;
-    st->path = ak_xasprintf("%s/asakai.db", data_dir);
+    st->kind = kind;
+    st->metrics = kind->metrics;
+    st->path = ak_xasprintf("%s/%s", data_dir, kind->file);
     rc = sqlite3_open_v2(st->path, &st->db, flags, NULL);
     if (rc != SQLITE_OK) {
         r = ak_err(err, rc == SQLITE_CANTOPEN && mode != AK_STORE_WRITE ? AK_ENOTFOUND

@@ -94,8 +94,64 @@ enum ak_store_stmt_id {
     AK_SQL_NOTE_GET,
     AK_SQL_NOTE_LIST,
     AK_SQL_SEARCH,
+    /* metrics.db only (store_metrics.c); every id from AK_SQL_MSERIES_GET on belongs to it */
+    AK_SQL_MSERIES_GET,
+    AK_SQL_MSERIES_ID,
+    AK_SQL_MSERIES_INSERT,
+    AK_SQL_MSERIES_TOUCH,
+    AK_SQL_MSERIES_LIST,
+    AK_SQL_MCHUNK_PUT,
+    AK_SQL_MCHUNK_DEL,
+    AK_SQL_MHEAD_PUT,
+    AK_SQL_MHEAD_DEL,
+    AK_SQL_MCHUNK_EACH,
+    AK_SQL_MCHUNK_LAST,
+    AK_SQL_MPOINT_PUT,
+    AK_SQL_MPOINT_RANGE,
+    AK_SQL_MPOINT_LAST,
+    AK_SQL_MRETAIN_CHUNKS,
+    AK_SQL_MRETAIN_HEADS,
+    AK_SQL_MRETAIN_POINTS,
+    AK_SQL_MVACUUM,
+    AK_SQL_MSTATS_SERIES,
+    AK_SQL_MSTATS_CHUNKS,
+    AK_SQL_MSTATS_POINTS,
+    AK_SQL_MSTATS_FILE,
+    AK_SQL_MSTATS_DBSTAT,
+    AK_SQL_DEPLOY_INSERT,
+    AK_SQL_DEPLOY_LIST,
+    AK_SQL_REVIEW_INSERT,
+    AK_SQL_REVIEW_TRIM,
+    AK_SQL_REVIEW_LATEST,
     AK_SQL__MAX
 };
+
+struct ak_buf;
+struct ak_store;
+
+/* A schema migration: step i brings a database to user_version i + 1; post (may be NULL) runs
+ * after the SQL inside the same transaction, for data SQL cannot make. */
+struct ak_store_migration {
+    const char *sql;
+    int (*post)(struct ak_store *st, struct ak_buf *err);
+};
+
+/* One kind of database file the store opens: asakai.db or metrics.db. */
+struct ak_store_kind {
+    const char *file;        /* name in DATA_DIR */
+    const char *what;        /* "an asakai database", for messages */
+    int64_t app_id;          /* PRAGMA application_id */
+    const struct ak_store_migration *migrations;
+    int n_migrations;
+    const char *setup;       /* PRAGMAs of every connection */
+    const char *create;      /* PRAGMAs of writers before WAL (they only act on a new file) */
+    bool metrics;            /* the monitoring time series (ak_store.h, last section) */
+};
+extern const struct ak_store_kind ak__store_metrics_kind;
+
+/* Opens DATA_DIR/<kind->file> as ak_store_open describes (foreign file, version, migrations). */
+int ak_store_open_kind(const char *data_dir, int mode, const struct ak_store_kind *kind,
+                       struct ak_store **ret, struct ak_buf *err);
 
 struct ak_store {
     sqlite3 *db;
@@ -103,6 +159,8 @@ struct ak_store {
     int mode;
     int version;
     int64_t last_op_us;
+    bool metrics;            /* metrics.db: only AK_SQL_M* (and the transaction) statements */
+    const struct ak_store_kind *kind;
     sqlite3_stmt *stmt[AK_SQL__MAX];
 };
 

@@ -104,6 +104,9 @@ static int parse_cb(const struct ak_expo_sample *x, void *arg)
     if (x->ts_ms < 0)
         return ak_err(im->err, AK_EINVAL, "line %u: the timestamp of %s is before 1970.",
                       x->line, x->name);
+    if (x->ts_ms > MON_MAX_T_MS)
+        return ak_err(im->err, AK_EINVAL, "line %u: the timestamp of %s is after the year 9999 "
+                      "(a timestamp in ms where seconds were meant?).", x->line, x->name);
     if (im->n >= IMPORT_MAX_SAMPLES)
         return ak_err(im->err, AK_ETOOBIG, "line %u: more than %u samples in one import.",
                       x->line, IMPORT_MAX_SAMPLES);

@@ -210,7 +210,7 @@ int mon_mtype(enum ak_expo_type t, const char *name)
 int mon_ingest_series(struct ak_mon *m, struct mon_series *s, int64_t t, double v,
                       struct mon_batch *b)
 {
-    if (t < 0 || (s->have_t && t <= s->last_t)) {
+    if (t < 0 || t > MON_MAX_T_MS || (s->have_t && t <= s->last_t)) {
         b->st.dropped++;
         return AK_OK;
     }
@@ -239,7 +239,10 @@ int mon_ingest_series(struct ak_mon *m, struct mon_series *s, int64_t t, double 
     s->chunk_dirty = true;
     s->have_t = true;
     s->last_t = t;
-    s->last_v = v;
+    /* a NaN (gap, stale marker) is not a value: SQLite would store it as NULL, read back as 0,
+     * and "up" would look down, a limit 0; the series keeps its last known value */
+    if (!isnan(v))
+        s->last_v = v;
     if (!s->first_t || t < s->first_t)
         s->first_t = t;
     if (!s->b_from || t < s->b_from)

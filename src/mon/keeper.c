@@ -31,6 +31,10 @@ static int source_cb(void *arg, const struct ak_scrape_sample *s)
     struct ak_expo_label l[AK_EXPO_MAX_LABELS + 2];
     bool has_job = false, has_svc = false;
     size_t n = 0;
+    /* ak_scrape_query_range has no abort flag: a non-zero return ends the read (it may be
+     * many windows of 30 s requests) so that ak_mon_stop does not wait for it */
+    if (atomic_load(&c->m->stop))
+        return AK_ETIMEDOUT;
     if (s->nlabels > AK_EXPO_MAX_LABELS)
         return 0;
     for (size_t i = 0; i < s->nlabels; i++) {
@@ -111,7 +115,7 @@ static void read_source(struct ak_mon *m, size_t idx, int64_t now)
         snprintf(st->error, sizeof(st->error), "%s", err.len ? err.buf : ak_strerror(r));
     }
     pthread_mutex_unlock(&m->smu);
-    if (r != AK_OK || f != AK_OK)
+    if ((r != AK_OK || f != AK_OK) && !atomic_load(&m->stop))
         ak_log(AK_LOG_WARN, "mon", "cannot read a metrics source", "source", src->name, "error",
                err.buf, NULL);
     ak_buf_release(&err);
@@ -163,9 +167,12 @@ void *mon_keeper_main(void *arg)
     int64_t now = ak_now_wall_ms();
     int64_t *due = ak_xcalloc(cfg->n_mon_sources + 1, sizeof(*due));
 
-    if (ak_tz_load(cfg->review_tz ? cfg->review_tz : "UTC", NULL, &tz, &err) < 0)
+    if (ak_tz_load(cfg->review_tz ? cfg->review_tz : "UTC", NULL, &tz, &err) < 0) {
         ak_log(AK_LOG_WARN, "mon", "review time zone not loaded; using UTC", "error", err.buf,
                NULL);
+        if (ak_tz_load("UTC", NULL, &tz, NULL) < 0)
+            tz = NULL; /* no zone data at all: the review still runs on demand */
+    }
     if (cfg->review_time && sscanf(cfg->review_time, "%d:%d", &hh, &mm) != 2)
         hh = 6, mm = 0;
     for (size_t i = 0; i < cfg->n_mon_sources; i++) {

@@ -24,6 +24,9 @@ struct ak_json;
 
 #define MON_HOUR_MS 3600000LL
 #define MON_DAY_MS 86400000LL
+/* Sample times past the end of year 9999 are refused: ms arithmetic (bucket end = start + tier,
+ * + step) must not overflow int64 on times from outside. */
+#define MON_MAX_T_MS 253402300799999LL
 
 /* One live series: only its open chunk and its open tier points are in memory. */
 struct mon_series {

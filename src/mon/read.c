@@ -2,6 +2,7 @@
  * helpers the review, coverage and dashboard share (aggregates per step, counter rates).
  * Every call opens its own read connection: readers never wait for the collector. */
 #include <fnmatch.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "../core/ak_banned.h"
 
 #define QUERY_MAX_POINTS 2000
+#define QUERY_MAX_EXPLICIT 50000
 
 int mon_open_read(struct ak_mon *m, struct ak_store **ret, struct ak_buf *err)
 {
@@ -197,9 +199,12 @@ double mon_agg_value(const struct mon_agg *a, size_t i, bool counter)
     double dt = (double)(a[i].t - a[i - 1].t) / 1000.0;
     if (dt <= 0)
         return NAN;
-    if (a[i].last >= a[i - 1].last)
+    /* a reset (a decrease inside the step, or between the steps) restarted the counter from 0
+     * within dt: at least last was added. Without looking at decreases, a counter that reset
+     * and climbed above the previous step's last would show only the difference. */
+    if (!a[i].decreases && a[i].last >= a[i - 1].last)
         return (a[i].last - a[i - 1].last) / dt;
-    return a[i].last / dt; /* a reset: the counter restarted from 0 within dt */
+    return a[i].last / dt;
 }
 
 static struct ak_json *series_json(const struct ak_mseries *s)
@@ -270,12 +275,20 @@ static int query_points(struct ak_store *st, const struct ak_mseries *s, int64_t
     if (raw) {
         struct raw rw;
         int r = read_raw(st, s->id, rd < 0 ? 0 : rd, to, &rw);
+        /* a counter's rate is taken against the previous finite sample: a NaN (stale marker)
+         * in between must neither make the next rate NaN nor look like a reset */
+        int64_t pt = 0;
+        double pv = NAN;
         for (size_t i = 0; r == AK_OK && i < rw.n; i++) {
             double v = rw.v[i];
             if (counter) {
-                double dt = i ? (double)(rw.t[i] - rw.t[i - 1]) / 1000.0 : 0;
-                v = !i || dt <= 0 ? NAN
-                    : v >= rw.v[i - 1] ? (v - rw.v[i - 1]) / dt : v / dt;
+                double x = v, dt = (double)(rw.t[i] - pt) / 1000.0;
+                v = !isfinite(x) || !isfinite(pv) || dt <= 0 ? NAN
+                    : x >= pv ? (x - pv) / dt : x / dt;
+                if (isfinite(x)) {
+                    pt = rw.t[i];
+                    pv = x;
+                }
             }
             if (rw.t[i] >= from)
                 ak_json_append(arr, point4(rw.t[i], v, v, v));
@@ -331,6 +344,13 @@ int ak_mon_query(struct ak_mon *m, const char *key, int64_t from_ms, int64_t to_
         res = span / iv <= QUERY_MAX_POINTS ? "raw"
               : span / 60000 <= QUERY_MAX_POINTS ? "minute" : "hour";
     int64_t step = ak_streq(res, "raw") ? iv : ak_streq(res, "minute") ? 60000 : MON_HOUR_MS;
+    /* an explicit resolution over a long range would read and answer millions of points */
+    if (span / step > QUERY_MAX_EXPLICIT) {
+        r = ak_err(err, AK_ETOOBIG, "a %s query over %" PRId64 " h gives %" PRId64 " points, more "
+                   "than %d: ask for a shorter range or a coarser resolution.", res,
+                   (int64_t)(span / MON_HOUR_MS), (int64_t)(span / step), QUERY_MAX_EXPLICIT);
+        goto out;
+    }
     o = ak_json_new_obj();
     ak_json_set_str(o, "series", s.key);
     ak_json_set_str(o, "metric", s.metric);

@@ -7,6 +7,7 @@
  * (a decrease is a reset: the last value over the elapsed time). Limits come from series of the
  * same host or device (MemTotal, filesystem size, max FDs, max_connections), then from the
  * configuration (services[].limits), which wins. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,11 @@
 #include "asakai/ak_util.h"
 #include "mon_int.h"
 #include "../core/ak_banned.h"
+
+/* Step values held at once (8 bytes each): 512 MiB. The daily review at the default cap
+ * (50,000 series × 336 hours) holds 17 M; a minute review (4,000 steps) of every series would
+ * hold 200 M, so it is refused and asked per service. */
+#define MON_REVIEW_MAX_VALUES (64u * 1024 * 1024)
 
 /* What the review needs of one stored series besides its values. */
 struct rser {
@@ -90,8 +96,11 @@ static int load_values(struct rctx *c, struct rser *r)
         for (size_t i = 0; i < n; i++) {
             double vals[2] = {a[i].min, a[i].max};
             for (int k = 0; k < 2; k++) {
+                /* a scraped value: out of int64 range the conversion would be undefined */
+                if (!(vals[k] >= 0 && vals[k] * 1000.0 <= (double)MON_MAX_T_MS))
+                    continue;
                 int64_t t = (int64_t)(vals[k] * 1000.0);
-                if (isfinite(vals[k]) && t > c->start && t <= c->now)
+                if (t > c->start && t <= c->now)
                     add_restart(r, t);
             }
         }
@@ -357,6 +366,9 @@ int ak_mon_review(struct ak_mon *m, const struct ak_mon_review_req *req, struct 
     int r;
 
     c.now = req && req->now_ms ? req->now_ms : ak_now_wall_ms();
+    if (c.now < 0 || c.now > MON_MAX_T_MS)
+        return ak_err(err, AK_EINVAL, "the review time %" PRId64 " is not a time in ms since "
+                      "1970.", c.now);
     if (ak_streq(res, "hour"))
         c.step = MON_HOUR_MS;
     else if (ak_streq(res, "minute"))
@@ -379,6 +391,13 @@ int ak_mon_review(struct ak_mon *m, const struct ak_mon_review_req *req, struct 
     r = ak_store_mseries_list(c.st, req ? req->service : NULL, NULL, &c.all, &c.n);
     if (r < 0) {
         ak_err(err, r, "cannot list the series.");
+        goto out;
+    }
+    /* one step array per series is held while ak_review_run looks at all of them */
+    if (c.n && c.steps > MON_REVIEW_MAX_VALUES / c.n) {
+        r = ak_err(err, AK_ETOOBIG, "%zu series of %zu %s steps are too many for one review "
+                   "(at most %zu values): review one service, or at a coarser resolution.",
+                   c.n, c.steps, res, (size_t)MON_REVIEW_MAX_VALUES);
         goto out;
     }
     c.rs = ak_xcalloc(c.n ? c.n : 1, sizeof(*c.rs));

@@ -609,9 +609,132 @@ AK_TEST(memory_stays_flat)
     ak_cfg_release(&cfg);
 }
 
+/* Point pidx of a query answer: [t, mean, min, max] -> mean (NaN when null). */
+static double point_mean(const struct ak_json *q, size_t pidx, int64_t *ret_t)
+{
+    const struct ak_json *p = ak_json_at(ak_json_get(q, "points"), pidx);
+    if (!p)
+        return -1e300;
+    if (ret_t)
+        *ret_t = ak_json_int(ak_json_at(p, 0));
+    const struct ak_json *v = ak_json_at(p, 1);
+    return ak_json_is_num(v) ? ak_json_num(v) : NAN;
+}
+
+/* Stale markers (NaN) neither poison a counter's rate nor become the series' last value; a
+ * counter that reset and climbed past its previous level counts as reset; times and sizes from
+ * outside are refused with a sentence. */
+AK_TEST(nan_resets_and_bounds)
+{
+    struct ak_buf err = AK_BUF_INIT(4096);
+    struct ak_buf t = AK_BUF_INIT(AK_BUF_NOMAX);
+    struct ak_mon *m = NULL;
+    struct ak_mon_ingest_stats st;
+    struct ak_json *j = NULL;
+    int64_t t0 = NOW - 10 * 60000, pt = 0;
+
+    AK_ASSERT_OK(setup(NULL));
+    AK_ASSERT_OK(ak_mon_start(&cfg, &m, &err));
+    /* minute 0: 100..400; minute 1: 500, reset to 0, 1000, 2000; minute 2: 2100 */
+    static const double cv[] = {100, 200, 300, 400, 500, 0, 1000, 2000, 2100};
+    ak_buf_add(&t, "# TYPE c_total counter\n");
+    for (size_t i = 0; i < 9; i++)
+        ak_buf_addf(&t, "c_total{job=\"api\"} %g %lld\n", cv[i], (long long)(t0 + 15000 * (int64_t)i));
+    /* a raw counter with a stale marker between 100 and 130, 30 s apart: 1/s */
+    ak_buf_add(&t, "# TYPE d_total counter\n");
+    ak_buf_addf(&t, "d_total{job=\"api\"} 100 %lld\nd_total{job=\"api\"} NaN %lld\n"
+                "d_total{job=\"api\"} 130 %lld\n", (long long)t0, (long long)(t0 + 15000),
+                (long long)(t0 + 30000));
+    ak_buf_addf(&t, "up{job=\"api\"} 1 %lld\nup{job=\"api\"} NaN %lld\n", (long long)t0,
+                (long long)(t0 + 15000));
+    /* a start time far outside int64 ms: ignored by the review, not undefined behaviour */
+    ak_buf_addf(&t, "process_start_time_seconds{job=\"api\"} 1e300 %lld\n"
+                "process_start_time_seconds{job=\"api\"} -1e300 %lld\n", (long long)t0,
+                (long long)(t0 + 120000));
+    AK_ASSERT_OK(ak_mon_import(m, t.buf, t.len, AK_EXPO_PROM_TEXT, &st, &err));
+    AK_ASSERT_EQ_INT(st.samples, 9 + 3 + 2 + 2);
+
+    /* minute 1 reset and reached 2000 > 400: at least 2000 in 60 s, not 1600 */
+    AK_ASSERT_OK(ak_mon_query(m, "c_total{job=\"api\"}", t0, t0 + 3 * 60000, "minute", &j, &err));
+    AK_ASSERT(fabs(point_mean(j, 1, &pt) - 2000.0 / 60.0) < 1e-9);
+    AK_ASSERT_EQ_INT(pt, t0 + 60000);
+    ak_json_free(j);
+    AK_ASSERT_OK(ak_mon_query(m, "d_total{job=\"api\"}", t0, t0 + 60000, "raw", &j, &err));
+    AK_ASSERT(isnan(point_mean(j, 1, NULL)));
+    AK_ASSERT(fabs(point_mean(j, 2, &pt) - 1.0) < 1e-9);
+    AK_ASSERT_EQ_INT(pt, t0 + 30000);
+    ak_json_free(j);
+    AK_ASSERT_OK(ak_mon_series(m, NULL, "up", &j, &err));
+    const struct ak_json *up = ak_json_at(ak_json_get(j, "series"), 0);
+    AK_ASSERT(ak_json_is_num(ak_json_get(up, "last_value")));
+    AK_ASSERT(ak_json_num(ak_json_get(up, "last_value")) == 1.0);
+    AK_ASSERT_EQ_INT(ak_json_int(ak_json_get(up, "last")), t0 + 15000);
+    ak_json_free(j);
+    struct ak_mon_review_req rq = {.now_ms = NOW, .window_ms = HOUR, .resolution = "minute"};
+    AK_ASSERT_OK(ak_mon_review(m, &rq, &j, &err));
+    ak_json_free(j);
+    j = NULL;
+
+    /* a raw query over a year at 15 s would be 2 M points: refused, naming the way out */
+    AK_ASSERT_EQ_INT(ak_mon_query(m, "c_total{job=\"api\"}", NOW - 365 * DAY, NOW, "raw", &j,
+                                  &err), AK_ETOOBIG);
+    AK_ASSERT_CONTAINS(err.buf, "coarser resolution");
+    AK_ASSERT_NULL(j);
+    ak_buf_reset(&err);
+    rq.now_ms = -5;
+    AK_ASSERT_EQ_INT(ak_mon_review(m, &rq, &j, &err), AK_EINVAL);
+    ak_buf_reset(&err);
+    /* a timestamp past the year 9999 (int64 ms arithmetic would overflow on it) */
+    const char *far = "g{job=\"api\"} 1 1000\ng{job=\"api\"} 1 9223372036854775807\n";
+    AK_ASSERT_EQ_INT(ak_mon_import(m, far, strlen(far), AK_EXPO_PROM_TEXT, &st, &err), AK_EINVAL);
+    AK_ASSERT_CONTAINS(err.buf, "line 2");
+    ak_buf_release(&t);
+    ak_mon_stop(m);
+    ak_buf_release(&err);
+    ak_cfg_release(&cfg);
+}
+
+/* A damaged chunk row is a gap for recovery as for readers: the engine still starts and keeps
+ * ingesting. */
+AK_TEST(recovery_skips_damaged_chunk)
+{
+    struct ak_buf err = AK_BUF_INIT(4096);
+    struct ak_mon *m = NULL;
+    struct ak_mon_ingest_stats st;
+    struct ak_store *db = NULL;
+    struct ak_mseries ms = {0};
+    char text[256];
+    static const uint8_t junk[] = {0xff, 0x13, 0x37, 0x00, 0x42};
+
+    AK_ASSERT_OK(setup(NULL));
+    AK_ASSERT_OK(ak_mon_start(&cfg, &m, &err));
+    snprintf(text, sizeof(text), "g{job=\"api\"} 1 %lld\ng{job=\"api\"} 2 %lld\n"
+             "g{job=\"api\"} 3 %lld\n", (long long)(NOW - 150000), (long long)(NOW - 90000),
+             (long long)(NOW - 30000));
+    AK_ASSERT_OK(ak_mon_import(m, text, strlen(text), AK_EXPO_PROM_TEXT, &st, &err));
+    ak_mon_stop(m);
+    m = NULL;
+    AK_ASSERT_OK(ak_store_open_metrics(cfg.data_dir, AK_STORE_WRITE, &db, &err));
+    AK_ASSERT_OK(ak_store_mseries_get(db, "g{job=\"api\"}", &ms));
+    AK_ASSERT_OK(ak_store_begin(db));
+    AK_ASSERT_OK(ak_store_mchunk_put(db, ms.id, NOW - 60000, NOW - 50000, 3, junk, sizeof(junk)));
+    AK_ASSERT_OK(ak_store_commit(db));
+    ak_store_close(db);
+    ak_mseries_release(&ms);
+
+    AK_ASSERT_OK(ak_mon_start(&cfg, &m, &err));
+    snprintf(text, sizeof(text), "g{job=\"api\"} 4 %lld\n", (long long)NOW);
+    AK_ASSERT_OK(ak_mon_import(m, text, strlen(text), AK_EXPO_PROM_TEXT, &st, &err));
+    AK_ASSERT_EQ_INT(st.samples, 1);
+    ak_mon_stop(m);
+    ak_buf_release(&err);
+    ak_cfg_release(&cfg);
+}
+
 AK_TEST_MAIN(AK_T(import_review_query_coverage_stats),
              AK_T(restart_recovery_continues_chunk_and_tiers),
              AK_T(reimport_is_idempotent_and_history_goes_first), AK_T(drops_and_errors),
              AK_T(max_series_drops_new_series), AK_T(collect_now_feeds_dashboard),
              AK_T(threads_report_down_target_and_source),
+             AK_T(nan_resets_and_bounds), AK_T(recovery_skips_damaged_chunk),
              AK_T(memory_stays_flat))

@@ -38,6 +38,7 @@ demo: deps build
 
 bench: deps build
 	sh scripts/bench.sh
+	sh scripts/bench-mon.sh
 
 fuzz: deps build-fuzz/build.ninja
 	ninja -C build-fuzz

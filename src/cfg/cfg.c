@@ -409,6 +409,8 @@ static void walk_pair(struct ak__cfg_loader *ld, const struct ak_cfg_node *map, 
     }
     if (!prefix && strcmp(full, "monitoring") == 0)
         ld->monitoring = k;
+    if (prefix && strcmp(full, "monitoring.scrape_timeout") == 0)
+        ld->mon_timeout = k; /* noted, then parsed as an option below */
     if (!prefix && strcmp(full, "notify") == 0)
         ld->notify = k;
     if (!prefix && strcmp(full, "report") == 0)

@@ -134,6 +134,7 @@ struct ak__cfg_loader {
     /* daily monitoring: loaded by cfg_mon.c after the walk (issue 6) */
     const struct ak_cfg_node *mon_signals, *mon_sources, *services;
     const struct ak_cfg_node *monitoring; /* the "monitoring" key, for cross-key messages */
+    const struct ak_cfg_node *mon_timeout; /* monitoring.scrape_timeout when written in the file */
 };
 
 bool ak__cfg_too_many(const struct ak__cfg_loader *ld);

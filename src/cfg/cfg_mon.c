@@ -728,7 +728,9 @@ static void load_service(struct ak__cfg_loader *ld, const struct ak_cfg_node *m,
     service_parts(ld, m, key, s);
     get_duration(ld, m, key, "scrape_interval", 1 * SEC, HOUR, &s->scrape_interval_ms);
     v = ak__cfg_map_get(m, "scrape_interval");
-    if (v && s->scrape_interval_ms < c->mon_timeout_ms) {
+    /* like Prometheus: an unwritten timeout follows a shorter interval (the collector uses
+     * min(timeout, interval)); a written one longer than the interval is a mistake */
+    if (v && ld->mon_timeout && s->scrape_interval_ms < c->mon_timeout_ms) {
         char *ikey = ak_xasprintf("%s.scrape_interval", key);
 
         ak__cfg_report(ld, v->line, v->col, ikey,
@@ -867,9 +869,11 @@ void ak__cfg_load_mon(struct ak__cfg_loader *ld)
 {
     struct ak_cfg *c = ld->c;
 
+    if (c->mon_timeout_ms > c->mon_interval_ms && !ld->mon_timeout)
+        c->mon_timeout_ms = c->mon_interval_ms; /* the default 10s follows a shorter interval */
     if (c->mon_timeout_ms > c->mon_interval_ms)
-        ak__cfg_report(ld, ld->monitoring ? ld->monitoring->line : 1,
-                       ld->monitoring ? ld->monitoring->col : 1, "monitoring.scrape_timeout",
+        ak__cfg_report(ld, ld->mon_timeout->line, ld->mon_timeout->col,
+                       "monitoring.scrape_timeout",
                        "must not be longer than monitoring.scrape_interval");
     if (ld->mon_signals && !ak_cfg_node_is_null(ld->mon_signals))
         load_signals(ld, ld->mon_signals);

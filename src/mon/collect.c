@@ -129,7 +129,10 @@ static void scrape_service(struct ak_mon *m, const struct ak_cfg_service *svc, i
         t[i] = (struct ak_scrape_target){.url = svc->targets.v[i], .job = svc->name,
                                          .service = svc->name, .labels = extra,
                                          .nlabels = svc->n_labels,
-                                         .timeout_ms = cfg->mon_timeout_ms,
+                                         .timeout_ms = svc->scrape_interval_ms <
+                                                               cfg->mon_timeout_ms
+                                                           ? svc->scrape_interval_ms
+                                                           : cfg->mon_timeout_ms,
                                          .max_bytes = (size_t)cfg->mon_max_scrape_bytes};
     pthread_mutex_lock(&m->mu);
     mon_batch_init(m, &c.b);

@@ -24,7 +24,7 @@ struct source_ctx {
     struct mon_batch b;
 };
 
-/* Adds job and service = the source name to a source's sample unless it has them. */
+/* Adds job and service = the source name to a source's sample that has neither. */
 static int source_cb(void *arg, const struct ak_scrape_sample *s)
 {
     struct source_ctx *c = arg;
@@ -44,10 +44,12 @@ static int source_cb(void *arg, const struct ak_scrape_sample *s)
     struct ak_expo_label add[2];
     size_t na = 0;
     size_t len = strlen(c->name);
-    if (!has_job)
+    /* a series belongs to its service label, else its job label (ak_cfg.h): only a series
+     * with neither is the source's own */
+    if (!has_job && !has_svc) {
         add[na++] = (struct ak_expo_label){"job", c->name, len};
-    if (!has_svc)
         add[na++] = (struct ak_expo_label){"service", c->name, len};
+    }
     /* merge two sorted lists */
     size_t i = 0, k = 0;
     while (i < s->nlabels || k < na) {

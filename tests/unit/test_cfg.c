@@ -2921,8 +2921,8 @@ AK_TEST(mon_service_errors)
                  "14)\n");
     expect_error(SVC("    scrape_interval: 2h\n"),
                  "t.yaml:4:22: services[0].scrape_interval: must be between 1s and 1h\n");
-    expect_error(SVC("    scrape_interval: 5s\n"),
-                 "t.yaml:4:22: services[0].scrape_interval: must not be shorter than "
+    expect_error("monitoring:\n  scrape_timeout: 8s\n" SVC("    scrape_interval: 5s\n"),
+                 "t.yaml:6:22: services[0].scrape_interval: must not be shorter than "
                  "monitoring.scrape_timeout\n");
     expect_error(SVC("    scrape_interval: soon\n"),
                  "t.yaml:4:22: services[0].scrape_interval: not a duration (examples: 500ms, 15s, "
@@ -2954,9 +2954,19 @@ AK_TEST(mon_scalar_errors)
                  "t.yaml:2:21: monitoring.max_scrape_bytes: must be between 1KiB and 256MiB\n");
     expect_error("monitoring:\n  scrape_timeout: 50ms\n",
                  "t.yaml:2:19: monitoring.scrape_timeout: must be between 100ms and 5m\n");
-    expect_error("monitoring:\n  scrape_interval: 5s\n",
-                 "t.yaml:1:1: monitoring.scrape_timeout: must not be longer than "
+    expect_error("monitoring:\n  scrape_interval: 5s\n  scrape_timeout: 6s\n",
+                 "t.yaml:3:3: monitoring.scrape_timeout: must not be longer than "
                  "monitoring.scrape_interval\n");
+    {   /* an unwritten timeout follows a shorter interval, as in Prometheus */
+        struct ak_cfg c;
+        struct ak_buf err = AK_BUF_INIT(AK_BUF_NOMAX);
+        AK_ASSERT_OK(load("monitoring:\n  scrape_interval: 5s\n" SVC("    scrape_interval: 1s\n"),
+                          &c, &err));
+        AK_ASSERT_EQ_INT(c.mon_timeout_ms, 5000);
+        AK_ASSERT_EQ_INT(ak_cfg_service_find(&c, "api")->scrape_interval_ms, 1000);
+        ak_cfg_release(&c);
+        ak_buf_release(&err);
+    }
     expect_error("monitoring:\n  enabled: maybe\n",
                  "t.yaml:2:12: monitoring.enabled: must be true or false\n");
     expect_error("monitoring:\n  processes: [postgres, a-very-long-process-name]\n",

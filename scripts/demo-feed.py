@@ -5,9 +5,23 @@ relative to now, clearly labelled (account 123456789012, topic 'asakai-demo', re
 The story (from the product brief): an EC2 instance retirement, an RDS hardware maintenance, an
 RDS minor version upgrade, and an ElastiCache node replacement that completes and then, a week
 later, comes back as a new mandatory replacement for the same cluster.
+
+  demo-feed.py                  the maintenance feed (NDJSON) on stdout
+  demo-feed.py --metrics        14 days of hourly metrics history of the demo services "api"
+                                (http) and "db" (postgres) as OpenMetrics text on stdout
+  demo-feed.py --monitoring URL imports that history into the daemon at URL
+                                (POST /api/v1/metrics/import) and marks the api deploy of 3 days
+                                ago (POST /api/v1/deploys)
+
+The metrics story: api leaks memory (~3 %/day) and its latency rose 30 % after the deploy 3 days
+ago; db's data volume fills in ~9 days while its database grows.
 """
 import datetime as dt
 import json
+import math
+import random
+import sys
+import urllib.request
 import uuid
 
 ACCOUNT = "123456789012"
@@ -72,6 +86,108 @@ def ec_window_text(node, start, end):
             f"for replacement during the maintenance window from Start Time: {start.strftime(fmt)}, "
             f"End Time: {end.strftime(fmt)}")
 
+
+DAY = 86400
+GIB = 1024 ** 3
+DEPLOY_AGO_S = 3 * DAY
+DEPLOY_VERSION = "v2.14.0"
+
+
+def hours(days=14):
+    """Hourly-ish sample times (seconds) over the last `days` days: one in each hour, a few
+    minutes past it (not in the future)."""
+    rnd = random.Random(6)
+    end = int(NOW.timestamp()) // 3600 * 3600
+    last = int(NOW.timestamp()) - 1
+    return [min(last, end - h * 3600 + rnd.randint(60, 900)) for h in range(days * 24, -1, -1)]
+
+
+def daily(t, amp):
+    """A day/night swing peaking at 14:00 JST (05:00 UTC)."""
+    return 1 + amp * math.cos((t % DAY - 5 * 3600) / DAY * 2 * math.pi)
+
+
+def om_labels(labels):
+    return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+
+
+def metrics_text():
+    """OpenMetrics 1.0 text: every family's series contiguous, timestamps in seconds."""
+    ts = hours()
+    now = NOW.timestamp()
+    t0 = ts[0]
+    rnd = random.Random(42)
+    api = {"job": "api", "instance": "api-1"}
+    db = {"job": "db", "instance": "db-1"}
+    fs = {"service": "db", "job": "node", "instance": "db-1", "device": "/dev/nvme1n1",
+          "fstype": "ext4", "mountpoint": "/var/lib/postgresql"}
+    fams = []  # (name, type, unit, help, [(labels, name suffix, [(t, v)])])
+
+    def fam(name, typ, unit, help_, series):
+        fams.append((name, typ, unit, help_, series))
+
+    fam("up", "gauge", "", "[demo] target up", [
+        (api, "", [(t, 1) for t in ts]), (db, "", [(t, 1) for t in ts])])
+    fam("process_resident_memory_bytes", "gauge", "bytes", "[demo] api leaks ~3 %/day", [
+        (api, "", [(t, 520 * 2**20 * 1.03 ** ((t - t0) / DAY) * (1 + rnd.gauss(0, 0.004)))
+                   for t in ts])])
+    fam("http_request_duration_seconds", "gauge", "seconds",
+        "[demo] mean request latency; +30 % after the deploy 3 days ago", [
+            (api, "", [(t, 0.120 * daily(t, 0.1) * (1.3 if t >= now - DEPLOY_AGO_S else 1)
+                        * (1 + rnd.gauss(0, 0.03))) for t in ts])])
+    total, reqs = 0.0, []
+    for i, t in enumerate(ts):
+        total += (t - ts[i - 1] if i else 3600) * 50 * daily(t, 0.5) * (1 + rnd.gauss(0, 0.02))
+        reqs.append((t, round(total)))
+    fam("http_requests", "counter", "", "[demo] requests served", [(api, "_total", reqs)])
+    fam("pg_stat_activity_count", "gauge", "", "[demo] connections", [
+        (db, "", [(t, round(40 * daily(t, 0.35) + rnd.gauss(0, 2))) for t in ts])])
+    fam("pg_database_size_bytes", "gauge", "bytes", "[demo] database grows", [
+        (db, "", [(t, 20 * GIB * (1 + 0.015 * (t - t0) / DAY)) for t in ts])])
+    fam("node_filesystem_avail_bytes", "gauge", "bytes", "[demo] db volume fills in ~9 days", [
+        (fs, "", [(t, max(0.0, (36 + 4 * (now - t) / DAY) * GIB + rnd.gauss(0, 0.05 * GIB)))
+                  for t in ts])])
+    fam("node_filesystem_size_bytes", "gauge", "bytes", "[demo] db volume size", [
+        (fs, "", [(t, 200 * GIB) for t in ts])])
+    out = []
+    for name, typ, unit, help_, series in fams:
+        out.append(f"# TYPE {name} {typ}")
+        if unit:
+            out.append(f"# UNIT {name} {unit}")
+        out.append(f"# HELP {name} {help_}")
+        for labels, suffix, points in series:
+            lab = om_labels(labels)
+            out.extend(f"{name}{suffix}{lab} {v:.17g} {t}" for t, v in points)
+    out.append("# EOF")
+    return "\n".join(out) + "\n"
+
+
+def post(url, path, body, ctype):
+    req = urllib.request.Request(url.rstrip("/") + path, data=body, method="POST",
+                                 headers={"Content-Type": ctype})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read())
+
+
+def monitoring(url):
+    rep = post(url, "/api/v1/metrics/import", metrics_text().encode(),
+               "application/openmetrics-text; version=1.0.0")
+    print(f"demo: imported {rep['samples']} samples of {rep['series']} series (api, db: 14 days)")
+    at = (int(NOW.timestamp()) - DEPLOY_AGO_S) * 1000
+    dep = post(url, "/api/v1/deploys", json.dumps({
+        "service": "api", "version": DEPLOY_VERSION, "at": at, "by": "demo",
+        "note": "[demo] new serializer"}).encode(), "application/json")
+    print(f"demo: marked deploy #{dep['id']} of api {DEPLOY_VERSION} 3 days ago")
+
+
+if __name__ == "__main__" and len(sys.argv) > 1:
+    if sys.argv[1] == "--metrics":
+        sys.stdout.write(metrics_text())
+    elif sys.argv[1] == "--monitoring" and len(sys.argv) == 3:
+        monitoring(sys.argv[2])
+    else:
+        sys.exit("usage: demo-feed.py [--metrics | --monitoring URL]")
+    sys.exit(0)
 
 feed = []
 ec2_start = jst_0200(9)

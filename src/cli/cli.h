@@ -37,6 +37,11 @@ const struct ak_cmd *ak_cli_find(const char *name);
 int ak_cli_call(struct ak_cli *cli, const char *method, const char *path, const void *body,
                 size_t body_len, long *ret_status, struct ak_json **ret_json);
 
+/* ak_cli_call with another body type ("text/plain; version=0.0.4"). */
+int ak_cli_call_ct(struct ak_cli *cli, const char *method, const char *path,
+                   const char *content_type, const void *body, size_t body_len, long *ret_status,
+                   struct ak_json **ret_json);
+
 /* ak_cli_call with a JSON body (may be NULL): on a non-2xx prints "asakai CMD: <error>" and
  * returns AK_EXIT_USAGE for a 400, AK_EXIT_FAIL otherwise (*ret is then NULL). */
 int ak_cli_call_json(struct ak_cli *cli, const char *cmd, const char *method, const char *path,
@@ -78,5 +83,13 @@ int ak_cli_rb_get(struct ak_cli *cli, unsigned long long id, struct ak_json **re
 /* `runbook run ID STEP [--dry-run] [--yes] [--by NAME]` (argv[0] = "run"). */
 int ak_cli_rb_run(int argc, char **argv, struct ak_cli *cli);
 int ak_cmd_report(int argc, char **argv, struct ak_cli *cli);
+
+/* commands_mon.c / commands_import.c: daily monitoring */
+int ak_cmd_review(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_coverage(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_deploy(int argc, char **argv, struct ak_cli *cli);
+int ak_cmd_metrics(int argc, char **argv, struct ak_cli *cli);
+/* `metrics import [--batch-bytes N] FILE...` (argv[0] = "import"). */
+int ak_cli_metrics_import(int argc, char **argv, struct ak_cli *cli);
 
 #endif

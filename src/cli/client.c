@@ -14,11 +14,20 @@
 int ak_cli_call(struct ak_cli *cli, const char *method, const char *path, const void *body,
                 size_t body_len, long *ret_status, struct ak_json **ret_json)
 {
+    return ak_cli_call_ct(cli, method, path, "application/json", body, body_len, ret_status,
+                          ret_json);
+}
+
+int ak_cli_call_ct(struct ak_cli *cli, const char *method, const char *path,
+                   const char *content_type, const void *body, size_t body_len, long *ret_status,
+                   struct ak_json **ret_json)
+{
     struct ak_buf err = AK_BUF_INIT(1024);
     struct ak_httpc_resp resp;
     char *url = ak_xasprintf("%s%s", cli->server, path);
     char *auth = cli->token ? ak_xasprintf("Authorization: Bearer %s", cli->token) : NULL;
-    const char *headers[3] = {"Content-Type: application/json", auth, NULL};
+    char *ct = ak_xasprintf("Content-Type: %s", content_type);
+    const char *headers[3] = {ct, auth, NULL};
     struct ak_httpc_req req = {
         .method = method,
         .url = url,
@@ -52,6 +61,7 @@ out:
     ak_buf_release(&err);
     free(url);
     free(auth);
+    free(ct);
     return rc;
 }
 

@@ -251,6 +251,64 @@ const struct ak_cmd ak_cli_cmds[] = {
      "--since/--until: DATE or RFC 3339 time (until DATE includes that day), on a note's\n"
      "creation, a runbook's event time, a record's deadline or window.\n"
      "-o json: {query, hits: [{kind, id, title, snippet, rank, at, tags, link}]}.\n"},
+    {"review", ak_cmd_review, "The daily review now: leaks, days to a limit, shifts after deploys",
+     "usage: asakai review [--window 14d] [--resolution hour|minute|raw] [--service S]\n"
+     "                     [--latest] [-o table|json]\n"
+     "\n"
+     "Runs the daily review now, in the daemon, over the stored metrics: growth (leaks: a\n"
+     "Mann-Kendall trend with Sen's slope, false discoveries controlled, small effects left\n"
+     "out), days until a series reaches its limit, level shifts after deploy markers, and\n"
+     "gaps. One sentence each, ranked, fewest days first.\n"
+     "\n"
+     "--window      how far back to look (default review.window, 14d)\n"
+     "--resolution  hour (default), minute, or raw (a short window: raw samples averaged to\n"
+     "              steps of the scrape interval)\n"
+     "--service     one service only\n"
+     "--latest      the daemon's last daily run (at review.time) instead of running one now\n"
+     "-o json       the review object: {at, window_ms, resolution, step_ms, series, tested,\n"
+     "              short, constant, findings: [{kind, service, series, metric, labels, text,\n"
+     "              confidence, p, q, slope_per_day, pct_per_day, days, days_lo, days_hi,\n"
+     "              limit, limit_name, level, shift, shift_pct, at, version, n, link}]}\n"
+     "\n"
+     "Exit 0 (findings are information); 1 when the daemon cannot answer.\n"},
+    {"coverage", ak_cmd_coverage, "What we monitor and what we don't: services x standard signals",
+     "usage: asakai coverage [-o table|json]\n"
+     "\n"
+     "Every declared service (services: in the config) against the standard signals of its\n"
+     "type (up, memory, cpu, disk, latency, errors, saturation; monitoring.signals): each\n"
+     "cell present, stale (no recent sample), missing (no matching series) or short (less\n"
+     "than 3 days of history for the review); then the missing ones in words.\n"
+     "Exit 1 when a required signal is missing (run it in CI), else 0.\n"},
+    {"deploy", ak_cmd_deploy, "Mark deploys: the review compares before and after",
+     "usage: asakai deploy mark SERVICE [--version V] [--at TIME] [--note TEXT] [--by NAME]\n"
+     "       asakai deploy list [--service S] [--since 7d] [-o table|json]\n"
+     "\n"
+     "mark  records a deploy of SERVICE (a declared service; 404 otherwise) at TIME (RFC 3339\n"
+     "      or ms since the epoch; default now). The review compares the same hours of day\n"
+     "      before and after it for level shifts; charts draw it as a vertical line.\n"
+     "list  deploy markers, newest first; --since a duration (7d) or ms since the epoch.\n"},
+    {"metrics", ak_cmd_metrics, "The metrics store: import history, series, points, targets, size",
+     "usage: asakai metrics import [--batch-bytes N] FILE...\n"
+     "       asakai metrics series [--service S] [--match GLOB] [-o table|json]\n"
+     "       asakai metrics query SERIES [--from 7d] [--to MS]\n"
+     "                           [--resolution auto|raw|minute|hour] [-o table|json]\n"
+     "       asakai metrics targets [-o table|json]\n"
+     "       asakai metrics stats [-o table|json]\n"
+     "\n"
+     "import   backfills history from expositions with timestamps: OpenMetrics text (what\n"
+     "         'promtool tsdb create-blocks-from openmetrics' takes) or Prometheus text 0.0.4\n"
+     "         with ms timestamps; FILE '-' is stdin. Every file is validated here first\n"
+     "         (errors FILE:LINE: reason, exit 2, nothing sent); the samples are then sent in\n"
+     "         batches of about --batch-bytes (default 8M, 4k..64M), cut between series.\n"
+     "         A progress bar on a terminal, else one line; then the totals. Importing the\n"
+     "         same file again changes nothing.\n"
+     "series   the stored series (key, service, type, first, last, last value); --match a\n"
+     "         glob on the key ('*' and '?').\n"
+     "query    one series' points [time, mean, min, max] (counters as per-second rates) and\n"
+     "         the deploys of its service; --from a duration (default 7d) or ms; --resolution\n"
+     "         auto picks the finest that gives at most 2000 points.\n"
+     "targets  scrape targets and query-API sources with their last result.\n"
+     "stats    storage: series, chunks, raw samples, bytes per sample, tier points, file size.\n"},
     {"status", ak_cmd_status, "Show whether the daemon is up and what its archive holds",
      "usage: asakai status [-o table|json]\n"},
     {"help", cmd_help, "Show help for asakai or one command", "usage: asakai help [COMMAND]\n"},

@@ -3,7 +3,8 @@
  * Signals are blocked in every thread before any starts, and the main thread waits for them with
  * sigwait(): no code runs in a signal handler. Shutdown order is the reverse of start: stop
  * accepting and drain HTTP requests in flight (their messages are committed by the writer), then
- * stop the writer (it commits what is queued) and close the store. */
+ * stop the engines the handlers use (STS twin, monitoring), the writer (it commits what is
+ * queued) and close the store. */
 #include "asakai/ak_daemon.h"
 
 #include <pthread.h>
@@ -22,6 +23,7 @@
 #include "asakai/ak_httpc.h"
 #include "asakai/ak_intake.h"
 #include "asakai/ak_log.h"
+#include "asakai/ak_mon.h"
 #include "asakai/ak_notify.h"
 #include "asakai/ak_poll.h"
 #include "asakai/ak_report.h"
@@ -70,6 +72,7 @@ int ak_daemon_serve(const char *config_path, const char *listen, const char *dat
     struct ak_notify *notify = NULL;
     struct ak_poll *poll = NULL;
     struct ak_sts *sts = NULL;
+    struct ak_mon *mon = NULL;
     enum ak_log_level lvl;
     sigset_t set;
     int sig = 0, rc = 1, r;
@@ -144,7 +147,13 @@ int ak_daemon_serve(const char *config_path, const char *listen, const char *dat
             goto out;
         }
     }
-    r = ak_http_start(&cfg, in, poll, sts, &http, &err);
+    r = ak_mon_start(&cfg, &mon, &err);
+    if (r < 0) {
+        ak_log(AK_LOG_ERR, "daemon", "cannot start monitoring", "error", err.buf, NULL);
+        rc = r == AK_ECONFIG ? 2 : 1;
+        goto out;
+    }
+    r = ak_http_start(&cfg, in, poll, sts, mon, &http, &err);
     if (r < 0) {
         ak_log(AK_LOG_ERR, "daemon", "cannot start the HTTP server", "error", err.buf, NULL);
         rc = r == AK_ECONFIG ? 2 : 1;
@@ -169,6 +178,7 @@ out:
     ak_poll_abort(poll); /* an API call may be running a pass: end it before the server stops */
     ak_http_stop(http);
     ak_sts_stop(sts); /* after the server: no request can be using it any more */
+    ak_mon_stop(mon); /* likewise; commits what the collector ingested */
     ak_poll_stop(poll);
     if (in)
         ak_intake_set_listener(in, NULL, NULL);

@@ -1,5 +1,5 @@
 /* dashboard.c — GET /: a server-rendered overview of the maintenance inbox (no JavaScript).
- * The full dashboard of the monitoring module will grow from here. */
+ * The monitoring part (services, sparklines, findings, coverage gaps) is in dashboard_mon.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,19 +138,27 @@ void ak__http_dashboard(struct ak_http_req *rq, struct ak_store *st)
     ak_buf_reset(b);
     ak_buf_add(b,
                "<!doctype html><html lang=en><head><meta charset=utf-8>"
+               "<meta name=viewport content=\"width=device-width, initial-scale=1\">"
                "<meta http-equiv=refresh content=60><title>asakai</title><style>"
-               "body{font:14px system-ui,sans-serif;margin:2em;color:#222}"
+               "body{font:14px system-ui,sans-serif;margin:1em;color:#222}"
                "table{border-collapse:collapse;width:100%}td,th{padding:.4em .6em;"
                "border-bottom:1px solid #ddd;text-align:left;vertical-align:top}"
                "tr.important td{background:#fff4e5}tr.completed td,tr.canceled td{color:#888}"
-               ".muted{color:#999}small{color:#666}li.blind{color:#b00020}</style></head><body>"
-               "<h1>asakai &mdash; maintenance inbox</h1>"
-               "<p>Every AWS maintenance notice received, soonest deadline first. "
-               "JSON: <a href=\"/api/v1/maintenance?all=1\">/api/v1/maintenance</a> &middot; "
-               "<a href=\"/api/v1/raw\">archive</a> &middot; <a href=\"/metrics\">metrics</a></p>");
+               ".muted{color:#999}small{color:#666}li.blind{color:#b00020}"
+               ".wide{overflow-x:auto}");
+    ak_buf_add(b, ak__http_mon_css);
+    ak_buf_add(b, "</style></head><body>"
+                  "<h1>asakai &mdash; daily operations</h1>"
+                  "<p>Services and what the daily review found, then every AWS maintenance "
+                  "notice received, soonest deadline first. "
+                  "JSON: <a href=\"/api/v1/maintenance?all=1\">/api/v1/maintenance</a> &middot; "
+                  "<a href=\"/api/v1/raw\">archive</a> &middot; "
+                  "<a href=\"/metrics\">metrics</a></p>");
+    ak__http_dashboard_mon(rq, now);
     report_panel(rq, st, now);
     coverage_panel(rq, st, now);
-    ak_buf_add(b, "<h2>Maintenance</h2><table><tr><th>id</th><th>service</th><th>kind</th><th>status</th>"
+    ak_buf_add(b, "<h2>Maintenance</h2><div class=wide><table><tr><th>id</th><th>service</th>"
+               "<th>kind</th><th>status</th>"
                "<th>deadline</th><th>resources</th><th>title</th><th>why important</th></tr>\n");
     if (st && ak_store_rec_list(st, &f, &recs, &n) == 0) {
         /* open ones first, then closed */
@@ -163,7 +171,7 @@ void ak__http_dashboard(struct ak_http_req *rq, struct ak_store *st)
     }
     if (!n)
         ak_buf_add(b, "<tr><td colspan=8 class=muted>No maintenance records yet.</td></tr>");
-    ak_buf_add(b, "</table></body></html>\n");
+    ak_buf_add(b, "</table></div></body></html>\n");
     for (size_t i = 0; i < n; i++)
         ak_maint_rec_release(&recs[i]);
     free(recs);

@@ -14,6 +14,7 @@ struct ak_cfg;
 struct ak_intake;
 struct ak_poll;
 struct ak_sts;
+struct ak_mon;
 struct ak_sts_req;
 struct ak_http;
 struct ak_store;
@@ -25,11 +26,13 @@ struct ak_http_req {
     struct ak_intake *in;
     struct ak_poll *poll;
     struct ak_sts *sts;  /* NULL when sts.enabled is false */
+    struct ak_mon *mon;  /* NULL when the daemon runs without the monitoring engine */
     const char *method;
     const char *path;
     const char *route;   /* route pattern, for metrics */
     char remote[64];
     struct ak_buf body;
+    size_t max_body;     /* this request's body cap: server.max_body or the route's own */
     bool too_big;
     /* response */
     int status;
@@ -137,6 +140,31 @@ struct ak_json *ak__http_note_json(const struct ak_note *n);
 void ak__http_notes_post(struct ak_http_req *rq, const char *tail);
 void ak__http_notes_get(struct ak_http_req *rq, const char *tail);
 void ak__http_search(struct ak_http_req *rq, const char *tail);
+
+/* handlers_mon.c: the monitoring API (docs/API.md "Monitoring"). The import route takes an
+ * exposition (not JSON) up to its own body cap. */
+#define AK__HTTP_METRICS_IMPORT "/api/v1/metrics/import"
+#define AK__HTTP_METRICS_IMPORT_MAX ((size_t)64 * 1024 * 1024)
+void ak__http_review_get(struct ak_http_req *rq, const char *tail);
+void ak__http_review_latest(struct ak_http_req *rq, const char *tail);
+void ak__http_mon_coverage(struct ak_http_req *rq, const char *tail);
+void ak__http_deploys_post(struct ak_http_req *rq, const char *tail);
+void ak__http_deploys_get(struct ak_http_req *rq, const char *tail);
+void ak__http_metrics_import(struct ak_http_req *rq, const char *tail);
+void ak__http_metrics_series(struct ak_http_req *rq, const char *tail);
+void ak__http_metrics_query(struct ak_http_req *rq, const char *tail);
+void ak__http_mon_targets(struct ak_http_req *rq, const char *tail);
+void ak__http_metrics_stats(struct ak_http_req *rq, const char *tail);
+void ak__http_mon_dashboard(struct ak_http_req *rq, const char *tail);
+/* A time argument: "7d" (that long before now_ms), or ms since the epoch. false when neither. */
+bool ak__http_time_arg(const char *s, int64_t now_ms, int64_t *ret_ms);
+
+/* GET /chart?series=KEY[&range=7d] (dashboard.c): one series as a server-rendered SVG chart. */
+void ak__http_chart(struct ak_http_req *rq, const char *tail);
+/* The dashboard's monitoring part (dashboard.c), above the other panels; nothing without mon. */
+void ak__http_dashboard_mon(struct ak_http_req *rq, int64_t now_ms);
+/* The style rules of the monitoring part, for the page's <style>. */
+extern const char ak__http_mon_css[];
 
 /* GET / (dashboard.c): renders the overview page from a reader connection. */
 struct ak_store;

@@ -29,6 +29,7 @@ struct ak_http {
     struct ak_intake *in;
     struct ak_poll *poll;
     struct ak_sts *sts;
+    struct ak_mon *mon;
     unsigned port;
     /* Requests that were suspended and are not completed yet (answered and sent, or aborted).
      * Counted before `closing` is checked, so stop sees every one it must wait for. */
@@ -159,8 +160,17 @@ static bool api_request_ok(struct ak_http_req *rq)
         ak__http_error(rq, 403, "cross-origin requests are refused");
         return false;
     }
-    if (strcmp(rq->method, "POST") == 0 &&
-        (!ct || strncasecmp(ct, "application/json", 16) != 0)) {
+    if (strcmp(rq->method, "POST") == 0 && strcmp(rq->path, AK__HTTP_METRICS_IMPORT) == 0) {
+        /* an exposition: a browser that sends text/plain cross-site also sends Origin (refused
+         * above), and without an API token only loopback clients get here */
+        if (!ct || (strncasecmp(ct, "text/plain", 10) != 0 &&
+                    strncasecmp(ct, "application/openmetrics-text", 28) != 0)) {
+            ak__http_error(rq, 415, "send the exposition as Content-Type: "
+                                    "application/openmetrics-text or text/plain; version=0.0.4");
+            return false;
+        }
+    } else if (strcmp(rq->method, "POST") == 0 &&
+               (!ct || strncasecmp(ct, "application/json", 16) != 0)) {
         ak__http_error(rq, 415, "POST bodies must be sent as Content-Type: application/json");
         return false;
     }
@@ -231,6 +241,28 @@ static enum MHD_Result respond(struct ak_http_req *rq)
     return ret;
 }
 
+/* The body cap of a request: server.max_body, except for the metrics import, which takes up to
+ * 64 MiB from a client that passes the API's checks (so that nobody else can make the server
+ * hold that much before it refuses them). */
+static size_t body_cap(struct ak_http_req *rq)
+{
+    const char *host = ak__http_header(rq, "Host");
+    if (strcmp(rq->method, "POST") == 0 && strcmp(rq->path, AK__HTTP_METRICS_IMPORT) == 0 &&
+        token_ok(rq) && (rq->cfg->api_token || (host && loopback_host(host))))
+        return AK__HTTP_METRICS_IMPORT_MAX;
+    return (size_t)rq->cfg->max_body;
+}
+
+static void too_big(struct ak_http_req *rq)
+{
+    if (rq->max_body != rq->cfg->max_body)
+        ak__http_error(rq, 413, "request body is over this endpoint's limit (%zu bytes); send it "
+                                "in smaller parts", rq->max_body);
+    else
+        ak__http_error(rq, 413, "request body is over server.max_body_bytes (%zu bytes)",
+                       rq->max_body);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -246,22 +278,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->in = h->in;
         rq->poll = h->poll;
         rq->sts = h->sts;
+        rq->mon = h->mon;
         rq->server = h;
         rq->method = method;
         rq->path = url;
-        ak_buf_init(&rq->body, h->cfg->max_body);
+        rq->max_body = body_cap(rq);
+        ak_buf_init(&rq->body, rq->max_body);
         ak_buf_init(&rq->out, 64 * 1024 * 1024);
         remote_addr(conn, rq->remote, sizeof(rq->remote));
         *con_cls = rq;
         /* refuse an announced oversize body before reading it */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         uint64_t n;
-        if (cl && ak_parse_u64(cl, 0, UINT64_MAX, &n) == AK_OK && n > h->cfg->max_body) {
+        if (cl && ak_parse_u64(cl, 0, UINT64_MAX, &n) == AK_OK && n > rq->max_body) {
             /* answer now: libmicrohttpd then discards the body and closes the connection */
             rq->too_big = true;
             rq->close_conn = true;
-            ak__http_error(rq, 413, "request body is over server.max_body_bytes (%llu bytes)",
-                           (unsigned long long)h->cfg->max_body);
+            too_big(rq);
             ak_log(AK_LOG_WARN, "http", "request too large", "path", rq->path, "remote",
                    rq->remote, NULL);
             return respond(rq);
@@ -284,8 +317,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (rq->too_big) {
         rq->close_conn = true;
-        ak__http_error(rq, 413, "request body is over server.max_body_bytes (%llu bytes)",
-                       (unsigned long long)h->cfg->max_body);
+        too_big(rq);
         ak_log(AK_LOG_WARN, "http", "request too large", "path", rq->path, "remote", rq->remote,
                NULL);
     } else
@@ -362,7 +394,8 @@ static void describe(void)
 }
 
 int ak_http_start(const struct ak_cfg *cfg, struct ak_intake *in, struct ak_poll *poll,
-                  struct ak_sts *sts, struct ak_http **ret, struct ak_buf *err)
+                  struct ak_sts *sts, struct ak_mon *mon, struct ak_http **ret,
+                  struct ak_buf *err)
 {
     struct sockaddr_storage ss;
     struct ak_http *h;
@@ -378,6 +411,7 @@ int ak_http_start(const struct ak_cfg *cfg, struct ak_intake *in, struct ak_poll
     h->in = in;
     h->poll = poll;
     h->sts = sts;
+    h->mon = mon;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h->d = MHD_start_daemon(

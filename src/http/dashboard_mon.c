@@ -1,0 +1,586 @@
+/* dashboard_mon.c — the dashboard's monitoring part (per service: signals as sparklines, the
+ * latest review's findings, days to a limit; coverage gaps) and the chart page /chart.
+ * Server-rendered inline SVG, no JavaScript, no external resources; every string is escaped. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asakai/ak_err.h"
+#include "asakai/ak_json.h"
+#include "asakai/ak_mon.h"
+#include "asakai/ak_time.h"
+#include "asakai/ak_util.h"
+#include "http_int.h"
+#include "../core/ak_banned.h"
+
+#define DAY_MS 86400000LL
+#define SPARK_W 140
+#define SPARK_H 34
+#define CHART_W 900
+#define CHART_H 320
+#define CHART_L 70  /* left margin: y labels */
+#define CHART_B 28  /* bottom margin: x labels */
+#define CHART_T 22  /* top margin: deploy labels */
+
+const char ak__http_mon_css[] =
+    ".svcs{display:flex;flex-direction:column;gap:.8em}"
+    ".svc{border:1px solid #ddd;border-radius:6px;padding:.6em .8em}"
+    ".svc h3{margin:0 0 .4em;font-size:1.05em}.svc h3 small{font-weight:normal}"
+    ".sigs{display:flex;flex-wrap:wrap;gap:.5em}"
+    ".sig{display:block;border:1px solid #eee;border-radius:4px;padding:.2em .4em;"
+    "text-decoration:none;color:#222;min-width:140px}"
+    ".sig .n{font-size:.85em;color:#555}.sig .v{font-weight:600}"
+    ".sig svg{display:block}.sig path{fill:none;stroke-width:1.5}"
+    ".st-present path{stroke:#1b7f3b}.st-stale path{stroke:#d97706}"
+    ".st-short path{stroke:#2563eb}.st-missing{color:#999;border-style:dashed}"
+    ".badge{display:inline-block;border-radius:3px;padding:0 .4em;margin-right:.3em;"
+    "font-size:.8em;color:#fff;background:#555}"
+    ".k-growth,.k-days-to-limit{background:#b45309}.k-days-to-limit{background:#b00020}"
+    ".k-level-shift{background:#6d28d9}.k-gap{background:#6b7280}"
+    ".findings{margin:.4em 0 0;padding-left:1.2em}.findings a{color:#222}"
+    ".svcs li,.gaps li{overflow-wrap:anywhere}"
+    ".up{color:#1b7f3b}.down{color:#b00020}.dtl{color:#b00020;font-weight:600}"
+    ".chart svg{width:100%;height:auto;max-width:900px}"
+    ".chart .band{fill:#93c5fd;opacity:.45}.chart .mean{fill:none;stroke:#1d4ed8;"
+    "stroke-width:1.5}.chart .axis{stroke:#999}.chart .grid{stroke:#eee}"
+    ".chart text{font-size:11px;fill:#444}.chart .deploy{stroke:#b00020;stroke-dasharray:4 3}"
+    ".chart .dl{fill:#b00020}";
+
+static void esc(struct ak_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': ak_buf_add(b, "&lt;"); break;
+        case '>': ak_buf_add(b, "&gt;"); break;
+        case '&': ak_buf_add(b, "&amp;"); break;
+        case '"': ak_buf_add(b, "&quot;"); break;
+        case '\'': ak_buf_add(b, "&#39;"); break;
+        default: ak_buf_addc(b, *s);
+        }
+    }
+}
+
+/* Percent-encodes s for a query value (RFC 3986 unreserved kept); the result is also safe in an
+ * HTML attribute. */
+static void url_enc(struct ak_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~')
+            ak_buf_addc(b, (char)c);
+        else
+            ak_buf_addf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
+    }
+}
+
+static void chart_link(struct ak_buf *b, const char *series)
+{
+    ak_buf_add(b, "/chart?series=");
+    url_enc(b, series);
+}
+
+/* A number for people: bytes in binary units, seconds as ms/s, ratios as %, else 3 digits with
+ * k/M/G. unit may be NULL. */
+static void fmt_value(double v, const char *unit, char *buf, size_t n)
+{
+    static const char *const bin[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    static const char *const si[] = {"", "k", "M", "G", "T", "P"};
+    double a = fabs(v);
+    size_t i = 0;
+
+    if (!isfinite(v)) {
+        snprintf(buf, n, "%s", isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
+    } else if (ak_streq(unit, "bytes")) {
+        for (; a >= 1024 && i + 1 < AK_ARRAY_SIZE(bin); i++)
+            a /= 1024, v /= 1024;
+        snprintf(buf, n, i ? "%.3g %s" : "%.0f %s", v, bin[i]);
+    } else if (ak_streq(unit, "seconds")) {
+        if (a < 1 && a > 0)
+            snprintf(buf, n, "%.3g ms", v * 1000);
+        else
+            snprintf(buf, n, "%.3g s", v);
+    } else if (ak_streq(unit, "ratio")) {
+        snprintf(buf, n, "%.3g %%", v * 100);
+    } else if (ak_streq(unit, "percent")) {
+        snprintf(buf, n, "%.3g %%", v);
+    } else {
+        for (; a >= 1000 && i + 1 < AK_ARRAY_SIZE(si); i++)
+            a /= 1000, v /= 1000;
+        snprintf(buf, n, "%.3g%s%s%s", v, si[i], unit && *unit ? " " : "", unit ? unit : "");
+    }
+}
+
+/* The unit a metric name suggests (the chart page has no signal to ask). */
+static const char *unit_of(const char *metric, const char *type)
+{
+    if (ak_endswith(metric, "_bytes"))
+        return "bytes";
+    if (ak_endswith(metric, "_seconds") || ak_endswith(metric, "_seconds_sum"))
+        return "seconds";
+    if (ak_endswith(metric, "_ratio"))
+        return "ratio";
+    if (ak_endswith(metric, "_percent"))
+        return "percent";
+    if (ak_streq(type, "counter") || ak_endswith(metric, "_total"))
+        return "/s";
+    return NULL;
+}
+
+static bool num(const struct ak_json *j, double *ret)
+{
+    if (!ak_json_is_num(j))
+        return false;
+    *ret = ak_json_num(j);
+    return isfinite(*ret);
+}
+
+/* A time given as ms or as RFC 3339 text (0 when neither). */
+static int64_t time_of(const struct ak_json *j)
+{
+    int64_t ms = 0;
+    if (ak_json_is_int(j))
+        return ak_json_int(j);
+    if (ak_json_is_str(j) && ak_time_parse(ak_json_str(j), &ms) == AK_OK)
+        return ms;
+    return 0;
+}
+
+/* A sparkline over [t0, t0 + 7 d): points [[t, v], ...] scaled to [lo, hi]; a null value breaks
+ * the line. */
+static void sparkline(struct ak_buf *b, const struct ak_json *pts, double lo, double hi,
+                      int64_t t0)
+{
+    bool pen = false;
+    double span = hi > lo ? hi - lo : 1;
+
+    ak_buf_addf(b, "<svg width=%d height=%d viewBox=\"0 0 %d %d\" role=img><path d=\"", SPARK_W,
+                SPARK_H, SPARK_W, SPARK_H);
+    for (size_t i = 0; i < ak_json_len(pts); i++) {
+        const struct ak_json *p = ak_json_at(pts, i);
+        double v;
+        int64_t t = time_of(ak_json_at(p, 0));
+        if (!num(ak_json_at(p, 1), &v) || t < t0) {
+            pen = false;
+            continue;
+        }
+        double x = (double)(t - t0) * (SPARK_W - 2) / (double)(7 * DAY_MS) + 1;
+        double y = hi > lo ? (SPARK_H - 2) - (v - lo) * (SPARK_H - 4) / span : SPARK_H / 2.0;
+        ak_buf_addf(b, "%c%.1f %.1f ", pen ? 'L' : 'M', x > SPARK_W ? SPARK_W : x, y);
+        pen = true;
+    }
+    ak_buf_add(b, "\"/></svg>");
+}
+
+static void signal_cell(struct ak_buf *b, const struct ak_json *s, int64_t t0)
+{
+    const char *state = ak_json_get_str(s, "state"), *unit = ak_json_get_str(s, "unit");
+    const char *series = ak_json_get_str(s, "series"), *metric = ak_json_get_str(s, "metric");
+    const struct ak_json *pts = ak_json_get(s, "points");
+    double lo = 0, hi = 0, last;
+    char v[48];
+
+    if (!series || !*series) {
+        ak_buf_add(b, "<div class=\"sig st-missing\"><div class=n>");
+        esc(b, ak_json_get_str(s, "signal"));
+        ak_buf_add(b, "</div><div class=v>no data</div><small>");
+        esc(b, state ? state : "missing");
+        ak_buf_add(b, "</small></div>");
+        return;
+    }
+    ak_buf_add(b, "<a class=\"sig st-");
+    esc(b, state ? state : "present");
+    ak_buf_add(b, "\" href=\"");
+    chart_link(b, series);
+    ak_buf_add(b, "\" title=\"");
+    esc(b, series);
+    ak_buf_add(b, "\"><div class=n>");
+    esc(b, ak_json_get_str(s, "signal"));
+    if (state && !ak_streq(state, "present")) {
+        ak_buf_add(b, " <small>(");
+        esc(b, state);
+        ak_buf_add(b, ")</small>");
+    }
+    ak_buf_add(b, "</div>");
+    if (!num(ak_json_get(s, "min"), &lo) || !num(ak_json_get(s, "max"), &hi))
+        lo = hi = 0;
+    sparkline(b, pts, lo, hi, t0);
+    if ((!unit || !*unit) && metric && ak_json_len(pts))
+        unit = unit_of(metric, NULL); /* counters are drawn as per-second rates */
+    if (num(ak_json_get(s, "last"), &last))
+        fmt_value(last, unit, v, sizeof(v));
+    else
+        snprintf(v, sizeof(v), "–");
+    ak_buf_add(b, "<div class=v>");
+    esc(b, v);
+    ak_buf_add(b, "</div></a>");
+}
+
+static void findings_list(struct ak_buf *b, const struct ak_json *fs)
+{
+    if (!ak_json_len(fs))
+        return;
+    ak_buf_add(b, "<ul class=findings>");
+    for (size_t i = 0; i < ak_json_len(fs); i++) {
+        const struct ak_json *f = ak_json_at(fs, i);
+        const char *kind = ak_json_get_str(f, "kind"), *series = ak_json_get_str(f, "series");
+        ak_buf_add(b, "<li>");
+        if (series) {
+            ak_buf_add(b, "<a href=\"");
+            chart_link(b, series);
+            ak_buf_add(b, "\">");
+        }
+        ak_buf_add(b, "<span class=\"badge k-");
+        esc(b, kind ? kind : "other");
+        ak_buf_add(b, "\">");
+        esc(b, kind ? kind : "finding");
+        ak_buf_add(b, "</span>");
+        esc(b, ak_json_get_str(f, "text"));
+        if (series)
+            ak_buf_add(b, "</a>");
+        ak_buf_add(b, "</li>");
+    }
+    ak_buf_add(b, "</ul>");
+}
+
+/* The findings of one service in a review run now, and its nearest days-to-limit. */
+static struct ak_json *findings_of(const struct ak_json *review, const char *service,
+                                   double *days)
+{
+    struct ak_json *arr = ak_json_new_arr();
+    const struct ak_json *fs = ak_json_get(review, "findings");
+    *days = NAN;
+    for (size_t i = 0; i < ak_json_len(fs); i++) {
+        struct ak_json *f = ak_json_at(fs, i);
+        double d;
+        if (!ak_streq(ak_json_get_str(f, "service"), service))
+            continue;
+        ak_json_append(arr, ak_json_ref(f));
+        if (ak_streq(ak_json_get_str(f, "kind"), "days-to-limit") &&
+            num(ak_json_get(f, "days"), &d) && (isnan(*days) || d < *days))
+            *days = d;
+    }
+    return arr;
+}
+
+/* review_now: a review run for this page (no daily review stored yet), else NULL. */
+static void service_row(struct ak_buf *b, const struct ak_json *svc, int64_t t0,
+                        const struct ak_json *review_now)
+{
+    const struct ak_json *up = ak_json_get(svc, "up"), *sigs = ak_json_get(svc, "signals");
+    struct ak_json *own = NULL;
+    double days = NAN;
+    bool has_days;
+
+    if (review_now) {
+        own = findings_of(review_now, ak_json_get_str(svc, "name"), &days);
+        has_days = !isnan(days);
+    } else
+        has_days = num(ak_json_get(svc, "days_to_limit"), &days);
+
+    ak_buf_add(b, "<div class=svc><h3>");
+    esc(b, ak_json_get_str(svc, "name"));
+    ak_buf_add(b, " <small>");
+    esc(b, ak_json_get_str(svc, "type"));
+    ak_buf_add(b, "</small> ");
+    if (ak_json_is_bool(up))
+        ak_buf_add(b, ak_json_bool(up) ? "<small class=up>&#9679; up</small>"
+                                       : "<small class=down>&#9679; DOWN</small>");
+    if (has_days)
+        ak_buf_addf(b, " <span class=dtl>~%.0f day%s to a limit</span>", days,
+                    days >= 0.5 && days < 1.5 ? "" : "s");
+    ak_buf_add(b, "</h3><div class=sigs>");
+    for (size_t i = 0; i < ak_json_len(sigs); i++)
+        signal_cell(b, ak_json_at(sigs, i), t0);
+    if (!ak_json_len(sigs))
+        ak_buf_add(b, "<span class=muted>no signals defined for this type</span>");
+    ak_buf_add(b, "</div>");
+    findings_list(b, own ? own : ak_json_get(svc, "findings"));
+    ak_buf_add(b, "</div>\n");
+    ak_json_free(own);
+}
+
+void ak__http_dashboard_mon(struct ak_http_req *rq, int64_t now_ms)
+{
+    struct ak_buf *b = &rq->out, err = AK_BUF_INIT(512);
+    struct ak_json *d = NULL, *now_review = NULL;
+    const struct ak_json *svcs, *gaps;
+    char rel[48];
+
+    if (!rq->mon)
+        goto out;
+    ak_buf_add(b, "<h2>Services</h2>");
+    if (ak_mon_dashboard(rq->mon, now_ms, &d, &err) < 0) {
+        ak_buf_add(b, "<p class=muted>monitoring data unavailable: ");
+        esc(b, err.buf);
+        ak_buf_add(b, "</p>");
+        goto out;
+    }
+    int64_t at = time_of(ak_json_get(d, "at")), review_at = time_of(ak_json_get(d, "review_at"));
+    if (!at)
+        at = now_ms;
+    ak_buf_add(b, "<p>The last 7 days of each service's signals (hourly means) and what the "
+                  "daily review found");
+    svcs = ak_json_get(d, "services");
+    if (review_at) {
+        ak_time_fmt_relative(review_at, now_ms, rel, sizeof(rel));
+        ak_buf_addf(b, " (daily review %s)", rel);
+    } else if (ak_json_len(svcs)) {
+        /* before the first daily run (a new install, the demo): review now, so the page is
+         * never empty of findings; once a daily review is stored the page only reads */
+        struct ak_mon_review_req req = {.now_ms = now_ms};
+        ak_buf_reset(&err);
+        if (ak_mon_review(rq->mon, &req, &now_review, &err) == AK_OK)
+            ak_buf_add(b, " (no daily review stored yet: these findings are from a review run "
+                          "for this page)");
+        else
+            ak_buf_add(b, " (no daily review yet)");
+    }
+    ak_buf_add(b, " &middot; <a href=\"/api/v1/monitoring/dashboard\">JSON</a></p>"
+                  "<div class=svcs>\n");
+    for (size_t i = 0; i < ak_json_len(svcs); i++)
+        service_row(b, ak_json_at(svcs, i), at - 7 * DAY_MS, now_review);
+    if (!ak_json_len(svcs))
+        ak_buf_add(b, "<p class=muted>No services yet: declare them under <code>services:</code> "
+                      "in the config.</p>");
+    ak_buf_add(b, "</div><h2>Coverage gaps</h2><ul class=gaps>");
+    gaps = ak_json_get(d, "gaps");
+    for (size_t i = 0; i < ak_json_len(gaps); i++) {
+        ak_buf_add(b, "<li class=blind>");
+        esc(b, ak_json_str(ak_json_at(gaps, i)));
+        ak_buf_add(b, "</li>");
+    }
+    if (!ak_json_len(gaps))
+        ak_buf_add(b, "<li class=muted>every required signal of every service is present</li>");
+    ak_buf_add(b, "</ul> <p><a href=\"/api/v1/monitoring/coverage\">coverage JSON</a></p>\n");
+out:
+    ak_json_free(now_review);
+    ak_json_free(d);
+    ak_buf_release(&err);
+}
+
+/* ---- the chart page ---- */
+
+struct frame {
+    int64_t t0, t1;
+    double lo, hi;
+};
+
+static double fx(const struct frame *f, int64_t t)
+{
+    return CHART_L + (double)(t - f->t0) * (CHART_W - CHART_L - 10) / (double)(f->t1 - f->t0);
+}
+
+static double fy(const struct frame *f, double v)
+{
+    double span = f->hi > f->lo ? f->hi - f->lo : 1;
+    return CHART_T + (CHART_H - CHART_T - CHART_B) * (1 - (v - f->lo) / span);
+}
+
+/* One band polygon per run of points that have min and max: max left to right, min back. */
+static void band(struct ak_buf *b, const struct ak_json *pts, const struct frame *f)
+{
+    size_t n = ak_json_len(pts), i = 0;
+    while (i < n) {
+        double lo = 0, hi = 0;
+        size_t s = i;
+        while (i < n && num(ak_json_at(ak_json_at(pts, i), 2), &lo) &&
+               num(ak_json_at(ak_json_at(pts, i), 3), &hi))
+            i++;
+        if (i > s) {
+            ak_buf_add(b, "<polygon class=band points=\"");
+            for (size_t k = s; k < i; k++) {
+                const struct ak_json *p = ak_json_at(pts, k);
+                num(ak_json_at(p, 3), &hi);
+                ak_buf_addf(b, "%.1f,%.1f ", fx(f, time_of(ak_json_at(p, 0))), fy(f, hi));
+            }
+            for (size_t k = i; k-- > s;) {
+                const struct ak_json *p = ak_json_at(pts, k);
+                num(ak_json_at(p, 2), &lo);
+                ak_buf_addf(b, "%.1f,%.1f ", fx(f, time_of(ak_json_at(p, 0))), fy(f, lo));
+            }
+            ak_buf_add(b, "\"/>");
+        }
+        i++;
+    }
+}
+
+static void mean_line(struct ak_buf *b, const struct ak_json *pts, const struct frame *f)
+{
+    bool pen = false;
+    ak_buf_add(b, "<path class=mean d=\"");
+    for (size_t i = 0; i < ak_json_len(pts); i++) {
+        const struct ak_json *p = ak_json_at(pts, i);
+        double v;
+        if (!num(ak_json_at(p, 1), &v)) {
+            pen = false;
+            continue;
+        }
+        ak_buf_addf(b, "%c%.1f %.1f ", pen ? 'L' : 'M', fx(f, time_of(ak_json_at(p, 0))),
+                    fy(f, v));
+        pen = true;
+    }
+    ak_buf_add(b, "\"/>");
+}
+
+static void axes(struct ak_buf *b, const struct frame *f, const char *unit)
+{
+    char v[48], t[AK_TIME_RFC3339_LEN];
+    int bottom = CHART_H - CHART_B;
+
+    for (int k = 0; k <= 4; k++) {
+        double val = f->lo + (f->hi - f->lo) * k / 4.0, y = fy(f, val);
+        fmt_value(val, unit, v, sizeof(v));
+        ak_buf_addf(b, "<line class=grid x1=%d x2=%d y1=%.1f y2=%.1f />", CHART_L,
+                    CHART_W - 10, y, y);
+        ak_buf_addf(b, "<text x=%d y=%.1f text-anchor=end>", CHART_L - 4, y + 4);
+        esc(b, v);
+        ak_buf_add(b, "</text>");
+    }
+    for (int k = 0; k <= 4; k++) {
+        int64_t ms = f->t0 + (f->t1 - f->t0) * k / 4;
+        ak_time_fmt_rfc3339(ms, t, sizeof(t));
+        /* "2026-11-26T01:00:00Z" -> "11-26 01:00" */
+        if (strlen(t) >= 16) {
+            t[10] = ' ';
+            t[16] = 0;
+        }
+        ak_buf_addf(b, "<text x=%.1f y=%d text-anchor=%s>%s UTC</text>", fx(f, ms),
+                    bottom + 16, k == 0 ? "start" : k == 4 ? "end" : "middle", t + 5);
+    }
+    ak_buf_addf(b, "<line class=axis x1=%d x2=%d y1=%d y2=%d /><line class=axis x1=%d x2=%d "
+                   "y1=%d y2=%d />",
+                CHART_L, CHART_W - 10, bottom, bottom, CHART_L, CHART_L, CHART_T, bottom);
+}
+
+static void deploy_marks(struct ak_buf *b, const struct ak_json *deps, const struct frame *f)
+{
+    for (size_t i = 0; i < ak_json_len(deps); i++) {
+        const struct ak_json *d = ak_json_at(deps, i);
+        int64_t at = time_of(ak_json_get(d, "at"));
+        const char *ver = ak_json_get_str(d, "version");
+        if (at < f->t0 || at > f->t1)
+            continue;
+        double x = fx(f, at);
+        ak_buf_addf(b, "<g class=deploy-marker><line class=deploy x1=%.1f x2=%.1f y1=%d y2=%d>"
+                       "<title>deploy ",
+                    x, x, CHART_T - 4, CHART_H - CHART_B);
+        esc(b, ver ? ver : "");
+        ak_buf_add(b, "</title></line>");
+        ak_buf_addf(b, "<text class=dl x=%.1f y=%d text-anchor=middle>", x, CHART_T - 8);
+        esc(b, ver && *ver ? ver : "deploy");
+        ak_buf_add(b, "</text></g>");
+    }
+}
+
+static void frame_fit(struct frame *f, const struct ak_json *pts)
+{
+    bool any = false;
+    f->lo = f->hi = 0;
+    for (size_t i = 0; i < ak_json_len(pts); i++) {
+        const struct ak_json *p = ak_json_at(pts, i);
+        for (size_t k = 1; k <= 3; k++) {
+            double v;
+            if (!num(ak_json_at(p, k), &v))
+                continue;
+            if (!any || v < f->lo)
+                f->lo = v;
+            if (!any || v > f->hi)
+                f->hi = v;
+            any = true;
+        }
+    }
+    if (f->hi <= f->lo) {
+        /* a flat line in the middle rather than a division by zero */
+        double pad = f->lo ? fabs(f->lo) * 0.1 : 1;
+        f->lo -= pad;
+        f->hi += pad;
+    }
+}
+
+static void page_head(struct ak_buf *b, const char *title)
+{
+    ak_buf_add(b, "<!doctype html><html lang=en><head><meta charset=utf-8>"
+                  "<meta name=viewport content=\"width=device-width, initial-scale=1\">"
+                  "<meta http-equiv=refresh content=60><title>");
+    esc(b, title);
+    ak_buf_add(b, " &mdash; asakai</title><style>"
+                  "body{font:14px system-ui,sans-serif;margin:1em;color:#222}"
+                  ".muted{color:#999}");
+    ak_buf_add(b, ak__http_mon_css);
+    ak_buf_add(b, "</style></head><body><p><a href=\"/\">&larr; dashboard</a></p>");
+}
+
+void ak__http_chart(struct ak_http_req *rq, const char *tail)
+{
+    struct ak_buf *b = &rq->out, err = AK_BUF_INIT(512);
+    struct ak_json *q = NULL;
+    const char *key = ak__http_arg(rq, "series"), *range = ak__http_arg(rq, "range");
+    int64_t now = ak_now_wall_ms(), span = 7 * DAY_MS;
+    struct frame f;
+    (void)tail;
+
+    if (!rq->mon) {
+        ak__http_error(rq, 503, "monitoring is not running in this daemon");
+        goto out;
+    }
+    if (!key || !*key) {
+        ak__http_error(rq, 400, "series=KEY is required");
+        goto out;
+    }
+    if (range && (ak_parse_duration_ms(range, &span) < 0 || span < 60000 || span > 400 * DAY_MS)) {
+        ak__http_error(rq, 400, "range '%s' is not a duration from 1m to 400d (7d, 36h)", range);
+        goto out;
+    }
+    int r = ak_mon_query(rq->mon, key, now - span, now + 1, "auto", &q, &err);
+    if (r < 0) {
+        ak__http_error(rq, ak_err_http_status(r), "%s", err.len ? err.buf : ak_strerror(r));
+        goto out;
+    }
+    const struct ak_json *pts = ak_json_get(q, "points");
+    const char *metric = ak_json_get_str(q, "metric"), *type = ak_json_get_str(q, "type");
+    const char *unit = unit_of(metric ? metric : key, type);
+    f.t0 = now - span;
+    f.t1 = now;
+    frame_fit(&f, pts);
+    ak_buf_reset(b);
+    page_head(b, metric ? metric : key);
+    ak_buf_add(b, "<h1 style=\"font-size:1.2em;word-break:break-all\">");
+    esc(b, key);
+    ak_buf_add(b, "</h1><p>");
+    esc(b, ak_json_get_str(q, "service"));
+    ak_buf_add(b, " &middot; ");
+    esc(b, type);
+    if (ak_streq(unit, "/s"))
+        ak_buf_add(b, " (per-second rate)");
+    ak_buf_addf(b, " &middot; %s resolution, %zu points &middot; ranges: ",
+                ak_json_get_str(q, "resolution") ? ak_json_get_str(q, "resolution") : "auto",
+                ak_json_len(pts));
+    static const char *const ranges[] = {"1d", "7d", "14d", "30d"};
+    for (size_t i = 0; i < AK_ARRAY_SIZE(ranges); i++) {
+        ak_buf_add(b, "<a href=\"");
+        chart_link(b, key);
+        ak_buf_addf(b, "&amp;range=%s\">%s</a> ", ranges[i], ranges[i]);
+    }
+    ak_buf_addf(b, "</p><div class=chart><svg viewBox=\"0 0 %d %d\" role=img "
+                   "aria-label=\"chart\" xmlns=\"http://www.w3.org/2000/svg\">",
+                CHART_W, CHART_H);
+    axes(b, &f, ak_streq(unit, "/s") ? NULL : unit);
+    band(b, pts, &f);
+    mean_line(b, pts, &f);
+    deploy_marks(b, ak_json_get(q, "deploys"), &f);
+    if (!ak_json_len(pts))
+        ak_buf_addf(b, "<text x=%d y=%d text-anchor=middle>no data in this range</text>",
+                    CHART_W / 2, CHART_H / 2);
+    ak_buf_add(b, "</svg></div><p><small>band: min&ndash;max per step; line: mean; dashed red "
+                  "lines: deploys &middot; <a href=\"/api/v1/metrics/query?series=");
+    url_enc(b, key);
+    ak_buf_add(b, "\">JSON</a></small></p></body></html>\n");
+    rq->status = 200;
+    rq->content_type = "text/html; charset=utf-8";
+out:
+    ak_json_free(q);
+    ak_buf_release(&err);
+}

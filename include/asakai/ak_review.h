@@ -14,7 +14,8 @@
  *                  series with a limit, reported within days_horizon, fewest days first.
  *   level-shift    at each deploy of the series' service: same hours of day before and after
  *                  (Hodges–Lehmann shift, Mann–Whitney p, BH); without deploys a change-point
- *                  test (Pettitt), gated by min_shift_pct.
+ *                  test (Pettitt), gated by min_shift_pct and by both sides being flat (a trend
+ *                  is not a level shift).
  *   gap            a series that stopped reporting, a target that is down (an "up" series at 0),
  *                  a metric that vanished when another of the same service appeared (a rename).
  */
@@ -80,6 +81,9 @@ struct ak_review_opts {
     size_t n_deploys;
     const char *link_prefix;   /* finding links are link_prefix + escaped key, default
                                   "/chart?series=" */
+    int threads;               /* threads for the per-series growth tests, the caller's among
+                                  them; 0 or 1 = the caller only, at most 64 (else AK_EINVAL).
+                                  The result does not depend on it. */
 };
 
 struct ak_review_finding {

@@ -171,41 +171,218 @@ static size_t count_valid(const double *y, size_t a, size_t e)
     return m;
 }
 
-/* Pooled Sen: all within-segment pairs of tested segments, median and the CI ranks of
- * ak_stats_sen with C from the summed (corrected) variance. */
-static void pooled_sen(const double *y, const size_t *b, size_t nb, const bool *use, double var_s,
-                       struct ak_stats_sen *ret)
+static double *scratch_grow(double **p, size_t *cap, size_t need)
 {
-    size_t np = 0, k = 0;
-    double *d = NULL;
+    if (need > *cap) {
+        free(*p);
+        *cap = need > 2 * *cap ? need : 2 * *cap;
+        *p = ak_xmalloc(*cap * sizeof(**p));
+    }
+    return *p;
+}
 
-    for (size_t g = 0; g + 1 < nb; g++)
-        if (use[g]) {
-            size_t m = count_valid(y, b[g], b[g + 1]);
-            np += m * (m - 1) / 2;
+void review_scratch_release(struct review_scratch *sc)
+{
+    if (!sc)
+        return;
+    free(sc->d);
+    free(sc->buf);
+    free(sc->buf2);
+    free(sc->smp);
+    free(sc->cv);
+    free(sc->ci);
+    free(sc->row);
+    memset(sc, 0, sizeof(*sc));
+}
+
+#define OS_SAMPLE 1024 /* sample size for the bracket of order_stats */
+#define OS_DELTA 64    /* ±4 sd of a sample rank at the median */
+#define PS_SAMPLE 4096 /* sample of the pooled slopes */
+#define PS_DELTA 96    /* ±3 sd of a sample rank at the median */
+#define PS_WIDTH 1.0   /* bracket ±PS_WIDTH·C_plain ranks: CIs with C ≤ 2·C_plain (measured) */
+
+/* Order statistics r0 ≤ r1 (0-based, < n) of d[0..n) (not sc->buf2), d left unchanged. Exact:
+ * a strided sample of d gives two pivots a ≤ b bracketing the ranks; one pass counts the values
+ * below a and copies those in [a, b] to a buffer; when the ranks fall inside it they are
+ * selected there (a few % of n), else over a copy of all of d. The values are those of a full
+ * sort: only the speed depends on the sample (docs/internals/review.md "Speed"). */
+static void order_stats(const double *d, size_t n, size_t r0, size_t r1,
+                        struct review_scratch *sc, double *o0, double *o1)
+{
+    double *buf = scratch_grow(&sc->buf2, &sc->buf2_cap, n), a = -INFINITY, b = INFINITY;
+    size_t lt = 0, nb = 0, gt = 0;
+
+    if (n > 8 * OS_SAMPLE) {
+        double *smp = scratch_grow(&sc->smp, &sc->smp_cap, OS_SAMPLE);
+        ptrdiff_t p0, p1;
+        for (size_t k = 0; k < OS_SAMPLE; k++)
+            smp[k] = d[(size_t)((uint64_t)k * n / OS_SAMPLE)];
+        p0 = (ptrdiff_t)(((double)r0 + 0.5) / (double)n * OS_SAMPLE) - OS_DELTA;
+        p1 = (ptrdiff_t)(((double)r1 + 0.5) / (double)n * OS_SAMPLE) + OS_DELTA;
+        p0 = p0 < 0 ? -1 : p0;
+        if (p0 >= 0)
+            a = select_k(smp, OS_SAMPLE, (size_t)p0);
+        /* select_k partitions around its place: the second pivot is in the part above it */
+        if (p1 < OS_SAMPLE)
+            b = select_k(smp + p0 + 1, OS_SAMPLE - (size_t)(p0 + 1), (size_t)(p1 - p0 - 1));
+        for (size_t i = 0; i < n; i++) {
+            double x = d[i];
+            buf[nb] = x;
+            nb += (size_t)((x >= a) & (x <= b));
+            lt += x < a;
+            gt += x > b;
         }
-    d = ak_xmalloc((np ? np : 1) * sizeof(*d));
+        if (lt <= r0 && r1 < lt + nb && lt + nb + gt == n) {
+            n = nb;
+            r0 -= lt;
+            r1 -= lt;
+            goto pick;
+        }
+    }
+    memcpy(buf, d, n * sizeof(*buf));
+pick:
+    *o0 = select_k(buf, n, r0);
+    *o1 = r1 == r0 ? *o0 : select_k(buf + r0 + 1, n - r0 - 1, r1 - r0 - 1);
+}
+
+/* The pooled within-segment pair slopes of the tested segments (docs/internals/review.md
+ * "Speed"): those inside a bracket around the median in sc->buf; all of them in sc->d only when
+ * a rank falls outside it (pooled_all). */
+struct pooled {
+    size_t np;               /* pairs */
+    size_t nseg, *off;       /* compacted tested segment g is sc->cv/ci[off[g]..off[g+1]) */
+    size_t lt, nb;           /* slopes below the bracket, in it (sc->buf) */
+    bool in;                 /* the median fell inside the bracket */
+};
+
+/* Compacts the non-NaN values of the tested segments (values in sc->cv, indices in sc->ci). */
+static void pooled_compact(const double *y, const size_t *b, size_t nb, const bool *use,
+                           struct review_scratch *sc, struct pooled *pp)
+{
+    size_t n = b[nb - 1], k = 0;
+    double *cv = scratch_grow(&sc->cv, &sc->cv_cap, n ? n : 1);
+    double *ci = scratch_grow(&sc->ci, &sc->ci_cap, n ? n : 1);
+
+    pp->off = ak_xmalloc(nb * sizeof(*pp->off));
+    pp->nseg = 0;
+    pp->np = 0;
+    pp->off[0] = 0;
     for (size_t g = 0; g + 1 < nb; g++) {
         if (!use[g])
             continue;
-        for (size_t i = b[g]; i < b[g + 1]; i++) {
-            if (isnan(y[i]))
-                continue;
-            for (size_t j = i + 1; j < b[g + 1]; j++)
-                if (!isnan(y[j]))
-                    d[k++] = (y[j] - y[i]) / (double)(j - i);
+        for (size_t i = b[g]; i < b[g + 1]; i++)
+            if (!isnan(y[i])) {
+                cv[k] = y[i];
+                ci[k++] = (double)i; /* exact: (double)j − (double)i equals (double)(j − i) */
+            }
+        size_t m = k - pp->off[pp->nseg];
+        pp->np += m * (m - 1) / 2;
+        pp->off[++pp->nseg] = k;
+    }
+}
+
+/* PS_SAMPLE slopes at evenly spaced places of the pair order into smp (one walk). */
+static void pooled_sample(const struct review_scratch *sc, const struct pooled *pp, double *smp)
+{
+    size_t t = 0, base = 0, next = 0;
+
+    for (size_t g = 0; g < pp->nseg; g++) {
+        const double *cv = sc->cv + pp->off[g], *ci = sc->ci + pp->off[g];
+        size_t m = pp->off[g + 1] - pp->off[g];
+        for (size_t i = 0; i + 1 < m; i++) {
+            size_t len = m - 1 - i;
+            while (t < PS_SAMPLE && next < base + len) {
+                size_t j = i + 1 + (next - base);
+                smp[t++] = (cv[j] - cv[i]) / (ci[j] - ci[i]);
+                next = (size_t)((uint64_t)t * pp->np / PS_SAMPLE);
+            }
+            base += len;
         }
     }
-    double c = isnan(var_s) ? 0 : ak_stats_norm_quantile(0.975) * sqrt(var_s), dn = (double)np;
+}
+
+/* All pooled slopes into sc->d (only when a rank falls outside the bracket). */
+static const double *pooled_all(struct review_scratch *sc, const struct pooled *pp)
+{
+    double *d = scratch_grow(&sc->d, &sc->d_cap, pp->np ? pp->np : 1);
+    size_t k = 0;
+
+    for (size_t g = 0; g < pp->nseg; g++) {
+        const double *cv = sc->cv + pp->off[g], *ci = sc->ci + pp->off[g];
+        size_t m = pp->off[g + 1] - pp->off[g];
+        for (size_t i = 0; i + 1 < m; i++)
+            for (size_t j = i + 1; j < m; j++)
+                d[k++] = (cv[j] - cv[i]) / (ci[j] - ci[i]);
+    }
+    return d;
+}
+
+/* Pooled Sen slope (the median of all pair slopes, exact). One walk computes every slope and
+ * copies those inside a bracket [lo, hi] into sc->buf: the bracket comes from a sample
+ * and is wide enough (±w ranks around the median, plus a margin for the sample) that the CI
+ * ranks usually fall inside it too, so pooled_ci selects there without another pass. */
+static double pooled_slope(struct review_scratch *sc, struct pooled *pp, double w)
+{
+    size_t np = pp->np, rh = np / 2, rl = np % 2 ? rh : rh - 1, lt = 0, nb = 0, gt = 0;
+    double lo = -INFINITY, hi = INFINITY, a, b;
+    double *buf = scratch_grow(&sc->buf, &sc->buf_cap, np);
+    double *row = scratch_grow(&sc->row, &sc->row_cap, pp->off[pp->nseg] + 1);
+
+    if (np > 8 * PS_SAMPLE) {
+        double *smp = scratch_grow(&sc->smp, &sc->smp_cap, PS_SAMPLE);
+        double f0 = ((double)rl - w) / (double)np * PS_SAMPLE - PS_DELTA;
+        double f1 = ((double)rh + w) / (double)np * PS_SAMPLE + PS_DELTA;
+        pooled_sample(sc, pp, smp);
+        size_t k0 = f0 >= 0 ? (size_t)f0 : 0;
+        if (f0 >= 0)
+            lo = select_k(smp, PS_SAMPLE, k0);
+        if (f1 < PS_SAMPLE) /* in the part above lo (select_k partitions) */
+            hi = select_k(smp + k0, PS_SAMPLE - k0, (size_t)f1 - k0);
+    }
+    for (size_t g = 0; g < pp->nseg; g++) {
+        const double *cv = sc->cv + pp->off[g], *ci = sc->ci + pp->off[g];
+        size_t m = pp->off[g + 1] - pp->off[g];
+        for (size_t i = 0; i + 1 < m; i++) {
+            double vi = cv[i], ii = ci[i];
+            size_t len = m - 1 - i;
+            /* two loops over a row that stays in L1: the division one vectorises */
+            for (size_t j = 0; j < len; j++)
+                row[j] = (cv[i + 1 + j] - vi) / (ci[i + 1 + j] - ii);
+            for (size_t j = 0; j < len; j++) {
+                double x = row[j];
+                buf[nb] = x;
+                nb += (size_t)((x >= lo) & (x <= hi)); /* no branch: x is random */
+                lt += x < lo;
+                gt += x > hi;
+            }
+        }
+    }
+    pp->in = lt <= rl && rh < lt + nb && lt + nb + gt == np;
+    pp->lt = lt;
+    pp->nb = nb;
+    if (pp->in)
+        order_stats(buf, nb, rl - lt, rh - lt, sc, &b, &a);
+    else
+        order_stats(pooled_all(sc, pp), np, rl, rh, sc, &b, &a);
+    return np % 2 ? a : (a + b) / 2;
+}
+
+/* Sen's CI ranks M1/M2 of ak_stats_sen over the pooled slopes, with C from the summed
+ * (corrected) variance. */
+static void pooled_ci(struct review_scratch *sc, const struct pooled *pp, double var_s,
+                      double *lo, double *hi)
+{
+    double c = ak_stats_norm_quantile(0.975) * sqrt(var_s), dn = (double)pp->np;
     double m1 = nearbyint((dn - c) / 2), m2 = nearbyint((dn + c) / 2 + 1);
-    m1 = fmin(fmax(m1, 1), dn);
-    m2 = fmin(fmax(m2, 1), dn);
-    ret->npairs = np;
-    ret->slope = review_median(d, np);
-    ret->lo = isnan(var_s) ? NAN : select_k(d, np, (size_t)m1 - 1);
-    ret->hi = isnan(var_s) ? NAN : select_k(d, np, (size_t)m2 - 1);
-    ret->intercept = NAN;
-    free(d);
+    size_t r1 = (size_t)fmin(fmax(m1, 1), dn) - 1, r2 = (size_t)fmin(fmax(m2, 1), dn) - 1;
+
+    if (pp->in && r1 >= pp->lt && r2 < pp->lt + pp->nb) {
+        double x;
+        order_stats(sc->buf, pp->nb, r1 - pp->lt, r1 - pp->lt, sc, lo, &x);
+        order_stats(sc->buf, pp->nb, r2 - pp->lt, r2 - pp->lt, sc, hi, &x);
+    } else {
+        order_stats(pooled_all(sc, pp), pp->np, r1, r2, sc, lo, hi);
+    }
 }
 
 struct vi {
@@ -292,7 +469,7 @@ static double hr_ratio(size_t n, const double *rho)
 }
 
 int review_growth_test(const struct ak_review_series *s, const struct ak_review_opts *o,
-                       const double *x, struct review_growth *ret)
+                       const double *x, struct review_scratch *sc, struct review_growth *ret)
 {
     double *y = NULL;
     size_t *b = NULL, nb;
@@ -300,6 +477,8 @@ int review_growth_test(const struct ak_review_series *s, const struct ak_review_
     double *seg_s = NULL, *seg_v = NULL, rho[HR_MAX_LAG + 1];
     size_t *seg_n = NULL;
     struct review_growth g = {0};
+    struct pooled pp = {0};
+    double c_plain = 0;
     int r = AK_EINVAL;
 
     (void)o;
@@ -321,11 +500,19 @@ int review_growth_test(const struct ak_review_series *s, const struct ak_review_
         seg_v[k] = mk.var_s;
         seg_n[k] = mk.n;
         g.used += mk.n;
+        c_plain += mk.var_s;
     }
     if (!g.used)
         goto out;
-    /* slope first: the residuals of the serial-correlation correction need it */
-    pooled_sen(y, b, nb, use, NAN, &g.sen);
+    /* Sen's C without the serial correction (the CI ranks are ±C/2 from the median): the
+     * bracket of pooled_slope holds the CI when the variance ratio is at most 4 */
+    c_plain = ak_stats_norm_quantile(0.975) * sqrt(c_plain);
+    /* slope first: the residuals of the serial-correlation correction need it; the bracket
+     * of slopes stays in sc->buf for the CI */
+    pooled_compact(y, b, nb, use, sc, &pp);
+    g.sen.npairs = pp.np;
+    g.sen.slope = pooled_slope(sc, &pp, PS_WIDTH * c_plain);
+    g.sen.intercept = NAN;
     residual_acf(y, b, nb, use, g.sen.slope, rho);
     for (size_t k = 0; k + 1 < nb; k++)
         if (use[k]) {
@@ -336,10 +523,11 @@ int review_growth_test(const struct ak_review_series *s, const struct ak_review_
         goto out;
     double z = g.s > 0 ? (g.s - 1) / sqrt(g.var_s) : g.s < 0 ? (g.s + 1) / sqrt(g.var_s) : 0;
     g.p = g.s == 0 ? 1 : ak_stats_norm_p2(z);
-    pooled_sen(y, b, nb, use, g.var_s, &g.sen);
+    pooled_ci(sc, &pp, g.var_s, &g.sen.lo, &g.sen.hi);
     *ret = g;
     r = AK_OK;
 out:
+    free(pp.off);
     free(y);
     free(b);
     free(use);

@@ -2,6 +2,7 @@
  * (docs/internals/review.md). */
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 #define SHIFT_WINDOW_MS (72 * REVIEW_HOUR_MS)
 #define SHIFT_MIN_MS (24 * REVIEW_HOUR_MS)
 #define PETTITT_MIN_DAYS 5
+#define REVIEW_MIN_SHARE 16 /* fewest series per growth thread */
+#define REVIEW_MAX_THREADS 64
+#define PETTITT_REFINE 7 /* days around Pettitt's change searched for the step */
 
 /* Per-series state carried from the growth pass to the shift pass. */
 struct sres {
@@ -35,6 +39,7 @@ struct shift_cand {
     double p, q, before, shift, pct;
     int64_t at_ms;
     size_t n;
+    bool trend;                         /* Pettitt: a side drifts (a trend, not a step) */
 };
 
 struct flist {
@@ -139,6 +144,9 @@ static int check_opts(const struct ak_review_series *series, size_t n,
         !ts_ok(o->now_ms))
         return ak_err(err, AK_EINVAL, "warmup_ms, stale_ms and now_ms must be within 0..1e15 "
                       "ms (now_ms ±1e15).");
+    if (o->threads < 0 || o->threads > REVIEW_MAX_THREADS)
+        return ak_err(err, AK_EINVAL, "threads must be between 0 and %d, got %d.",
+                      REVIEW_MAX_THREADS, o->threads);
     if (o->n_deploys && !o->deploys)
         return ak_err(err, AK_EINVAL, "The review got a deploy count without deploys.");
     for (size_t i = 0; i < o->n_deploys; i++) {
@@ -178,7 +186,8 @@ static size_t min_points(const struct ak_review_series *s, const struct ak_revie
 
 /* Screens the masked x and runs the growth test; fills *r. */
 static void growth_one(const struct ak_review_series *s, const struct ak_review_opts *o,
-                       const double *x, struct ak_review_result *res, struct sres *r)
+                       const double *x, struct review_scratch *sc, struct ak_review_result *res,
+                       struct sres *r)
 {
     size_t nn = 0, first = 0, last = 0;
     double *tmp = NULL;
@@ -210,7 +219,7 @@ static void growth_one(const struct ak_review_series *s, const struct ak_review_
     r->per_day = (double)REVIEW_DAY_MS / (double)s->step_ms;
     r->span_days = (double)(last - first + 1) / r->per_day;
     r->level = last_level(x, s->n, (size_t)fmax(1, nearbyint(r->per_day)));
-    if (review_growth_test(s, o, x, &r->g) != AK_OK) {
+    if (review_growth_test(s, o, x, sc, &r->g) != AK_OK) {
         res->n_short++;
         return;
     }
@@ -248,16 +257,56 @@ static void fill_slope(struct ak_review_finding *f, const struct sres *r, size_t
     f->n = n;
 }
 
-/* "1.8 %/day" or "120 MiB/day" when there is no scale. */
+/* The rate unit of the sentences from the span of the data: per day from 2 days, per hour from
+ * 2 hours, else per minute (a 2-minute raw window reads "12 %/min", not "441503.7 %/day").
+ * *per = units per day. */
+static const char *rate_unit(const struct sres *r, double *per)
+{
+    double h = r->span_days * 24;
+
+    *per = h >= 48 ? 1 : h >= 2 ? 24 : 1440;
+    return h >= 48 ? "day" : h >= 2 ? "h" : "min";
+}
+
+/* A rate in %: one decimal per day (as always), else 2–3 significant digits ("12", "1.5"). */
+static void fmt_pct(double v, double per, char *out, size_t cap)
+{
+    double a = fabs(v) / per;
+    /* thresholds on the rounded value: 0.99999 prints "1.0", 9.99 prints "10" */
+    if (per == 1 || (a >= 0.95 && a < 9.95))
+        snprintf(out, cap, "%.1f", a);
+    else if (a >= 9.95)
+        snprintf(out, cap, "%.0f", a);
+    else
+        snprintf(out, cap, "%.2g", a);
+}
+
+/* "for 14 days", "for 6 h", "for 2 min": the span of the data. */
+static void fmt_span(double days, char *out, size_t cap)
+{
+    double h = days * 24;
+    if (h >= 48)
+        snprintf(out, cap, "%.0f days", days);
+    else if (h >= 2)
+        snprintf(out, cap, "%.0f h", h);
+    else
+        snprintf(out, cap, "%.0f min", h * 60);
+}
+
+/* "1.8 %/day" or "120 MiB/day" when there is no scale; per hour or minute on short spans. */
 static void fmt_rate(const struct ak_review_series *s, const struct sres *r, char *out,
                      size_t cap)
 {
     char v[48];
+    double per;
+    const char *u = rate_unit(r, &per);
+
     if (isfinite(r->pct)) {
-        snprintf(out, cap, "%.1f %%/day", fabs(r->pct));
+        fmt_pct(r->pct, per, v, sizeof(v));
+        snprintf(out, cap, "%s %%/%s", v, u);
     } else {
-        ak_review_format_value(fabs(r->slope_day), s->unit, v, sizeof(v));
-        snprintf(out, cap, "%s/day", v);
+        ak_review_format_value(fabs(r->slope_day) / per, s->unit, v, sizeof(v));
+        snprintf(out, cap, "%s/%s", v, u);
     }
 }
 
@@ -297,7 +346,7 @@ static void emit_growth(struct flist *l, const struct ak_review_series *s,
                         const struct ak_review_opts *o, const struct sres *r)
 {
     struct ak_review_finding *f = add_finding(l, AK_REVIEW_GROWTH, s, o);
-    char *subj = review_subject(s, false), rate[64], rng[96];
+    char *subj = review_subject(s, false), rate[64], rng[96], span[32];
 
     fill_slope(f, r, r->g.used);
     if (isfinite(s->limit)) {
@@ -306,13 +355,18 @@ static void emit_growth(struct flist *l, const struct ak_review_series *s,
     }
     fmt_rate(s, r, rate, sizeof(rate));
     if (isfinite(r->pct)) {
-        double a = fabs(100 * r->lo_day / r->scale), b = fabs(100 * r->hi_day / r->scale);
-        snprintf(rng, sizeof(rng), " (%.1f–%.1f)", fmin(a, b), fmax(a, b));
+        double a = fabs(100 * r->lo_day / r->scale), b = fabs(100 * r->hi_day / r->scale), per;
+        char x[32], y[32];
+        rate_unit(r, &per);
+        fmt_pct(fmin(a, b), per, x, sizeof(x));
+        fmt_pct(fmax(a, b), per, y, sizeof(y));
+        snprintf(rng, sizeof(rng), " (%s–%s)", x, y);
     } else {
         rng[0] = 0;
     }
-    f->text = ak_xasprintf("%s %s %s%s for %.0f days", subj, r->slope_day >= 0 ? "grows" : "falls",
-                           rate, rng, r->span_days);
+    fmt_span(r->span_days, span, sizeof(span));
+    f->text = ak_xasprintf("%s %s %s%s for %s", subj, r->slope_day >= 0 ? "grows" : "falls",
+                           rate, rng, span);
     free(subj);
 }
 
@@ -415,6 +469,7 @@ static void deploy_shift(const struct ak_review_series *s, const struct ak_revie
         struct shift_cand *e = &c[(*nc)++];
         e->si = si;
         e->dep = &o->deploys[k];
+        e->trend = false;
         e->p = sh.p;
         e->before = review_median(b, n1);
         e->shift = sh.shift;
@@ -438,46 +493,113 @@ static double median_nonnan(const double *v, size_t a, size_t e)
     return r;
 }
 
-/* Pettitt on the UTC-daily means (a day counts with at least half its steps present). */
-static void pettitt_shift(const struct ak_review_series *s, const double *x, size_t si,
-                          struct shift_cand *c, size_t *nc)
+/* Whether the daily means day[a..e) are flat enough to be one side of a level shift: not a
+ * trend that is both significant (MK p < 0.05) and drifts by ≥ drift_max over the side (Sen
+ * slope × span). A trend split in two leaves two sloped sides and is no level shift. */
+static bool side_flat(const double *day, size_t a, size_t e, double drift_max)
 {
-    int64_t day0 = floor_div(s->start_ms, REVIEW_DAY_MS);
-    int64_t dl = floor_div(s->start_ms + (int64_t)(s->n - 1) * s->step_ms, REVIEW_DAY_MS);
-    size_t nd = (size_t)(dl - day0 + 1), need, valid = 0;
-    double *sum = NULL, *cnt = NULL;
-    struct ak_stats_pettitt pt;
+    struct ak_stats_mk mk;
+    struct ak_stats_sen sen;
+    size_t first = e, last = a;
 
-    if (nd < PETTITT_MIN_DAYS || nd > AK_REVIEW_MAX_POINTS)
-        return;
-    need = s->step_ms >= REVIEW_DAY_MS ? 1 : (size_t)(REVIEW_DAY_MS / s->step_ms / 2);
-    sum = ak_xcalloc(nd, sizeof(*sum));
-    cnt = ak_xcalloc(nd, sizeof(*cnt));
+    for (size_t i = a; i < e; i++)
+        if (!isnan(day[i])) {
+            first = first < i ? first : i;
+            last = i;
+        }
+    if (count_valid(day, a, e) < 3 || ak_stats_mk(day + a, e - a, &mk) != AK_OK ||
+        ak_stats_sen(day + a, e - a, 0.05, &sen) != AK_OK)
+        return true;
+    return !(mk.p < 0.05 && fabs(sen.slope) * (double)(last - first) >= drift_max);
+}
+
+/* Σ |day − median| over the non-NaN days of day[a..e) (0 when none). */
+static double abs_dev(const double *day, size_t a, size_t e)
+{
+    double med = median_nonnan(day, a, e), sum = 0;
+    for (size_t i = a; i < e; i++)
+        if (!isnan(day[i]))
+            sum += fabs(day[i] - med);
+    return isnan(med) ? 0 : sum;
+}
+
+/* Pettitt places the change where the rank sums differ most, which on a drifting side can be a
+ * few days off the step; the least-absolute-deviation step fit within ±PETTITT_REFINE days of it
+ * finds the day itself (each side keeps ≥ 2 days). Returns the last day of the first side. */
+static size_t refine_change(const double *day, size_t nd, size_t k)
+{
+    size_t best = k, lo = k > PETTITT_REFINE ? k - PETTITT_REFINE : 0;
+    double best_cost = abs_dev(day, 0, k + 1) + abs_dev(day, k + 1, nd);
+
+    for (size_t j = lo; j <= k + PETTITT_REFINE && j + 1 < nd; j++) {
+        if (j == k || count_valid(day, 0, j + 1) < 2 || count_valid(day, j + 1, nd) < 2)
+            continue;
+        double cost = abs_dev(day, 0, j + 1) + abs_dev(day, j + 1, nd);
+        if (cost < best_cost) {
+            best_cost = cost;
+            best = j;
+        }
+    }
+    return best;
+}
+
+/* Daily means of the masked x (a UTC day counts with at least half its steps present) into
+ * day[0..nd); returns the number of valid days. */
+static size_t daily_means(const struct ak_review_series *s, const double *x, int64_t day0,
+                          size_t nd, double *day)
+{
+    size_t need = s->step_ms >= REVIEW_DAY_MS ? 1 : (size_t)(REVIEW_DAY_MS / s->step_ms / 2);
+    double *cnt = ak_xcalloc(nd, sizeof(*cnt));
+    size_t valid = 0;
+
     for (size_t i = 0; i < s->n; i++)
         if (!isnan(x[i])) {
             size_t d = (size_t)(floor_div(s->start_ms + (int64_t)i * s->step_ms, REVIEW_DAY_MS) -
                                 day0);
-            sum[d] += x[i];
+            day[d] += x[i];
             cnt[d]++;
         }
     for (size_t d = 0; d < nd; d++) {
-        sum[d] = cnt[d] >= (double)(need ? need : 1) ? sum[d] / cnt[d] : NAN;
-        valid += !isnan(sum[d]);
+        day[d] = cnt[d] >= (double)(need ? need : 1) ? day[d] / cnt[d] : NAN;
+        valid += !isnan(day[d]);
     }
-    if (valid >= PETTITT_MIN_DAYS && ak_stats_pettitt(sum, nd, &pt) == AK_OK &&
-        count_valid(sum, 0, pt.index + 1) >= 2 && count_valid(sum, pt.index + 1, nd) >= 2) {
-        struct shift_cand *e = &c[(*nc)++];
-        e->si = si;
-        e->dep = NULL;
-        e->p = pt.p;
-        e->before = median_nonnan(sum, 0, pt.index + 1);
-        e->shift = median_nonnan(sum, pt.index + 1, nd) - e->before;
-        e->pct = e->before != 0 ? 100 * e->shift / fabs(e->before) : NAN;
-        e->at_ms = (day0 + (int64_t)pt.index + 1) * REVIEW_DAY_MS;
-        e->n = valid;
-    }
-    free(sum);
     free(cnt);
+    return valid;
+}
+
+/* Pettitt on the UTC-daily means, the change day refined (refine_change). The test joins the BH
+ * family; trend is set unless both sides are flat (side_flat, drift up to half the shift or half
+ * the gate): a trend split in two is no level shift, and that gate, like the % gate, applies
+ * after BH. */
+static void pettitt_shift(const struct ak_review_series *s, const struct ak_review_opts *o,
+                          const double *x, size_t si, struct shift_cand *c, size_t *nc)
+{
+    int64_t day0 = floor_div(s->start_ms, REVIEW_DAY_MS);
+    int64_t dl = floor_div(s->start_ms + (int64_t)(s->n - 1) * s->step_ms, REVIEW_DAY_MS);
+    size_t nd = (size_t)(dl - day0 + 1), valid, k;
+    double *day = NULL;
+    struct ak_stats_pettitt pt;
+
+    if (nd < PETTITT_MIN_DAYS || nd > AK_REVIEW_MAX_POINTS)
+        return;
+    day = ak_xcalloc(nd, sizeof(*day));
+    valid = daily_means(s, x, day0, nd, day);
+    if (valid < PETTITT_MIN_DAYS || ak_stats_pettitt(day, nd, &pt) != AK_OK ||
+        count_valid(day, 0, pt.index + 1) < 2 || count_valid(day, pt.index + 1, nd) < 2)
+        goto out;
+    k = refine_change(day, nd, pt.index);
+    struct shift_cand e = {.si = si, .dep = NULL, .p = pt.p, .n = valid};
+    e.before = median_nonnan(day, 0, k + 1);
+    e.shift = median_nonnan(day, k + 1, nd) - e.before;
+    e.pct = e.before != 0 ? 100 * e.shift / fabs(e.before) : NAN;
+    e.at_ms = (day0 + (int64_t)k + 1) * REVIEW_DAY_MS;
+    /* the day on each side of the change may mix both levels: left out of the check */
+    double drift_max = fmax(o->min_shift_pct / 100 * fabs(e.before), fabs(e.shift)) / 2;
+    e.trend = !side_flat(day, 0, k, drift_max) ||
+              !side_flat(day, k + 2 < nd ? k + 2 : nd, nd, drift_max);
+    c[(*nc)++] = e;
+out:
+    free(day);
 }
 
 static bool deploy_in_window(const struct ak_review_series *s, const struct ak_review_deploy *d)
@@ -547,7 +669,7 @@ static void shift_pass(const struct ak_review_series *series, size_t n,
                 cap = cap ? 2 * cap : 64;
                 c = ak_xrealloc(c, cap * sizeof(*c));
             }
-            pettitt_shift(s, x, i, c, &nc);
+            pettitt_shift(s, o, x, i, c, &nc);
         }
         free(x);
     }
@@ -559,7 +681,8 @@ static void shift_pass(const struct ak_review_series *series, size_t n,
     if (nc && ak_stats_bh(p, nc, o->fdr_q, false, q, rej, NULL) == AK_OK)
         for (size_t i = 0; i < nc; i++) {
             c[i].q = q[i];
-            if (rej[i] && isfinite(c[i].pct) && fabs(c[i].pct) >= o->min_shift_pct)
+            if (rej[i] && !c[i].trend && isfinite(c[i].pct) &&
+                fabs(c[i].pct) >= o->min_shift_pct)
                 emit_shift(l, &series[c[i].si], o, &c[i]);
         }
     free(c);
@@ -747,6 +870,67 @@ static int cmp_finding(const void *pa, const void *pb)
     return c;
 }
 
+/* A contiguous share of the growth tests (series are independent): own scratch and counters. */
+struct growth_job {
+    const struct ak_review_series *series;
+    const struct ak_review_opts *o;
+    struct sres *rs;
+    double *p;
+    size_t from, to;
+    struct ak_review_result counts; /* n_short, n_tested, n_constant of the share */
+};
+
+static void *growth_job_run(void *arg)
+{
+    struct growth_job *j = arg;
+    struct review_scratch sc = {0};
+
+    for (size_t i = j->from; i < j->to; i++) {
+        const struct ak_review_series *s = &j->series[i];
+        double *x = ak_xmalloc((s->n ? s->n : 1) * sizeof(*x));
+        review_mask(s, j->o, x);
+        growth_one(s, j->o, x, &sc, &j->counts, &j->rs[i]);
+        j->p[i] = j->rs[i].tested ? j->rs[i].g.p : NAN;
+        free(x);
+    }
+    review_scratch_release(&sc);
+    return NULL;
+}
+
+/* Growth tests of all series on opts->threads threads (the caller's among them); a thread that
+ * cannot be started leaves its share to the caller. Same results for any thread count. */
+static void growth_pass(const struct ak_review_series *series, size_t n,
+                        const struct ak_review_opts *o, struct sres *rs, double *p,
+                        struct ak_review_result *res)
+{
+    size_t nt = o->threads > 1 ? (size_t)o->threads : 1;
+    struct growth_job *jobs = NULL;
+    pthread_t *tid = NULL;
+    bool *started = NULL;
+
+    if (nt > n / REVIEW_MIN_SHARE)
+        nt = n / REVIEW_MIN_SHARE ? n / REVIEW_MIN_SHARE : 1;
+    jobs = ak_xcalloc(nt, sizeof(*jobs));
+    tid = ak_xcalloc(nt, sizeof(*tid));
+    started = ak_xcalloc(nt, sizeof(*started));
+    for (size_t t = 0; t < nt; t++)
+        jobs[t] = (struct growth_job){series, o, rs, p, n * t / nt, n * (t + 1) / nt, {0}};
+    for (size_t t = 1; t < nt; t++)
+        started[t] = pthread_create(&tid[t], NULL, growth_job_run, &jobs[t]) == 0;
+    for (size_t t = 0; t < nt; t++) {
+        if (t == 0 || !started[t])
+            growth_job_run(&jobs[t]);
+        else
+            pthread_join(tid[t], NULL);
+        res->n_short += jobs[t].counts.n_short;
+        res->n_tested += jobs[t].counts.n_tested;
+        res->n_constant += jobs[t].counts.n_constant;
+    }
+    free(jobs);
+    free(tid);
+    free(started);
+}
+
 int ak_review_run(const struct ak_review_series *series, size_t n,
                   const struct ak_review_opts *opts, struct ak_review_result *ret,
                   struct ak_buf *err)
@@ -766,13 +950,7 @@ int ak_review_run(const struct ak_review_series *series, size_t n,
     res.n_series = n;
     rs = ak_xcalloc(n ? n : 1, sizeof(*rs));
     p = ak_xmalloc((n ? n : 1) * sizeof(*p));
-    for (size_t i = 0; i < n; i++) {
-        double *x = ak_xmalloc((series[i].n ? series[i].n : 1) * sizeof(*x));
-        review_mask(&series[i], opts, x);
-        growth_one(&series[i], opts, x, &res, &rs[i]);
-        p[i] = rs[i].tested ? rs[i].g.p : NAN;
-        free(x);
-    }
+    growth_pass(series, n, opts, rs, p, &res);
     q = ak_xmalloc((n ? n : 1) * sizeof(*q));
     rej = ak_xcalloc(n ? n : 1, sizeof(*rej));
     if (n && ak_stats_bh(p, n, opts->fdr_q, false, q, rej, NULL) != AK_OK) {

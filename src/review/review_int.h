@@ -19,6 +19,13 @@ struct review_growth {
     struct ak_stats_sen sen;   /* pooled within-segment Sen slope and 95 % CI, per step */
 };
 
+/* Buffers reused from series to series (the pair slopes of a 720-point series take 2 MB). */
+struct review_scratch {
+    double *d, *buf, *buf2, *smp, *cv, *ci, *row;
+    size_t d_cap, buf_cap, buf2_cap, smp_cap, cv_cap, ci_cap, row_cap;
+};
+void review_scratch_release(struct review_scratch *sc); /* NULL-safe */
+
 /* First index of s whose time is ≥ t, clamped to [0, s->n]. */
 size_t review_index_at(const struct ak_review_series *s, int64_t t);
 
@@ -31,9 +38,9 @@ size_t review_period(int64_t step_ms);
 
 /* Growth test on the masked x (Hamed–Rao, max_lag 10, per restart segment, on the series minus
  * its hour-of-day profile when it spans ≥ 3 days). AK_OK and *ret filled, AK_EINVAL when no
- * segment has enough points. */
+ * segment has enough points. sc: scratch buffers, reused. */
 int review_growth_test(const struct ak_review_series *s, const struct ak_review_opts *o,
-                       const double *x, struct review_growth *ret);
+                       const double *x, struct review_scratch *sc, struct review_growth *ret);
 
 /* Median of v[0..m), m ≥ 1; reorders v. */
 double review_median(double *v, size_t m);

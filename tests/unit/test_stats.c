@@ -483,6 +483,37 @@ AK_TEST(false_positive_rate_flat_ar1)
     AK_ASSERT((double)fp_hr / runs < 0.08);
 }
 
+/* S by merge-sort counting (n ≥ 64) equals the pairwise count exactly, with heavy ties, NaN
+ * gaps and around the 64 threshold. */
+AK_TEST(mk_s_merge_count_matches_pairwise)
+{
+    static const size_t sizes[] = {63, 64, 65, 100, 257, 720};
+    double x[720];
+
+    for (size_t t = 0; t < sizeof(sizes) / sizeof(sizes[0]); t++)
+        for (int ties = 0; ties < 2; ties++) {
+            struct rng r = {77 + t * 2 + (size_t)ties};
+            struct ak_stats_mk mk;
+            size_t n = sizes[t], m = 0;
+            double v[720];
+            long long s = 0;
+            for (size_t i = 0; i < n; i++) {
+                double z = rng_norm(&r) + 0.01 * (double)i;
+                x[i] = ties ? round(z * 2) : z; /* a few distinct values: many ties */
+                if (i % 17 == 5)
+                    x[i] = NAN;
+                if (!isnan(x[i]))
+                    v[m++] = x[i];
+            }
+            for (size_t i = 0; i + 1 < m; i++)
+                for (size_t j = i + 1; j < m; j++)
+                    s += (v[j] > v[i]) - (v[j] < v[i]);
+            AK_ASSERT_OK(ak_stats_mk(x, n, &mk));
+            AK_ASSERT_EQ_INT(mk.n, m);
+            AK_ASSERT(mk.s == (double)s);
+        }
+}
+
 AK_TEST_MAIN(AK_T(normal_distribution), AK_T(vector_a_series1),
              AK_T(vector_a_series2_and_hamed_rao_pitfall), AK_T(vector_b_ties_and_sen_ci),
              AK_T(vector_c_original_and_sen), AK_T(vector_c_seasonal),
@@ -491,4 +522,4 @@ AK_TEST_MAIN(AK_T(normal_distribution), AK_T(vector_a_series1),
              AK_T(cusum_tabular), AK_T(days_to_limit), AK_T(gaps_are_skipped),
              AK_T(errors_and_edges), AK_T(synthetic_leak_with_daily_sine_is_found),
              AK_T(synthetic_flat_seasonal_and_gc_sawtooth_are_quiet),
-             AK_T(false_positive_rate_flat_ar1))
+             AK_T(false_positive_rate_flat_ar1), AK_T(mk_s_merge_count_matches_pairwise))

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "asakai/ak_buf.h"
 #include "asakai/ak_err.h"
@@ -218,6 +219,10 @@ int main(int argc, char **argv)
     o.min_shift_pct = 10;
     o.warmup_ms = 2 * HOUR_MS;
     o.days_horizon = 30;
+    /* all cores, as the daemon's daily review (REVIEW_THREADS=1 for the single-core figure) */
+    const char *th = getenv("REVIEW_THREADS");
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    o.threads = th && *th ? (int)arg_size(th, 1) : (int)(ncpu > 0 && ncpu < 64 ? ncpu : 1);
     rss_data = rss_mb();
 
     t0 = now_s(CLOCK_MONOTONIC);
@@ -232,9 +237,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < res.n_findings; i++)
         if ((unsigned)res.findings[i].kind < 4)
             cnt[res.findings[i].kind]++;
-    printf("review_bench series=%zu points=%zu wall_s=%.3f cpu_s=%.3f rss_data_mb=%.1f "
+    printf("review_bench threads=%d series=%zu points=%zu wall_s=%.3f cpu_s=%.3f rss_data_mb=%.1f "
            "rss_peak_mb=%.1f findings=%zu growth=%zu dtl=%zu shift=%zu gap=%zu tested=%zu\n",
-           f.n, f.pts, wall, cpu, rss_data, rss_mb(), res.n_findings, cnt[AK_REVIEW_GROWTH],
+           o.threads, f.n, f.pts, wall, cpu, rss_data, rss_mb(), res.n_findings, cnt[AK_REVIEW_GROWTH],
            cnt[AK_REVIEW_DAYS_TO_LIMIT], cnt[AK_REVIEW_LEVEL_SHIFT], cnt[AK_REVIEW_GAP],
            res.n_tested);
     rc = 0;

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "asakai/ak_cfg.h"
 #include "asakai/ak_err.h"
@@ -45,6 +46,14 @@ struct rctx {
     int64_t start, end, step, now;
     size_t steps;
 };
+
+/* The review's worker threads: the cores of the machine, at most 4 (the collector keeps
+ * running beside it). */
+static int review_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+}
 
 static const char *lab(const struct rser *r, const char *name)
 {
@@ -330,7 +339,7 @@ static int run(struct rctx *c, const char *res, struct ak_json **ret, struct ak_
                                .min_shift_pct = cfg->review_min_shift_pct,
                                .warmup_ms = cfg->review_warmup_ms,
                                .days_horizon = cfg->review_days_horizon,
-                               .deploys = dv, .n_deploys = nd};
+                               .deploys = dv, .n_deploys = nd, .threads = review_threads()};
     r = ak_review_run(in, c->n, &o, &rr, err);
     if (r == AK_OK)
         *ret = result_json(c, res, &rr);

@@ -28,7 +28,8 @@ done
 allowed() {
     case $1 in
     core) echo "core" ;;
-    json | xml | metrics | tz | crypto | httpc | store | stats | expo | tsdb | collect) echo "core $1" ;;
+    json | xml | metrics | tz | crypto | httpc | stats | expo | tsdb | collect) echo "core $1" ;;
+    store) echo "core tsdb store" ;;
     cfg) echo "core json cfg" ;;
     route) echo "core json cfg route" ;;
     events) echo "core json xml events" ;;

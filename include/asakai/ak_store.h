@@ -524,7 +524,7 @@ int ak_store_mpoint_last(struct ak_store *st, int64_t series_id, int tier, int64
 
 /* Retention: deletes chunks ending before raw_before_ms, minute points starting before
  * minute_before_ms and hour points before hour_before_ms (0 = keep), in bounded batches inside
- * the caller's transaction. *ret_deleted (may be NULL) = rows deleted. */
+ * the caller's transaction. *ret_deleted (may be NULL) = chunk rows plus tier points deleted. */
 int ak_store_mretain(struct ak_store *st, int64_t raw_before_ms, int64_t minute_before_ms,
                      int64_t hour_before_ms, int64_t *ret_deleted);
 

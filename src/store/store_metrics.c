@@ -8,7 +8,10 @@
  * append order (pages fill up to the last row that fits, and a chunk of up to 2190 bytes stays
  * on its page where a WITHOUT ROWID row spills past ~1002 bytes) with a UNIQUE (series_id,
  * start_ms) index for range reads. A key lives in exactly one of the two. The downsampled tiers
- * are one row per point in a WITHOUT ROWID table keyed (series, tier, start_ms).
+ * have the same split: the points of the current block period are loose rows of `points` (a
+ * WITHOUT ROWID table keyed (series, tier, start_ms)), earlier periods (an hour of minute points,
+ * a day of hour points) are packed one row per period in `pblocks` (streams of ak_tsdb chunks or
+ * decimal varints, ~12 B per minute point instead of ~60 B per row).
  */
 #include "asakai/ak_store.h"
 
@@ -18,6 +21,7 @@
 
 #include "asakai/ak_buf.h"
 #include "asakai/ak_err.h"
+#include "asakai/ak_tsdb.h"
 #include "asakai/ak_util.h"
 #include "store_int.h"
 #include "src/core/ak_banned.h"
@@ -27,9 +31,8 @@
 
 #define STR_MAX (64 * 1024)           /* key, metric, service, labels, deploy fields */
 #define CHUNK_BYTES_MAX (64 * 1024)   /* an ak_tsdb chunk is at most 2190 bytes */
-/* AK_TSDB_CHUNK_MAX_SAMPLES of ak_tsdb.h (store uses core only, so it is repeated here;
- * test_store_metrics checks they agree): a chunk of this many samples is final */
-#define CHUNK_FULL 120
+/* a chunk of this many samples is final */
+#define CHUNK_FULL AK_TSDB_CHUNK_MAX_SAMPLES
 #define REVIEW_JSON_MAX (16 * 1024 * 1024)
 #define REVIEWS_KEPT 60
 #define LIST_MAX 1000000              /* rows of a list or a range */
@@ -74,6 +77,13 @@ static const char metrics_v1_sql[] =
     "  count INTEGER NOT NULL,"
     "  decreases INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (series_id, tier, start_ms)) WITHOUT ROWID;"
+    "CREATE TABLE pblocks ("
+    "  series_id INTEGER NOT NULL REFERENCES series (id),"
+    "  tier INTEGER NOT NULL,"
+    "  start_ms INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL,"
+    "  data BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX pblocks_key ON pblocks (series_id, tier, start_ms);"
     "CREATE TABLE deploys ("
     "  id INTEGER PRIMARY KEY,"
     "  service TEXT NOT NULL,"
@@ -157,6 +167,28 @@ static const char sql_mpoint_range[] =
 static const char sql_mpoint_last[] =
     "SELECT start_ms FROM points WHERE series_id = ?1 AND tier = ?2 "
     "ORDER BY start_ms DESC LIMIT 1";
+static const char sql_mpoint_del[] =
+    "DELETE FROM points WHERE series_id = ?1 AND tier = ?2 AND start_ms >= ?3 AND start_ms <= ?4";
+static const char sql_mpoint_older[] =
+    "SELECT start_ms FROM points WHERE series_id = ?1 AND tier = ?2 AND start_ms >= 0 "
+    "AND start_ms < ?3 LIMIT 1";
+static const char sql_mpoint_packable[] =
+    "SELECT start_ms, min, max, sum, first, last, count, decreases FROM points "
+    "WHERE series_id = ?1 AND tier = ?2 AND start_ms >= 0 AND start_ms < ?3 "
+    "ORDER BY start_ms LIMIT ?4";
+static const char sql_mblock_get[] =
+    "SELECT n, data FROM pblocks WHERE series_id = ?1 AND tier = ?2 AND start_ms = ?3";
+static const char sql_mblock_put[] =
+    "INSERT OR REPLACE INTO pblocks (series_id, tier, start_ms, n, data) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char sql_mblock_del[] =
+    "DELETE FROM pblocks WHERE series_id = ?1 AND tier = ?2 AND start_ms = ?3";
+static const char sql_mblock_range[] =
+    "SELECT start_ms, n, data FROM pblocks WHERE series_id = ?1 AND tier = ?2 "
+    "AND start_ms > ?3 AND start_ms < ?4 ORDER BY start_ms";
+static const char sql_mblock_last[] =
+    "SELECT start_ms FROM pblocks WHERE series_id = ?1 AND tier = ?2 "
+    "ORDER BY start_ms DESC LIMIT 1";
 /* Driven by the (small) series table: per series one range seek (mchunks_key, or the primary
  * key of mheads and points) over the rows older than the cut, never a walk of a whole table
  * (end_ms < cut implies start_ms < cut, which bounds the seek). CROSS JOIN fixes that loop
@@ -174,12 +206,23 @@ static const char sql_mretain_points[] =
     "DELETE FROM points WHERE (series_id, tier, start_ms) IN (SELECT p.series_id, p.tier, "
     "p.start_ms FROM series s CROSS JOIN points p ON p.series_id = s.id AND p.tier = ?3 "
     "AND p.start_ms < ?1 LIMIT ?2)";
+/* the same seek per series for blocks: ?1 is the first block start that still reaches the cut;
+ * RETURNING n counts the points that went */
+static const char sql_mretain_blocks[] =
+    "DELETE FROM pblocks WHERE rowid IN (SELECT b.rowid FROM series s CROSS JOIN pblocks b ON b.series_id = s.id AND b.tier = ?3 "
+    "AND b.start_ms < ?1 LIMIT ?2) RETURNING n";
+/* the blocks the cut goes through: at most one per series */
+static const char sql_mretain_straddle[] =
+    "SELECT b.series_id, b.start_ms FROM series s CROSS JOIN pblocks b ON b.series_id = s.id "
+    "AND b.tier = ?3 AND b.start_ms >= ?1 AND b.start_ms < ?2";
 static const char sql_mvacuum[] = "PRAGMA incremental_vacuum(4096)"; /* VACUUM_PAGES */
 static const char sql_mstats_series[] = "SELECT count(*) FROM series";
 static const char sql_mstats_chunks[] =
     "SELECT count(*), total(n), total(length(data)) FROM (SELECT n, data FROM mchunks "
     "UNION ALL SELECT n, data FROM mheads)";
-static const char sql_mstats_points[] = "SELECT tier, count(*) FROM points GROUP BY tier";
+static const char sql_mstats_points[] =
+    "SELECT tier, total(c) FROM (SELECT tier, count(*) AS c FROM points GROUP BY tier "
+    "UNION ALL SELECT tier, total(n) AS c FROM pblocks GROUP BY tier) GROUP BY tier";
 static const char sql_mstats_file[] =
     "SELECT p.page_count * s.page_size FROM pragma_page_count() p, pragma_page_size() s";
 /* needs SQLITE_ENABLE_DBSTAT_VTAB: preparing it fails without, and the size is unknown. One
@@ -516,22 +559,543 @@ int ak_store_mchunk_last(struct ak_store *st, int64_t series_id, int64_t *ret_st
 
 /* ---- tier points ------------------------------------------------------------------------- */
 
+/* A point lives in exactly one of two places: loose, one row in `points` (the current block
+ * period, written at every put), or packed, inside the `pblocks` row of its series, tier and
+ * period (an hour of minute points, a day of hour points). The block is one ak_tsdb chunk per
+ * field, the times being the offsets from the period start, so regular starts cost a bit. */
+
+#define BLOCK_MAX 120   /* points per block: one ak_tsdb chunk per field (AK_TSDB_CHUNK_MAX) */
+#define NSTREAMS 8      /* shape first last sum count decreases min max */
+#define BLOCK_BYTES_MAX (NSTREAMS * (2 + AK_TSDB_CHUNK_MAX_BYTES)) /* 12-bit lengths */
+#define PACK_ROWS_MAX 100000 /* loose rows packed by one put; the rest at the next */
+
+static const int64_t block_span[2] = {3600000LL, 86400000LL};
+
 static bool tier_ok(int tier)
 {
     return tier == 0 || tier == 1;
 }
 
-int ak_store_mpoint_put(struct ak_store *st, int64_t series_id, int tier,
-                        const struct ak_mpoint *p)
+/* Start of the block period of a point; only points with start_ms >= 0 are packed (the
+ * offsets in a block are ak_tsdb timestamps, which are >= 0). */
+static int64_t block_of(int tier, int64_t start_ms)
 {
-    int64_t t0;
+    return start_ms - start_ms % block_span[tier];
+}
+
+static double u64_bits(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof(d));
+    return d;
+}
+
+static uint64_t bits_u64(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof(u));
+    return u;
+}
+
+/* Which value min (or max) of a point repeats, bit for bit: with a few samples per point it is
+ * often the first or the last one (always, for a counter), and then it is not stored again. */
+enum { SAME_FIRST = 0, SAME_LAST = 1, SAME_NONE = 2 };
+
+static unsigned same_as(const struct ak_mpoint *p, double v)
+{
+    if (bits_u64(v) == bits_u64(p->first))
+        return SAME_FIRST;
+    return bits_u64(v) == bits_u64(p->last) ? SAME_LAST : SAME_NONE;
+}
+
+/* The shape of a point says which values repeat another one (and are not stored again): min
+ * and max as SAME_* (0..8), last equal to first (+9, a point of one sample), sum equal to first
+ * (+18, the same). */
+#define SHAPE_LAST_IS_FIRST 9u
+#define SHAPE_SUM_IS_FIRST 18u
+#define SHAPE_MAX 35u
+
+static unsigned point_shape(const struct ak_mpoint *p)
+{
+    unsigned s = same_as(p, p->min) + 3 * same_as(p, p->max);
+
+    if (bits_u64(p->last) == bits_u64(p->first))
+        s += SHAPE_LAST_IS_FIRST;
+    if (bits_u64(p->sum) == bits_u64(p->first))
+        s += SHAPE_SUM_IS_FIRST;
+    return s;
+}
+
+/* Whether a point of this shape has a value in stream k. */
+static bool stream_has(unsigned shape, int k)
+{
+    switch (k) {
+    case 2: return shape / SHAPE_LAST_IS_FIRST % 2 == 0;
+    case 3: return shape / SHAPE_SUM_IS_FIRST == 0;
+    case 6: return shape % 3 == SAME_NONE;
+    case 7: return shape / 3 % 3 == SAME_NONE;
+    default: return true;
+    }
+}
+
+/* Stream k of point p: false when the point has no value in it (a repeated one). */
+static bool stream_value(const struct ak_mpoint *p, int k, double *v)
+{
+    unsigned shape = point_shape(p);
+
+    switch (k) {
+    case 0: *v = u64_bits(shape); break;
+    case 1: *v = p->first; break;
+    case 2: *v = p->last; break;
+    case 3: *v = p->sum; break;
+    case 4: *v = u64_bits(p->count); break;
+    case 5: *v = u64_bits(p->decreases); break;
+    case 6: *v = p->min; break;
+    default: *v = p->max; break;
+    }
+    return stream_has(shape, k);
+}
+
+/* A value stream is stored either as an ak_tsdb chunk (XOR of the bits) or, when every value
+ * is exactly an integer k divided by 10^d (d <= 4; byte counts, CPU seconds with two decimals,
+ * not -0), as zigzag varints of k and of its differences: scraped decimals whose binary
+ * fractions XOR barely packs take a few bytes. The 16-bit stream header holds the length (12
+ * bits) and the form (4 bits: 0 = chunk, 1 + d = decimal). */
+#define DEC_DIGITS_MAX 4
+#define DEC_K_MAX (1LL << 53)
+#define STREAM_LEN_MASK 0x0fffu
+
+static const double pow10_tab[DEC_DIGITS_MAX + 1] = {1, 10, 100, 1000, 10000};
+
+static bool dec_k(double v, int d, int64_t *ret_k)
+{
+    double x = v * pow10_tab[d];
+
+    if (!(x > -(double)DEC_K_MAX && x < (double)DEC_K_MAX))
+        return false;
+    int64_t k = (int64_t)llround(x);
+    double back = (double)k / pow10_tab[d];
+    if (bits_u64(back) != bits_u64(v))
+        return false;
+    *ret_k = k;
+    return true;
+}
+
+static size_t varint_put(uint8_t *p, uint64_t u)
+{
+    size_t n = 0;
+
+    while (u >= 0x80) {
+        p[n++] = (uint8_t)(u | 0x80);
+        u >>= 7;
+    }
+    p[n++] = (uint8_t)u;
+    return n;
+}
+
+static uint64_t zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+/* The decimal form of vals[0..m) into out (room for m * 10 bytes): its length, or 0 when a
+ * value has no exact form with d digits. */
+static size_t dec_encode(const double *vals, size_t m, int d, uint8_t *out)
+{
+    int64_t prev = 0, k;
+    size_t len = 0;
+
+    for (size_t i = 0; i < m; i++) {
+        if (!dec_k(vals[i], d, &k))
+            return 0;
+        len += varint_put(out + len, zigzag(k - prev));
+        prev = k;
+    }
+    return len;
+}
+
+static int dec_decode(const uint8_t *p, size_t len, int d, double *vs, size_t cap,
+                      size_t *ret_n)
+{
+    size_t pos = 0, n = 0;
+    int64_t k = 0;
+
+    while (pos < len) {
+        uint64_t u = 0;
+        int shift = 0;
+        for (;;) {
+            if (pos == len || shift > 63)
+                return AK_ECORRUPT;
+            uint8_t b = p[pos++];
+            u |= (uint64_t)(b & 0x7f) << shift;
+            shift += 7;
+            if (!(b & 0x80))
+                break;
+        }
+        int64_t delta = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+        if (n == cap || delta <= -2 * DEC_K_MAX || delta >= 2 * DEC_K_MAX)
+            return AK_ECORRUPT;
+        k += delta;
+        if (k <= -DEC_K_MAX || k >= DEC_K_MAX)
+            return AK_ECORRUPT;
+        vs[n++] = (double)k / pow10_tab[d];
+    }
+    *ret_n = n;
+    return AK_OK;
+}
+
+/* Encodes one stream (m values at offsets ts) at out: header and body; its size. */
+static int stream_encode(int k, const int64_t *ts, const double *vals, size_t m, uint8_t *out,
+                         size_t *ret_len)
+{
+    static _Thread_local struct ak_tsdb_chunk c;
+    uint8_t dec[BLOCK_MAX * 10];
+    const uint8_t *p = NULL;
+    size_t clen = 0, dlen;
+    unsigned form = 0;
+    int r = AK_OK;
+
+    ak_tsdb_chunk_init(&c);
+    for (size_t i = 0; i < m && r == AK_OK; i++)
+        r = ak_tsdb_chunk_append(&c, ts[i], vals[i]);
+    if (r != AK_OK)
+        return r;
+    if (m > 0)
+        p = ak_tsdb_chunk_finish(&c, &clen);
+    /* the real values only: shape, count and decreases are bit patterns */
+    for (int d = 0; m > 0 && (k == 1 || k == 2 || k == 3 || k >= 6) && d <= DEC_DIGITS_MAX;
+         d++) {
+        /* the fewest digits that fit give the smallest integers */
+        dlen = dec_encode(vals, m, d, dec);
+        if (dlen > 0 && dlen < clen) {
+            clen = dlen;
+            form = 1 + (unsigned)d;
+            p = dec;
+        }
+        if (dlen > 0)
+            break;
+    }
+    out[0] = (uint8_t)(clen & 0xff);
+    out[1] = (uint8_t)(clen >> 8 | form << 4);
+    if (clen)
+        memcpy(out + 2, p, clen);
+    *ret_len = 2 + clen;
+    return AK_OK;
+}
+
+/* Encodes pts[0..n) (sorted, 1 <= n <= BLOCK_MAX, all in the period at block) into out
+ * (BLOCK_BYTES_MAX): NSTREAMS streams, each the values of the points that have one, with the
+ * points' offsets from the period start as the chunk times. */
+static int block_encode(int64_t block, const struct ak_mpoint *pts, size_t n, uint8_t *out,
+                        size_t *ret_len)
+{
+    int64_t ts[BLOCK_MAX];
+    double vals[BLOCK_MAX];
+    size_t len = 0, slen, m;
+    int r = AK_OK;
+
+    for (int k = 0; k < NSTREAMS && r == AK_OK; k++) {
+        m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (stream_value(&pts[i], k, &vals[m]))
+                ts[m++] = pts[i].start_ms - block;
+        r = stream_encode(k, ts, vals, m, out + len, &slen);
+        len += slen;
+    }
+    if (r == AK_OK)
+        *ret_len = len;
+    return r;
+}
+
+/* Sets the value of stream k (1..7) of p. */
+static void stream_set(struct ak_mpoint *p, int k, double v)
+{
+    switch (k) {
+    case 1: p->first = v; break;
+    case 2: p->last = v; break;
+    case 3: p->sum = v; break;
+    case 4: p->count = bits_u64(v); break;
+    case 5: p->decreases = bits_u64(v); break;
+    case 6: p->min = v; break;
+    default: p->max = v; break;
+    }
+}
+
+static double pick(unsigned sel, const struct ak_mpoint *p, double own)
+{
+    return sel == SAME_FIRST ? p->first : sel == SAME_LAST ? p->last : own;
+}
+
+/* Decodes a block of n points into pts (BLOCK_MAX): every stream has the times of the points
+ * that have a value in it, each an offset inside the period. */
+static int block_decode(int tier, int64_t block, unsigned n, const uint8_t *data, size_t len,
+                        struct ak_mpoint *pts)
+{
+    int64_t ts[BLOCK_MAX];
+    double vs[BLOCK_MAX];
+    unsigned shape[BLOCK_MAX];
+    size_t pos = 0, got, j;
+
+    if (n < 1 || n > BLOCK_MAX)
+        return AK_ECORRUPT;
+    for (int k = 0; k < NSTREAMS; k++) {
+        if (len - pos < 2)
+            return AK_ECORRUPT;
+        size_t clen = ((size_t)data[pos] | (size_t)data[pos + 1] << 8) & STREAM_LEN_MASK;
+        unsigned form = data[pos + 1] >> 4;
+        pos += 2;
+        got = 0;
+        if (clen > len - pos || form > 1 + DEC_DIGITS_MAX || (k == 0 && form != 0))
+            return AK_ECORRUPT;
+        if (clen && form == 0 &&
+            ak_tsdb_chunk_decode(data + pos, clen, ts, vs, BLOCK_MAX, &got) != AK_OK)
+            return AK_ECORRUPT;
+        if (clen && form > 0 && dec_decode(data + pos, clen, (int)form - 1, vs, BLOCK_MAX,
+                                           &got) != AK_OK)
+            return AK_ECORRUPT;
+        pos += clen;
+        j = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (k > 0 && !stream_has(shape[i], k))
+                continue;
+            if (j == got || (k == 0 && ts[j] >= block_span[tier]))
+                return AK_ECORRUPT;
+            if (k == 0)
+                pts[i].start_ms = block + ts[j];
+            else if (form == 0 && pts[i].start_ms != block + ts[j])
+                return AK_ECORRUPT;
+            if (k == 0 && bits_u64(vs[j]) > SHAPE_MAX)
+                return AK_ECORRUPT;
+            if (k == 0)
+                shape[i] = (unsigned)bits_u64(vs[j]);
+            else
+                stream_set(&pts[i], k, vs[j]);
+            j++;
+        }
+        if (j != got)
+            return AK_ECORRUPT;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!stream_has(shape[i], 2))
+            pts[i].last = pts[i].first;
+        if (!stream_has(shape[i], 3))
+            pts[i].sum = pts[i].first;
+        pts[i].min = pick(shape[i] % 3, &pts[i], pts[i].min);
+        pts[i].max = pick(shape[i] / 3 % 3, &pts[i], pts[i].max);
+    }
+    return pos == len ? AK_OK : AK_ECORRUPT;
+}
+
+/* The points of the block (series, tier, block) into pts (BLOCK_MAX): AK_ENOTFOUND if none. */
+static int block_get(struct ak_store *st, int64_t series_id, int tier, int64_t block,
+                     struct ak_mpoint *pts, size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    int r = ak_store_stmt_sql(st, AK_SQL_MBLOCK_GET, sql_mblock_get, &s), rc;
+
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 1, series_id);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 2, tier);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 3, block);
+    if (r != AK_OK)
+        return r;
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        int64_t n = ak_store_col_i64(s, 0);
+        int len = sqlite3_column_bytes(s, 1);
+        const uint8_t *p = sqlite3_column_blob(s, 1);
+        r = n < 1 || n > BLOCK_MAX || len < 0 ? AK_ECORRUPT
+            : block_decode(tier, block, (unsigned)n, p, (size_t)len, pts);
+        if (r == AK_OK)
+            *ret_n = (size_t)n;
+    } else {
+        r = rc == SQLITE_DONE ? AK_ENOTFOUND : ak_store_map_rc(rc);
+    }
+    sqlite3_reset(s);
+    return r;
+}
+
+/* Writes the block (replacing it), or deletes it when n == 0. */
+static int block_write(struct ak_store *st, int64_t series_id, int tier, int64_t block,
+                       const struct ak_mpoint *pts, size_t n)
+{
+    uint8_t buf[BLOCK_BYTES_MAX];
+    size_t len = 0;
     sqlite3_stmt *s;
     int r;
 
-    if (!st || !p || !tier_ok(tier) || p->count > INT64_MAX || p->decreases > INT64_MAX)
-        return AK_EINVAL;
-    t0 = ak_store_mono_us();
-    r = ak_store_stmt_sql(st, AK_SQL_MPOINT_PUT, sql_mpoint_put, &s);
+    if (n == 0) {
+        r = ak_store_stmt_sql(st, AK_SQL_MBLOCK_DEL, sql_mblock_del, &s);
+    } else {
+        r = block_encode(block, pts, n, buf, &len);
+        if (r == AK_OK)
+            r = ak_store_stmt_sql(st, AK_SQL_MBLOCK_PUT, sql_mblock_put, &s);
+        if (r == AK_OK)
+            r = ak_store_bind_i64(s, 4, (int64_t)n);
+        if (r == AK_OK)
+            r = bind_blob(s, 5, buf, len);
+    }
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 1, series_id);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 2, tier);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 3, block);
+    if (r == AK_OK)
+        r = ak_store_step_done(s);
+    return r;
+}
+
+/* Deletes the loose points of series and tier with start in [lo, hi]. */
+static int loose_del(struct ak_store *st, int64_t series_id, int tier, int64_t lo, int64_t hi)
+{
+    sqlite3_stmt *s;
+    int r = ak_store_stmt_sql(st, AK_SQL_MPOINT_DEL, sql_mpoint_del, &s);
+
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 1, series_id);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 2, tier);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 3, lo);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 4, hi);
+    if (r == AK_OK)
+        r = ak_store_step_done(s);
+    return r;
+}
+
+/* Puts p into the points v[0..*n) sorted by start (replacing the one of the same start);
+ * false when that would make more than BLOCK_MAX. */
+static bool points_merge(struct ak_mpoint *v, size_t *n, const struct ak_mpoint *p)
+{
+    size_t i = 0;
+
+    while (i < *n && v[i].start_ms < p->start_ms)
+        i++;
+    if (i < *n && v[i].start_ms == p->start_ms) {
+        v[i] = *p;
+        return true;
+    }
+    if (*n == BLOCK_MAX)
+        return false;
+    memmove(v + i + 1, v + i, (*n - i) * sizeof(*v));
+    v[i] = *p;
+    (*n)++;
+    return true;
+}
+
+/* Packs the loose points pts[0..n) (sorted, all in the period at block) into their block. A
+ * block that would pass BLOCK_MAX (starts off the tier grid) leaves them loose. */
+static int pack_group(struct ak_store *st, int64_t series_id, int tier, int64_t block,
+                      const struct ak_mpoint *pts, size_t n)
+{
+    struct ak_mpoint v[BLOCK_MAX];
+    size_t nv = 0;
+    int r = block_get(st, series_id, tier, block, v, &nv);
+
+    if (r == AK_ENOTFOUND)
+        r = AK_OK;
+    for (size_t i = 0; r == AK_OK && i < n; i++)
+        if (!points_merge(v, &nv, &pts[i]))
+            return AK_OK;
+    if (r == AK_OK)
+        r = block_write(st, series_id, tier, block, v, nv);
+    if (r == AK_OK)
+        r = loose_del(st, series_id, tier, pts[0].start_ms, pts[n - 1].start_ms);
+    return r;
+}
+
+static void mpoint_read_at(sqlite3_stmt *s, int c, struct ak_mpoint *m)
+{
+    m->start_ms = ak_store_col_i64(s, c);
+    m->min = sqlite3_column_double(s, c + 1);
+    m->max = sqlite3_column_double(s, c + 2);
+    m->sum = sqlite3_column_double(s, c + 3);
+    m->first = sqlite3_column_double(s, c + 4);
+    m->last = sqlite3_column_double(s, c + 5);
+    m->count = (uint64_t)ak_store_col_i64(s, c + 6);
+    m->decreases = (uint64_t)ak_store_col_i64(s, c + 7);
+}
+
+static void mpoint_read(sqlite3_stmt *s, void *p)
+{
+    mpoint_read_at(s, 0, p);
+}
+
+static void nothing_release(void *p)
+{
+    (void)p;
+}
+
+static void pair_read(sqlite3_stmt *s, void *p)
+{
+    int64_t *v = p;
+
+    v[0] = ak_store_col_i64(s, 0);
+    v[1] = ak_store_col_i64(s, 1);
+}
+
+/* Packs the loose points of series and tier that start in [0, before) into their blocks:
+ * called when a put opens a new period, so normally the one period just finished. */
+static int pack_before(struct ak_store *st, int64_t series_id, int tier, int64_t before)
+{
+    struct ak_mpoint *v = NULL;
+    size_t n = 0, i = 0;
+    sqlite3_stmt *s;
+    int r = ak_store_stmt_sql(st, AK_SQL_MPOINT_PACKABLE, sql_mpoint_packable, &s);
+
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 1, series_id);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 2, tier);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 3, before);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 4, PACK_ROWS_MAX);
+    if (r == AK_OK)
+        r = ak_store_collect(s, SIZE_MAX, sizeof(*v), mpoint_read, nothing_release,
+                             (void **)&v, &n);
+    while (r == AK_OK && i < n) {
+        int64_t block = block_of(tier, v[i].start_ms);
+        size_t j = i;
+        while (j < n && block_of(tier, v[j].start_ms) == block)
+            j++;
+        r = pack_group(st, series_id, tier, block, v + i, j - i);
+        i = j;
+    }
+    free(v);
+    return r;
+}
+
+/* Whether series and tier have loose points in [0, before): the previous periods to pack. */
+static int has_older(struct ak_store *st, int64_t series_id, int tier, int64_t before,
+                     bool *ret)
+{
+    sqlite3_stmt *s;
+    int64_t v;
+    int r = ak_store_stmt_sql(st, AK_SQL_MPOINT_OLDER, sql_mpoint_older, &s);
+
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 1, series_id);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 2, tier);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 3, before);
+    if (r == AK_OK)
+        r = ak_store_collect_one(s, sizeof(v), id_read, &v);
+    *ret = r == AK_OK;
+    return r == AK_ENOTFOUND ? AK_OK : r;
+}
+
+static int loose_put(struct ak_store *st, int64_t series_id, int tier,
+                     const struct ak_mpoint *p)
+{
+    sqlite3_stmt *s;
+    int r = ak_store_stmt_sql(st, AK_SQL_MPOINT_PUT, sql_mpoint_put, &s);
+
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 1, series_id);
     if (r == AK_OK)
@@ -547,42 +1111,132 @@ int ak_store_mpoint_put(struct ak_store *st, int64_t series_id, int tier,
         r = ak_store_bind_i64(s, 10, (int64_t)p->decreases);
     if (r == AK_OK)
         r = ak_store_step_done(s);
+    return r;
+}
+
+/* A point of a packed period goes into its block (unless full); any other is loose, and the
+ * first put of a new period packs the loose points of the periods before it. */
+static int mpoint_put_rows(struct ak_store *st, int64_t series_id, int tier,
+                           const struct ak_mpoint *p)
+{
+    struct ak_mpoint v[BLOCK_MAX];
+    size_t n = 0;
+    int64_t block = block_of(tier, p->start_ms);
+    bool older = false;
+    int r;
+
+    if (p->start_ms < 0)
+        return loose_put(st, series_id, tier, p);
+    r = block_get(st, series_id, tier, block, v, &n);
+    if (r == AK_OK && points_merge(v, &n, p)) {
+        r = block_write(st, series_id, tier, block, v, n);
+        /* a loose copy (left when the block was full) must not shadow it */
+        if (r == AK_OK)
+            r = loose_del(st, series_id, tier, p->start_ms, p->start_ms);
+        return r;
+    }
+    if (r != AK_OK && r != AK_ENOTFOUND)
+        return r;
+    r = loose_put(st, series_id, tier, p);
+    if (r == AK_OK)
+        r = has_older(st, series_id, tier, block, &older);
+    if (r == AK_OK && older)
+        r = pack_before(st, series_id, tier, block);
+    return r;
+}
+
+int ak_store_mpoint_put(struct ak_store *st, int64_t series_id, int tier,
+                        const struct ak_mpoint *p)
+{
+    int64_t t0;
+    int r;
+
+    if (!st || !p || !tier_ok(tier) || p->count > INT64_MAX || p->decreases > INT64_MAX)
+        return AK_EINVAL;
+    t0 = ak_store_mono_us();
+    r = ak_store_sp_begin(st);
+    if (r == AK_OK)
+        r = ak_store_sp_end(st, mpoint_put_rows(st, series_id, tier, p));
     ak_store_op_done(st, t0);
     return r;
 }
 
-static void mpoint_read(sqlite3_stmt *s, void *p)
-{
-    struct ak_mpoint *m = p;
+/* Growing array of points for a range read. */
+struct pvec {
+    struct ak_mpoint *v;
+    size_t n, alloc;
+};
 
-    m->start_ms = ak_store_col_i64(s, 0);
-    m->min = sqlite3_column_double(s, 1);
-    m->max = sqlite3_column_double(s, 2);
-    m->sum = sqlite3_column_double(s, 3);
-    m->first = sqlite3_column_double(s, 4);
-    m->last = sqlite3_column_double(s, 5);
-    m->count = (uint64_t)ak_store_col_i64(s, 6);
-    m->decreases = (uint64_t)ak_store_col_i64(s, 7);
+static int pvec_add(struct pvec *a, const struct ak_mpoint *p)
+{
+    if (a->n > LIST_MAX)
+        return AK_ETOOBIG;
+    if (a->n == a->alloc) {
+        a->alloc = a->alloc ? a->alloc * 2 : 64;
+        a->v = ak_xrealloc(a->v, a->alloc * sizeof(*a->v));
+    }
+    a->v[a->n++] = *p;
+    return AK_OK;
 }
 
-static void nothing_release(void *p)
+/* The packed points of series and tier with start in [from, to), oldest first, into a. */
+static int blocks_range(struct ak_store *st, int64_t series_id, int tier, int64_t from,
+                        int64_t to, struct pvec *a)
 {
-    (void)p;
-}
-
-int ak_store_mpoint_range(struct ak_store *st, int64_t series_id, int tier, int64_t from_ms,
-                          int64_t to_ms, struct ak_mpoint **ret, size_t *ret_n)
-{
-    struct ak_mpoint *v = NULL;
-    size_t n = 0;
-    int64_t t0;
+    struct ak_mpoint pts[BLOCK_MAX];
+    /* a block starting up to a span before from may hold points at or after it */
+    int64_t lo = from > INT64_MIN + block_span[tier] ? from - block_span[tier] : INT64_MIN;
     sqlite3_stmt *s;
-    int r;
+    int r = ak_store_stmt_sql(st, AK_SQL_MBLOCK_RANGE, sql_mblock_range, &s), rc = SQLITE_DONE;
 
-    if (!st || !ret || !ret_n || !tier_ok(tier))
-        return AK_EINVAL;
-    t0 = ak_store_mono_us();
-    r = ak_store_stmt_sql(st, AK_SQL_MPOINT_RANGE, sql_mpoint_range, &s);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 1, series_id);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 2, tier);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 3, lo);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 4, to);
+    while (r == AK_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t block = ak_store_col_i64(s, 0), n = ak_store_col_i64(s, 1);
+        int len = sqlite3_column_bytes(s, 2);
+        const uint8_t *p = sqlite3_column_blob(s, 2);
+        r = n < 1 || n > BLOCK_MAX || len < 0 ? AK_ECORRUPT
+            : block_decode(tier, block, (unsigned)n, p, (size_t)len, pts);
+        for (int64_t i = 0; r == AK_OK && i < n; i++)
+            if (pts[i].start_ms >= from && pts[i].start_ms < to)
+                r = pvec_add(a, &pts[i]);
+    }
+    if (r == AK_OK && rc != SQLITE_DONE)
+        r = ak_store_map_rc(rc);
+    if (s)
+        sqlite3_reset(s);
+    return r;
+}
+
+/* Merges the sorted packed points b and loose points l (disjoint starts) into a new array. */
+static struct ak_mpoint *merge_points(const struct pvec *b, const struct ak_mpoint *l,
+                                      size_t nl, size_t *ret_n)
+{
+    size_t n = b->n + nl, i = 0, j = 0, k = 0;
+    struct ak_mpoint *v = ak_xmalloc((n ? n : 1) * sizeof(*v));
+
+    while (i < b->n || j < nl) {
+        if (j == nl || (i < b->n && b->v[i].start_ms < l[j].start_ms))
+            v[k++] = b->v[i++];
+        else
+            v[k++] = l[j++];
+    }
+    *ret_n = n;
+    return v;
+}
+
+static int loose_range(struct ak_store *st, int64_t series_id, int tier, int64_t from_ms,
+                       int64_t to_ms, struct ak_mpoint **ret, size_t *ret_n)
+{
+    sqlite3_stmt *s;
+    int r = ak_store_stmt_sql(st, AK_SQL_MPOINT_RANGE, sql_mpoint_range, &s);
+
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 1, series_id);
     if (r == AK_OK)
@@ -595,25 +1249,67 @@ int ak_store_mpoint_range(struct ak_store *st, int64_t series_id, int tier, int6
     if (r == AK_OK)
         r = ak_store_bind_i64(s, 5, LIST_MAX + 1);
     if (r == AK_OK)
-        r = ak_store_collect(s, SIZE_MAX, sizeof(*v), mpoint_read, nothing_release,
-                             (void **)&v, &n);
-    if (r == AK_OK && n > LIST_MAX) {
-        free(v);
+        r = ak_store_collect(s, SIZE_MAX, sizeof(**ret), mpoint_read, nothing_release,
+                             (void **)ret, ret_n);
+    return r;
+}
+
+int ak_store_mpoint_range(struct ak_store *st, int64_t series_id, int tier, int64_t from_ms,
+                          int64_t to_ms, struct ak_mpoint **ret, size_t *ret_n)
+{
+    struct ak_mpoint *l = NULL, *v = NULL;
+    struct pvec b = {0};
+    size_t nl = 0, n = 0;
+    int64_t t0;
+    int r;
+
+    if (!st || !ret || !ret_n || !tier_ok(tier))
+        return AK_EINVAL;
+    t0 = ak_store_mono_us();
+    r = blocks_range(st, series_id, tier, from_ms, to_ms, &b);
+    if (r == AK_OK)
+        r = loose_range(st, series_id, tier, from_ms, to_ms, &l, &nl);
+    if (r == AK_OK && b.n + nl > LIST_MAX)
         r = AK_ETOOBIG;
-    }
+    if (r == AK_OK)
+        v = merge_points(&b, l, nl, &n);
     if (r == AK_OK) {
         *ret = v;
         *ret_n = n;
     }
+    free(b.v);
+    free(l);
     ak_store_op_done(st, t0);
+    return r;
+}
+
+/* start_ms of the newest packed point of series and tier; AK_ENOTFOUND when none. */
+static int block_last(struct ak_store *st, int64_t series_id, int tier, int64_t *ret)
+{
+    struct ak_mpoint pts[BLOCK_MAX];
+    int64_t block = 0;
+    size_t n = 0;
+    sqlite3_stmt *s;
+    int r = ak_store_stmt_sql(st, AK_SQL_MBLOCK_LAST, sql_mblock_last, &s);
+
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 1, series_id);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 2, tier);
+    if (r == AK_OK)
+        r = ak_store_collect_one(s, sizeof(block), id_read, &block);
+    if (r == AK_OK)
+        r = block_get(st, series_id, tier, block, pts, &n);
+    if (r == AK_OK)
+        *ret = pts[n - 1].start_ms;
     return r;
 }
 
 int ak_store_mpoint_last(struct ak_store *st, int64_t series_id, int tier, int64_t *ret_start_ms)
 {
-    int64_t t0, v = 0;
+    int64_t t0, v = 0, b = 0;
     sqlite3_stmt *s;
-    int r;
+    int r, rb;
 
     if (!st || !ret_start_ms || !tier_ok(tier))
         return AK_EINVAL;
@@ -625,6 +1321,16 @@ int ak_store_mpoint_last(struct ak_store *st, int64_t series_id, int tier, int64
         r = ak_store_bind_i64(s, 2, tier);
     if (r == AK_OK)
         r = ak_store_collect_one(s, sizeof(v), id_read, &v);
+    if (r == AK_OK || r == AK_ENOTFOUND) {
+        rb = block_last(st, series_id, tier, &b);
+        if (rb == AK_OK) {
+            if (r == AK_ENOTFOUND || b > v)
+                v = b;
+            r = AK_OK;
+        } else if (rb != AK_ENOTFOUND) {
+            r = rb;
+        }
+    }
     if (r == AK_OK)
         *ret_start_ms = v;
     ak_store_op_done(st, t0);
@@ -675,6 +1381,59 @@ static int vacuum_some(struct ak_store *st)
     return r;
 }
 
+/* Deletes the blocks of tier wholly before cut (batches, counting their points), then rewrites
+ * the blocks the cut goes through without their points before it. */
+static int retain_blocks(struct ak_store *st, int tier, int64_t cut, int64_t *deleted)
+{
+    struct ak_mpoint pts[BLOCK_MAX];
+    int64_t lo = cut - block_span[tier] + 1, *v = NULL, rows;
+    size_t nv = 0, n, k;
+    sqlite3_stmt *s;
+    int r, rc = SQLITE_DONE;
+
+    do {
+        rows = 0;
+        r = ak_store_stmt_sql(st, AK_SQL_MRETAIN_BLOCKS, sql_mretain_blocks, &s);
+        if (r == AK_OK)
+            r = ak_store_bind_i64(s, 1, lo);
+        if (r == AK_OK)
+            r = ak_store_bind_i64(s, 2, RETAIN_BATCH);
+        if (r == AK_OK)
+            r = ak_store_bind_i64(s, 3, tier);
+        while (r == AK_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+            *deleted += sqlite3_column_int64(s, 0);
+            rows++;
+        }
+        if (r == AK_OK && rc != SQLITE_DONE)
+            r = ak_store_map_rc(rc);
+        if (s)
+            sqlite3_reset(s);
+    } while (r == AK_OK && rows >= RETAIN_BATCH);
+    if (r == AK_OK)
+        r = ak_store_stmt_sql(st, AK_SQL_MRETAIN_STRADDLE, sql_mretain_straddle, &s);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 1, lo);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 2, cut);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 3, tier);
+    /* pairs (series_id, block start): collected first, rewritten after the read */
+    if (r == AK_OK)
+        r = ak_store_collect(s, SIZE_MAX, 2 * sizeof(*v), pair_read, nothing_release,
+                             (void **)&v, &nv);
+    for (size_t i = 0; r == AK_OK && i < nv; i++) {
+        r = block_get(st, v[2 * i], tier, v[2 * i + 1], pts, &n);
+        for (k = 0; r == AK_OK && k < n && pts[k].start_ms < cut; k++)
+            ;
+        if (r == AK_OK && k > 0)
+            r = block_write(st, v[2 * i], tier, v[2 * i + 1], pts + k, n - k);
+        if (r == AK_OK)
+            *deleted += (int64_t)k;
+    }
+    free(v);
+    return r;
+}
+
 int ak_store_mretain(struct ak_store *st, int64_t raw_before_ms, int64_t minute_before_ms,
                      int64_t hour_before_ms, int64_t *ret_deleted)
 {
@@ -693,9 +1452,13 @@ int ak_store_mretain(struct ak_store *st, int64_t raw_before_ms, int64_t minute_
     if (r == AK_OK && minute_before_ms > 0)
         r = delete_batches(st, AK_SQL_MRETAIN_POINTS, sql_mretain_points, minute_before_ms, 0,
                            &deleted);
+    if (r == AK_OK && minute_before_ms > 0)
+        r = retain_blocks(st, 0, minute_before_ms, &deleted);
     if (r == AK_OK && hour_before_ms > 0)
         r = delete_batches(st, AK_SQL_MRETAIN_POINTS, sql_mretain_points, hour_before_ms, 1,
                            &deleted);
+    if (r == AK_OK && hour_before_ms > 0)
+        r = retain_blocks(st, 1, hour_before_ms, &deleted);
     if (r == AK_OK && deleted > 0)
         r = vacuum_some(st);
     if (r == AK_OK && ret_deleted)

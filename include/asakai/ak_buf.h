@@ -33,6 +33,8 @@ int ak_buf_addn(struct ak_buf *b, const void *data, size_t n);
 int ak_buf_addc(struct ak_buf *b, char c);
 int ak_buf_addf(struct ak_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ak_buf_vaddf(struct ak_buf *b, const char *fmt, va_list ap);
+/* Appends s (NULL = nothing) escaped for HTML text and quoted attributes (& < > " '). */
+int ak_buf_add_html(struct ak_buf *b, const char *s);
 /* Returns the malloc'ed string (caller frees) and leaves b empty. Never NULL. */
 char *ak_buf_detach(struct ak_buf *b, size_t *ret_len);
 

@@ -85,6 +85,23 @@ int ak_buf_addc(struct ak_buf *b, char c)
     return ak_buf_addn(b, &c, 1);
 }
 
+int ak_buf_add_html(struct ak_buf *b, const char *s)
+{
+    int r = AK_OK;
+
+    for (; s && *s && r == AK_OK; s++) {
+        switch (*s) {
+        case '&': r = ak_buf_add(b, "&amp;"); break;
+        case '<': r = ak_buf_add(b, "&lt;"); break;
+        case '>': r = ak_buf_add(b, "&gt;"); break;
+        case '"': r = ak_buf_add(b, "&quot;"); break;
+        case '\'': r = ak_buf_add(b, "&#39;"); break;
+        default: r = ak_buf_addc(b, *s); break;
+        }
+    }
+    return r;
+}
+
 int ak_buf_vaddf(struct ak_buf *b, const char *fmt, va_list ap)
 {
     va_list cp;

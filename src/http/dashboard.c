@@ -14,19 +14,6 @@
 #include "http_int.h"
 #include "../core/ak_banned.h"
 
-static void esc(struct ak_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': ak_buf_add(b, "&lt;"); break;
-        case '>': ak_buf_add(b, "&gt;"); break;
-        case '&': ak_buf_add(b, "&amp;"); break;
-        case '"': ak_buf_add(b, "&quot;"); break;
-        case '\'': ak_buf_add(b, "&#39;"); break;
-        default: ak_buf_addc(b, *s);
-        }
-    }
-}
 
 static void cell_time(struct ak_buf *b, int64_t ms, int64_t now)
 {
@@ -48,25 +35,25 @@ static void row(struct ak_buf *b, const struct ak_maint_cfg *mc, const struct ak
     ak_buf_addf(b, "<tr class=\"%s %s\"><td><a href=\"/api/v1/maintenance/%lld\">#%lld</a></td><td>",
                 imp ? "important" : "", r->status ? r->status : "", (long long)r->id,
                 (long long)r->id);
-    esc(b, r->service);
+    ak_buf_add_html(b, r->service);
     ak_buf_add(b, "</td><td>");
-    esc(b, r->kind);
+    ak_buf_add_html(b, r->kind);
     ak_buf_add(b, "</td><td>");
-    esc(b, r->status);
+    ak_buf_add_html(b, r->status);
     ak_buf_add(b, "</td>");
     cell_time(b, r->deadline ? r->deadline : r->window_start, now);
     ak_buf_add(b, "<td>");
     for (size_t i = 0; i < r->n_resources && i < 5; i++) {
-        esc(b, r->resources[i]);
+        ak_buf_add_html(b, r->resources[i]);
         ak_buf_add(b, "<br>");
     }
     ak_buf_add(b, "</td><td>");
-    esc(b, r->title);
+    ak_buf_add_html(b, r->title);
     if (r->recurrence_of)
         ak_buf_addf(b, " <b>recurrence of #%lld</b>", (long long)r->recurrence_of);
     ak_buf_add(b, "</td><td>");
     if (imp)
-        esc(b, why.buf);
+        ak_buf_add_html(b, why.buf);
     ak_buf_add(b, "</td></tr>\n");
     ak_buf_release(&why);
 }
@@ -94,7 +81,7 @@ static void coverage_panel(struct ak_http_req *rq, struct ak_store *st, int64_t 
             continue;
         ak_buf_addf(b, "<li class=\"%s\"><b>%s</b> ", ak_streq(v, "blind") ? "blind" : "partial",
                     ak_streq(v, "blind") ? "BLIND" : "partial");
-        esc(b, why);
+        ak_buf_add_html(b, why);
         ak_buf_add(b, "</li>");
         shown++;
     }

@@ -47,19 +47,6 @@ const char ak__http_mon_css[] =
     ".chart text{font-size:11px;fill:#444}.chart .deploy{stroke:#b00020;stroke-dasharray:4 3}"
     ".chart .dl{fill:#b00020}";
 
-static void esc(struct ak_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': ak_buf_add(b, "&lt;"); break;
-        case '>': ak_buf_add(b, "&gt;"); break;
-        case '&': ak_buf_add(b, "&amp;"); break;
-        case '"': ak_buf_add(b, "&quot;"); break;
-        case '\'': ak_buf_add(b, "&#39;"); break;
-        default: ak_buf_addc(b, *s);
-        }
-    }
-}
 
 /* Percent-encodes s for a query value (RFC 3986 unreserved kept); the result is also safe in an
  * HTML attribute. */
@@ -184,23 +171,23 @@ static void signal_cell(struct ak_buf *b, const struct ak_json *s, int64_t t0)
 
     if (!series || !*series) {
         ak_buf_add(b, "<div class=\"sig st-missing\"><div class=n>");
-        esc(b, ak_json_get_str(s, "signal"));
+        ak_buf_add_html(b, ak_json_get_str(s, "signal"));
         ak_buf_add(b, "</div><div class=v>no data</div><small>");
-        esc(b, state ? state : "missing");
+        ak_buf_add_html(b, state ? state : "missing");
         ak_buf_add(b, "</small></div>");
         return;
     }
     ak_buf_add(b, "<a class=\"sig st-");
-    esc(b, state ? state : "present");
+    ak_buf_add_html(b, state ? state : "present");
     ak_buf_add(b, "\" href=\"");
     chart_link(b, series);
     ak_buf_add(b, "\" title=\"");
-    esc(b, series);
+    ak_buf_add_html(b, series);
     ak_buf_add(b, "\"><div class=n>");
-    esc(b, ak_json_get_str(s, "signal"));
+    ak_buf_add_html(b, ak_json_get_str(s, "signal"));
     if (state && !ak_streq(state, "present")) {
         ak_buf_add(b, " <small>(");
-        esc(b, state);
+        ak_buf_add_html(b, state);
         ak_buf_add(b, ")</small>");
     }
     ak_buf_add(b, "</div>");
@@ -214,7 +201,7 @@ static void signal_cell(struct ak_buf *b, const struct ak_json *s, int64_t t0)
     else
         snprintf(v, sizeof(v), "–");
     ak_buf_add(b, "<div class=v>");
-    esc(b, v);
+    ak_buf_add_html(b, v);
     ak_buf_add(b, "</div></a>");
 }
 
@@ -233,11 +220,11 @@ static void findings_list(struct ak_buf *b, const struct ak_json *fs)
             ak_buf_add(b, "\">");
         }
         ak_buf_add(b, "<span class=\"badge k-");
-        esc(b, kind ? kind : "other");
+        ak_buf_add_html(b, kind ? kind : "other");
         ak_buf_add(b, "\">");
-        esc(b, kind ? kind : "finding");
+        ak_buf_add_html(b, kind ? kind : "finding");
         ak_buf_add(b, "</span>");
-        esc(b, ak_json_get_str(f, "text"));
+        ak_buf_add_html(b, ak_json_get_str(f, "text"));
         if (series)
             ak_buf_add(b, "</a>");
         ak_buf_add(b, "</li>");
@@ -281,9 +268,9 @@ static void service_row(struct ak_buf *b, const struct ak_json *svc, int64_t t0,
         has_days = num(ak_json_get(svc, "days_to_limit"), &days);
 
     ak_buf_add(b, "<div class=svc><h3>");
-    esc(b, ak_json_get_str(svc, "name"));
+    ak_buf_add_html(b, ak_json_get_str(svc, "name"));
     ak_buf_add(b, " <small>");
-    esc(b, ak_json_get_str(svc, "type"));
+    ak_buf_add_html(b, ak_json_get_str(svc, "type"));
     ak_buf_add(b, "</small> ");
     if (ak_json_is_bool(up))
         ak_buf_add(b, ak_json_bool(up) ? "<small class=up>&#9679; up</small>"
@@ -314,7 +301,7 @@ void ak__http_dashboard_mon(struct ak_http_req *rq, int64_t now_ms)
     ak_buf_add(b, "<h2>Services</h2>");
     if (ak_mon_dashboard(rq->mon, now_ms, &d, &err) < 0) {
         ak_buf_add(b, "<p class=muted>monitoring data unavailable: ");
-        esc(b, err.buf);
+        ak_buf_add_html(b, err.buf);
         ak_buf_add(b, "</p>");
         goto out;
     }
@@ -349,7 +336,7 @@ void ak__http_dashboard_mon(struct ak_http_req *rq, int64_t now_ms)
     gaps = ak_json_get(d, "gaps");
     for (size_t i = 0; i < ak_json_len(gaps); i++) {
         ak_buf_add(b, "<li class=blind>");
-        esc(b, ak_json_str(ak_json_at(gaps, i)));
+        ak_buf_add_html(b, ak_json_str(ak_json_at(gaps, i)));
         ak_buf_add(b, "</li>");
     }
     if (!ak_json_len(gaps))
@@ -436,7 +423,7 @@ static void axes(struct ak_buf *b, const struct frame *f, const char *unit)
         ak_buf_addf(b, "<line class=grid x1=%d x2=%d y1=%.1f y2=%.1f />", CHART_L,
                     CHART_W - 10, y, y);
         ak_buf_addf(b, "<text x=%d y=%.1f text-anchor=end>", CHART_L - 4, y + 4);
-        esc(b, v);
+        ak_buf_add_html(b, v);
         ak_buf_add(b, "</text>");
     }
     for (int k = 0; k <= 4; k++) {
@@ -467,10 +454,10 @@ static void deploy_marks(struct ak_buf *b, const struct ak_json *deps, const str
         ak_buf_addf(b, "<g class=deploy-marker><line class=deploy x1=%.1f x2=%.1f y1=%d y2=%d>"
                        "<title>deploy ",
                     x, x, CHART_T - 4, CHART_H - CHART_B);
-        esc(b, ver ? ver : "");
+        ak_buf_add_html(b, ver ? ver : "");
         ak_buf_add(b, "</title></line>");
         ak_buf_addf(b, "<text class=dl x=%.1f y=%d text-anchor=middle>", x, CHART_T - 8);
-        esc(b, ver && *ver ? ver : "deploy");
+        ak_buf_add_html(b, ver && *ver ? ver : "deploy");
         ak_buf_add(b, "</text></g>");
     }
 }
@@ -505,7 +492,7 @@ static void page_head(struct ak_buf *b, const char *title)
     ak_buf_add(b, "<!doctype html><html lang=en><head><meta charset=utf-8>"
                   "<meta name=viewport content=\"width=device-width, initial-scale=1\">"
                   "<meta http-equiv=refresh content=60><title>");
-    esc(b, title);
+    ak_buf_add_html(b, title);
     ak_buf_add(b, " &mdash; asakai</title><style>"
                   "body{font:14px system-ui,sans-serif;margin:1em;color:#222}"
                   ".muted{color:#999}");
@@ -548,11 +535,11 @@ void ak__http_chart(struct ak_http_req *rq, const char *tail)
     ak_buf_reset(b);
     page_head(b, metric ? metric : key);
     ak_buf_add(b, "<h1 style=\"font-size:1.2em;word-break:break-all\">");
-    esc(b, key);
+    ak_buf_add_html(b, key);
     ak_buf_add(b, "</h1><p>");
-    esc(b, ak_json_get_str(q, "service"));
+    ak_buf_add_html(b, ak_json_get_str(q, "service"));
     ak_buf_add(b, " &middot; ");
-    esc(b, type);
+    ak_buf_add_html(b, type);
     if (ak_streq(unit, "/s"))
         ak_buf_add(b, " (per-second rate)");
     ak_buf_addf(b, " &middot; %s resolution, %zu points &middot; ranges: ",

@@ -180,16 +180,7 @@ static void qp_encode(struct ak_buf *b, const char *text)
 
 void ak__notify_html_escape(struct ak_buf *b, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': ak_buf_add(b, "&amp;"); break;
-        case '<': ak_buf_add(b, "&lt;"); break;
-        case '>': ak_buf_add(b, "&gt;"); break;
-        case '"': ak_buf_add(b, "&quot;"); break;
-        case '\'': ak_buf_add(b, "&#39;"); break;
-        default: ak_buf_addc(b, *s); break;
-        }
-    }
+    ak_buf_add_html(b, s);
 }
 
 /* FNV-1a: a boundary that is stable for a Message-ID (a resend is byte-identical) and, being

@@ -184,7 +184,22 @@ AK_TEST(strings)
     free(s);
 }
 
-AK_TEST_MAIN(AK_T(buf_grows_and_stays_terminated), AK_T(buf_cap_refuses_and_keeps_contents),
+AK_TEST(buf_add_html)
+{
+    struct ak_buf b = AK_BUF_INIT(64);
+    AK_ASSERT_OK(ak_buf_add_html(&b, "<a href=\"x\">Tom & Jerry's</a>"));
+    AK_ASSERT_STR(b.buf, "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;");
+    AK_ASSERT_OK(ak_buf_add_html(&b, NULL));
+    ak_buf_reset(&b);
+    /* the cap holds: an escape that does not fit is refused, what fit stays */
+    struct ak_buf small = AK_BUF_INIT(8);
+    AK_ASSERT_EQ_INT(ak_buf_add_html(&small, "abcde&&&&"), AK_ETOOBIG);
+    AK_ASSERT_STR(small.buf, "abcde");
+    ak_buf_release(&small);
+    ak_buf_release(&b);
+}
+
+AK_TEST_MAIN(AK_T(buf_add_html), AK_T(buf_grows_and_stays_terminated), AK_T(buf_cap_refuses_and_keeps_contents),
              AK_T(buf_addf_long), AK_T(err_keeps_first_message), AK_T(parse_u64),
              AK_T(parse_duration), AK_T(parse_size), AK_T(time_parse_forms), AK_T(time_format),
              AK_T(time_roundtrip_many), AK_T(strings))

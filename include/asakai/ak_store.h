@@ -506,6 +506,16 @@ int ak_store_mchunk_last(struct ak_store *st, int64_t series_id, int64_t *ret_st
                          int64_t *ret_end_ms, unsigned *ret_n, uint8_t **ret_data,
                          size_t *ret_len);
 
+/* The ingest log of the monitoring engine (its write-ahead log): opaque records, one per ingest
+ * batch, numbered in append order. put appends (AK_ETOOBIG over 64 MiB) and writes the record's
+ * id; each calls fn for every record, oldest first (a non-zero return of fn stops and is
+ * returned; the data pointer is valid only during the call); trim deletes the records with
+ * id <= upto_id. */
+int ak_store_mlog_put(struct ak_store *st, const uint8_t *data, size_t len, int64_t *ret_id);
+typedef int (*ak_mlog_fn)(void *arg, int64_t id, const uint8_t *data, size_t len);
+int ak_store_mlog_each(struct ak_store *st, ak_mlog_fn fn, void *arg);
+int ak_store_mlog_trim(struct ak_store *st, int64_t upto_id);
+
 /* Downsampled points (tier 0 = minute, 1 = hour; the fields of struct ak_tsdb_point), keyed
  * (series, tier, start_ms); put replaces. */
 struct ak_mpoint {

@@ -116,6 +116,7 @@ int mon_coverage_build(struct ak_mon *m, struct ak_store *st, int64_t now, struc
             ak_err(err, r, "cannot list the series of %s.", sv[i].name);
             break;
         }
+        mon_series_overlay(m, v, n);
         struct ak_json *so = ak_json_new_obj(), *cells = ak_json_new_obj();
         ak_json_set_str(so, "name", sv[i].name);
         ak_json_set_str(so, "type", sv[i].type);

@@ -14,7 +14,8 @@
 
 #define DASH_SPAN_MS (7 * MON_DAY_MS)
 
-static struct ak_json *signal_json(struct ak_store *st, const struct ak_cfg_signal *sig,
+static struct ak_json *signal_json(struct ak_mon *m, struct ak_store *st,
+                                   const struct ak_cfg_signal *sig,
                                    const struct mon_cell *c, int64_t now)
 {
     struct ak_json *o = ak_json_new_obj(), *pts = ak_json_new_arr();
@@ -31,7 +32,7 @@ static struct ak_json *signal_json(struct ak_store *st, const struct ak_cfg_sign
         struct mon_agg *a = NULL;
         size_t n = 0;
         int64_t from = now - DASH_SPAN_MS;
-        if (mon_read_aggs_live(st, s->id, from - MON_HOUR_MS, now, MON_HOUR_MS, &a, &n) == AK_OK)
+        if (mon_read_aggs_live(m, st, s->id, from - MON_HOUR_MS, now, MON_HOUR_MS, &a, &n) == AK_OK)
             for (size_t i = 0; i < n; i++) {
                 double v = mon_agg_value(a, i, counter);
                 if (a[i].t < from || !isfinite(v))
@@ -98,6 +99,7 @@ static int service_json(struct ak_mon *m, struct ak_store *st, const struct mon_
     int r = ak_store_mseries_list(st, svc->name, NULL, &v, &n);
     if (r < 0)
         return r;
+    mon_series_overlay(m, v, n);
     struct ak_json *so = ak_json_new_obj(), *sigs = ak_json_new_arr();
     ak_json_set_str(so, "name", svc->name);
     ak_json_set_str(so, "type", svc->type);
@@ -105,7 +107,7 @@ static int service_json(struct ak_mon *m, struct ak_store *st, const struct mon_
     for (size_t k = 0; ty && k < ty->n_signals; k++) {
         struct mon_cell c;
         mon_cell_eval(svc, &ty->signals[k], v, n, now, &c);
-        ak_json_append(sigs, signal_json(st, &ty->signals[k], &c, now));
+        ak_json_append(sigs, signal_json(m, st, &ty->signals[k], &c, now));
     }
     ak_json_set(so, "signals", sigs);
     add_findings(so, review, svc->name);

@@ -1,5 +1,5 @@
-/* mon.c — the engine's life cycle (start: open, recover, threads; stop: join, flush, close), the
- * service list monitoring works on, and deploy markers. */
+/* mon.c — the engine's life cycle (start: open, recover, threads; stop: join, checkpoint,
+ * close), the service list monitoring works on, and deploy markers. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +85,8 @@ int ak_mon_start(const struct ak_cfg *cfg, struct ak_mon **ret, struct ak_buf *e
     pthread_cond_init(&m->cv, NULL);
     atomic_init(&m->stop, false);
     ak_buf_init(&m->key, AK_EXPO_MAX_LINE);
+    ak_buf_init(&m->logrec, MON_LOG_RECORD_BYTES + 64);
+    m->ckpt_mono_ms = ak_now_mono_ms();
     mon_status_init(m);
     r = ak_store_open_metrics(cfg->data_dir, AK_STORE_WRITE, &m->wst, err);
     if (r < 0)
@@ -111,10 +113,8 @@ fail:
     return r;
 }
 
-void ak_mon_stop(struct ak_mon *m)
+static void engine_stop(struct ak_mon *m, bool checkpoint)
 {
-    if (!m)
-        return;
     pthread_mutex_lock(&m->tmu);
     atomic_store(&m->stop, true);
     pthread_cond_broadcast(&m->cv);
@@ -123,10 +123,10 @@ void ak_mon_stop(struct ak_mon *m)
         pthread_join(m->collector, NULL);
     if (m->keeper_started)
         pthread_join(m->keeper, NULL);
-    if (m->wst) {
+    if (m->wst && checkpoint) {
         struct ak_buf err = AK_BUF_INIT(1024);
         pthread_mutex_lock(&m->mu);
-        if (mon_flush(m, &err) < 0)
+        if (mon_checkpoint(m, &err) < 0)
             ak_log(AK_LOG_ERR, "mon", "cannot store the last samples", "error", err.buf, NULL);
         pthread_mutex_unlock(&m->mu);
         ak_buf_release(&err);
@@ -135,12 +135,25 @@ void ak_mon_stop(struct ak_mon *m)
     mon_table_free(m);
     mon_status_free(m);
     ak_buf_release(&m->key);
+    ak_buf_release(&m->logrec);
     pthread_mutex_destroy(&m->mu);
     pthread_mutex_destroy(&m->tmu);
     pthread_mutex_destroy(&m->smu);
     pthread_mutex_destroy(&m->round_mu);
     pthread_cond_destroy(&m->cv);
     free(m);
+}
+
+void ak_mon_stop(struct ak_mon *m)
+{
+    if (m)
+        engine_stop(m, true);
+}
+
+void mon_drop_for_test(struct ak_mon *m)
+{
+    if (m)
+        engine_stop(m, false);
 }
 
 static int unknown_service(const struct ak_cfg *cfg, const char *service, struct ak_buf *err)

@@ -27,6 +27,14 @@ struct ak_json;
 /* Sample times past the end of year 9999 are refused: ms arithmetic (bucket end = start + tier,
  * + step) must not overflow int64 on times from outside. */
 #define MON_MAX_T_MS 253402300799999LL
+/* A checkpoint (open chunks written, the ingest log trimmed) runs when this much time passed
+ * since the last one, by the clock or by the sample times (a fast import of scrapes spans
+ * minutes in a second: the log still holds at most a minute of them), when the log since the
+ * last one holds this many bytes, and at the stop. */
+#define MON_CKPT_MS 300000LL
+#define MON_CKPT_LOG_BYTES (64u * 1024 * 1024)
+/* A log record is cut at this size (a large import writes several). */
+#define MON_LOG_RECORD_BYTES (4u * 1024 * 1024)
 
 /* One live series: only its open chunk and its open tier points are in memory. */
 struct mon_series {
@@ -37,14 +45,26 @@ struct mon_series {
     struct ak_mon *m;          /* for the tiers callback */
     struct ak_tsdb_chunk chunk;
     int64_t chunk_start;       /* time of the open chunk's first sample */
-    bool chunk_dirty;          /* changed since it was last written */
+    bool chunk_dirty;          /* changed since it was last written to the chunk tables (a
+                                  checkpoint or a finished chunk); until then its samples are
+                                  in the ingest log */
     bool in_dirty;             /* listed in m->dirty */
     bool have_t;
     struct ak_tsdb_tiers tiers;
     int64_t first_t, last_t;   /* oldest / newest sample stored or accepted */
     double last_v;
     int64_t b_from, b_to;      /* time range accepted since the last flush */
+    int64_t ck_from, ck_to;    /* since the last checkpoint: the series row is widened by
+                                  checkpoints only (readers see the memory: mon_series_overlay) */
     uint64_t seen_gen;         /* batch generation that last counted it */
+    int64_t rec_last[AK_TSDB_NTIERS]; /* recovery: newest stored point per tier, -1 none */
+};
+
+/* A sample accepted since the last flush: what the flush appends to the ingest log. */
+struct mon_lsample {
+    struct mon_series *s;
+    int64_t t;
+    double v;
 };
 
 /* A finished chunk not yet written (the open chunk filled up within a batch, or history). */
@@ -100,6 +120,18 @@ struct ak_mon {
     struct mon_ppoint *ppoints;
     size_t n_ppoints, ppoints_cap;
     struct ak_buf key;         /* scratch for series keys */
+    struct mon_lsample *lsamp; /* accepted since the last flush, in order */
+    size_t n_lsamp, lsamp_cap;
+    struct ak_buf logrec;      /* scratch for log records */
+    int64_t log_last_id;       /* newest log record written */
+    size_t log_bytes;          /* log bytes since the last checkpoint */
+    int64_t ckpt_mono_ms;      /* time of the last checkpoint */
+    int64_t ckpt_data_ms;      /* newest sample time at the last checkpoint */
+    int64_t max_t;             /* newest sample time accepted */
+    struct mon_series **by_id; /* series by store id (ids are dense), by_id_cap entries */
+    size_t by_id_cap;
+    bool recovering;           /* replaying the ingest log: nothing logged again, only tier
+                                  points newer than the stored ones queued */
     uint64_t gen;
     bool replaying;            /* recovery: tier points are not queued */
 
@@ -151,6 +183,27 @@ int mon_tiers_cb(void *ctx, unsigned tier, const struct ak_tsdb_point *p);
 /* Writes every changed open chunk, finished chunk, tier point and series range in one
  * transaction. */
 int mon_flush(struct ak_mon *m, struct ak_buf *err);
+/* mon_flush plus, in the same transaction, every open chunk changed since the last checkpoint
+ * and the trim of the ingest log up to the newest record. */
+int mon_checkpoint(struct ak_mon *m, struct ak_buf *err);
+void mon_index_id(struct ak_mon *m, struct mon_series *s);
+struct mon_series *mon_series_by_id(struct ak_mon *m, int64_t id);
+/* Appends to *buf (malloc'ed, *n entries) copies of the chunks of series id the chunk tables do
+ * not hold yet (finished ones queued for the flush, then the open chunk since the last
+ * checkpoint), oldest first. Takes m->mu. */
+struct mon_blob {
+    uint8_t *data;
+    size_t len;
+};
+size_t mon_mem_chunks(struct ak_mon *m, int64_t id, struct mon_blob **ret);
+/* Brings first_ms, last_ms and last_value of rows read from the store up to the engine's
+ * (written to the rows only by checkpoints). Takes m->mu. */
+void mon_series_overlay(struct ak_mon *m, struct ak_mseries *v, size_t n);
+/* Decodes one ingest log record into mon_ingest_series (recovery); AK_ECORRUPT when damaged. */
+int mon_log_replay(struct ak_mon *m, const uint8_t *p, size_t len, struct mon_batch *b);
+/* Test hook: stops the threads and frees the engine WITHOUT the final checkpoint, as a crash
+ * after the last batch would leave the database. */
+void mon_drop_for_test(struct ak_mon *m);
 void mon_table_free(struct ak_mon *m);
 int mon_mtype(enum ak_expo_type t, const char *name);
 
@@ -178,17 +231,18 @@ struct mon_agg {
     double min, max, sum, first, last;
     uint64_t count, decreases;
 };
-/* Aggregates of a series with start in [from, to) at step: 60000 and 3600000 from the tiers,
+/* m (may be NULL) adds the samples not yet in the chunk tables (mon_mem_chunks).
+ * Aggregates of a series with start in [from, to) at step: 60000 and 3600000 from the tiers,
  * any other step from the raw samples bucketed. */
-int mon_read_aggs(struct ak_store *st, int64_t id, int64_t from, int64_t to, int64_t step,
-                  struct mon_agg **ret, size_t *ret_n);
+int mon_read_aggs(struct ak_mon *m, struct ak_store *st, int64_t id, int64_t from, int64_t to,
+                  int64_t step, struct mon_agg **ret, size_t *ret_n);
 /* Same from the raw chunks, bucketed at step from `from` (whatever step). */
-int mon_read_raw_aggs(struct ak_store *st, int64_t id, int64_t from, int64_t to, int64_t step,
-                      struct mon_agg **ret, size_t *ret_n);
+int mon_read_raw_aggs(struct ak_mon *m, struct ak_store *st, int64_t id, int64_t from,
+                      int64_t to, int64_t step, struct mon_agg **ret, size_t *ret_n);
 /* mon_read_aggs plus, for the tier steps, the buckets still filling (from the raw samples after
  * the last written point): what a chart of "now" shows. */
-int mon_read_aggs_live(struct ak_store *st, int64_t id, int64_t from, int64_t to, int64_t step,
-                       struct mon_agg **ret, size_t *ret_n);
+int mon_read_aggs_live(struct ak_mon *m, struct ak_store *st, int64_t id, int64_t from,
+                       int64_t to, int64_t step, struct mon_agg **ret, size_t *ret_n);
 /* Value of aggregate i (counter: rate since aggregate i-1, NaN for the first). */
 double mon_agg_value(const struct mon_agg *a, size_t i, bool counter);
 void mon_json_num(struct ak_json *o, const char *k, double v);

@@ -84,12 +84,26 @@ static int raw_cb(void *arg, int64_t start_ms, int64_t end_ms, unsigned n, const
     return 0;
 }
 
-static int read_raw(struct ak_store *st, int64_t id, int64_t from, int64_t to, struct raw *rw)
+/* The chunk rows, then (m not NULL) the engine's chunks the rows do not hold yet: the open
+ * chunk is written only at checkpoints. The engine's copy is taken first: a chunk that fills up
+ * and reaches the rows in between is read twice (raw_cb keeps times increasing), never missed. */
+static int read_raw(struct ak_mon *m, struct ak_store *st, int64_t id, int64_t from, int64_t to,
+                    struct raw *rw)
 {
+    struct mon_blob *mem = NULL;
+    size_t nmem = m ? mon_mem_chunks(m, id, &mem) : 0;
+
     memset(rw, 0, sizeof(*rw));
     rw->from = from;
     rw->to = to;
-    return ak_store_mchunk_each(st, id, from, to, raw_cb, rw);
+    int r = ak_store_mchunk_each(st, id, from, to, raw_cb, rw);
+    for (size_t i = 0; i < nmem; i++) {
+        if (r == AK_OK)
+            r = raw_cb(rw, 0, 0, 0, mem[i].data, mem[i].len);
+        free(mem[i].data);
+    }
+    free(mem);
+    return r;
 }
 
 static void agg_add(struct mon_agg *a, double v, double *prev, bool *have_prev)
@@ -111,12 +125,12 @@ static void agg_add(struct mon_agg *a, double v, double *prev, bool *have_prev)
     *have_prev = true;
 }
 
-int mon_read_raw_aggs(struct ak_store *st, int64_t id, int64_t from, int64_t to, int64_t step,
-                      struct mon_agg **ret, size_t *ret_n)
+int mon_read_raw_aggs(struct ak_mon *m, struct ak_store *st, int64_t id, int64_t from,
+                      int64_t to, int64_t step, struct mon_agg **ret, size_t *ret_n)
 {
     struct raw rw;
     size_t n = 0;
-    int r = read_raw(st, id, from, to, &rw);
+    int r = read_raw(m, st, id, from, to, &rw);
     if (r < 0) {
         free(rw.t);
         free(rw.v);
@@ -143,14 +157,14 @@ int mon_read_raw_aggs(struct ak_store *st, int64_t id, int64_t from, int64_t to,
     return AK_OK;
 }
 
-int mon_read_aggs(struct ak_store *st, int64_t id, int64_t from, int64_t to, int64_t step,
-                  struct mon_agg **ret, size_t *ret_n)
+int mon_read_aggs(struct ak_mon *m, struct ak_store *st, int64_t id, int64_t from, int64_t to,
+                  int64_t step, struct mon_agg **ret, size_t *ret_n)
 {
     struct ak_mpoint *p = NULL;
     size_t n = 0;
 
     if (step != 60000 && step != MON_HOUR_MS)
-        return mon_read_raw_aggs(st, id, from, to, step, ret, ret_n);
+        return mon_read_raw_aggs(m, st, id, from, to, step, ret, ret_n);
     int r = ak_store_mpoint_range(st, id, step == 60000 ? 0 : 1, from, to, &p, &n);
     if (r < 0)
         return r;
@@ -164,17 +178,17 @@ int mon_read_aggs(struct ak_store *st, int64_t id, int64_t from, int64_t to, int
     return AK_OK;
 }
 
-int mon_read_aggs_live(struct ak_store *st, int64_t id, int64_t from, int64_t to, int64_t step,
-                       struct mon_agg **ret, size_t *ret_n)
+int mon_read_aggs_live(struct ak_mon *m, struct ak_store *st, int64_t id, int64_t from,
+                       int64_t to, int64_t step, struct mon_agg **ret, size_t *ret_n)
 {
     struct mon_agg *a = NULL, *t = NULL;
     size_t n = 0, nt = 0;
-    int r = mon_read_aggs(st, id, from, to, step, &a, &n);
+    int r = mon_read_aggs(m, st, id, from, to, step, &a, &n);
     if (r < 0 || (step != 60000 && step != MON_HOUR_MS))
         goto out;
     /* the buckets after the last written point are still filling: made from the raw samples */
     int64_t tail = n ? a[n - 1].t + step : from - from % step;
-    if (tail < to && mon_read_raw_aggs(st, id, tail, to, step, &t, &nt) == AK_OK && nt) {
+    if (tail < to && mon_read_raw_aggs(m, st, id, tail, to, step, &t, &nt) == AK_OK && nt) {
         a = ak_xrealloc(a, (n + nt) * sizeof(*a));
         memcpy(a + n, t, nt * sizeof(*t));
         n += nt;
@@ -236,6 +250,7 @@ int ak_mon_series(struct ak_mon *m, const char *service, const char *glob, struc
         ak_err(err, r, "cannot list the series.");
         goto out;
     }
+    mon_series_overlay(m, v, n);
     struct ak_json *o = ak_json_new_obj(), *arr = ak_json_new_arr();
     for (size_t i = 0; i < n; i++)
         ak_json_append(arr, series_json(&v[i]));
@@ -267,14 +282,14 @@ static struct ak_json *point4(int64_t t, double mean, double min, double max)
     return p;
 }
 
-static int query_points(struct ak_store *st, const struct ak_mseries *s, int64_t from,
-                        int64_t to, int64_t step, bool raw, struct ak_json *arr)
+static int query_points(struct ak_mon *m, struct ak_store *st, const struct ak_mseries *s,
+                        int64_t from, int64_t to, int64_t step, bool raw, struct ak_json *arr)
 {
     bool counter = s->type == AK_MTYPE_COUNTER;
     int64_t rd = counter ? from - (raw ? step * 4 : step) : from;
     if (raw) {
         struct raw rw;
-        int r = read_raw(st, s->id, rd < 0 ? 0 : rd, to, &rw);
+        int r = read_raw(m, st, s->id, rd < 0 ? 0 : rd, to, &rw);
         /* a counter's rate is taken against the previous finite sample: a NaN (stale marker)
          * in between must neither make the next rate NaN nor look like a reset */
         int64_t pt = 0;
@@ -299,7 +314,7 @@ static int query_points(struct ak_store *st, const struct ak_mseries *s, int64_t
     }
     struct mon_agg *a = NULL;
     size_t n = 0;
-    int r = mon_read_aggs_live(st, s->id, rd < 0 ? 0 : rd, to, step, &a, &n);
+    int r = mon_read_aggs_live(m, st, s->id, rd < 0 ? 0 : rd, to, step, &a, &n);
     for (size_t i = 0; r == AK_OK && i < n; i++) {
         if (a[i].t < from)
             continue;
@@ -339,6 +354,7 @@ int ak_mon_query(struct ak_mon *m, const char *key, int64_t from_ms, int64_t to_
         r = ak_err(err, r, r == AK_ENOTFOUND ? "no series %s is stored." : "cannot read %s.", key);
         goto out;
     }
+    mon_series_overlay(m, &s, 1);
     int64_t iv = service_interval(m->cfg, s.service), span = to_ms - from_ms;
     if (ak_streq(res, "auto"))
         res = span / iv <= QUERY_MAX_POINTS ? "raw"
@@ -360,7 +376,7 @@ int ak_mon_query(struct ak_mon *m, const char *key, int64_t from_ms, int64_t to_
     ak_json_set_int(o, "step_ms", step);
     struct ak_json *pts = ak_json_new_arr();
     ak_json_set(o, "points", pts);
-    r = query_points(st, &s, from_ms, to_ms, step, ak_streq(res, "raw"), pts);
+    r = query_points(m, st, &s, from_ms, to_ms, step, ak_streq(res, "raw"), pts);
     if (r < 0) {
         ak_err(err, r, "cannot read the points of %s.", key);
         goto out;
@@ -430,7 +446,13 @@ int ak_mon_stats(struct ak_mon *m, struct ak_json **ret, struct ak_buf *err)
 {
     struct ak_store *st = NULL;
     struct ak_mstats ms;
-    int r = mon_open_read(m, &st, err);
+    /* storage numbers of everything accepted: the open chunks are written first */
+    pthread_mutex_lock(&m->mu);
+    int r = mon_checkpoint(m, err);
+    pthread_mutex_unlock(&m->mu);
+    if (r < 0)
+        return r;
+    r = mon_open_read(m, &st, err);
     if (r < 0)
         return r;
     r = ak_store_mstats(st, &ms);

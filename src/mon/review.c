@@ -84,7 +84,7 @@ static int load_values(struct rctx *c, struct rser *r)
     struct mon_agg *a = NULL;
     size_t n = 0;
     bool counter = r->ms->type == AK_MTYPE_COUNTER;
-    int rc = mon_read_aggs(c->st, r->ms->id, c->start - c->step, c->end, c->step, &a, &n);
+    int rc = mon_read_aggs(c->m, c->st, r->ms->id, c->start - c->step, c->end, c->step, &a, &n);
     if (rc < 0)
         return rc;
     r->v = ak_xmalloc(c->steps * sizeof(double));
@@ -402,6 +402,7 @@ int ak_mon_review(struct ak_mon *m, const struct ak_mon_review_req *req, struct 
         ak_err(err, r, "cannot list the series.");
         goto out;
     }
+    mon_series_overlay(m, c.all, c.n);
     /* one step array per series is held while ak_review_run looks at all of them */
     if (c.n && c.steps > MON_REVIEW_MAX_VALUES / c.n) {
         r = ak_err(err, AK_ETOOBIG, "%zu series of %zu %s steps are too many for one review "

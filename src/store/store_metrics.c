@@ -4,7 +4,7 @@
  *
  * Layout (docs/internals/store.md, "metrics.db"): raw samples live as encoded ak_tsdb chunks,
  * one row per chunk, in two tables: the open (growing) chunk of a series in mheads, small and
- * rewritten at every scrape, and finished chunks in mchunks, an ordinary rowid table written in
+ * rewritten at every checkpoint of the engine, and finished chunks in mchunks, an ordinary rowid table written in
  * append order (pages fill up to the last row that fits, and a chunk of up to 2190 bytes stays
  * on its page where a WITHOUT ROWID row spills past ~1002 bytes) with a UNIQUE (series_id,
  * start_ms) index for range reads. A key lives in exactly one of the two. The downsampled tiers
@@ -12,6 +12,8 @@
  * WITHOUT ROWID table keyed (series, tier, start_ms)), earlier periods (an hour of minute points,
  * a day of hour points) are packed one row per period in `pblocks` (streams of ak_tsdb chunks or
  * decimal varints, ~12 B per minute point instead of ~60 B per row).
+ * The ingest log `mlog` holds one opaque record per ingest batch (the engine's write-ahead log,
+ * docs/internals/mon.md): appended at every batch, deleted up to a checkpoint.
  */
 #include "asakai/ak_store.h"
 
@@ -37,6 +39,7 @@
 #define REVIEWS_KEPT 60
 #define LIST_MAX 1000000              /* rows of a list or a range */
 #define RETAIN_BATCH 10000            /* rows per retention DELETE */
+#define MLOG_BYTES_MAX (64 * 1024 * 1024) /* one log record */
 #define VACUUM_PAGES 4096             /* pages given back per retention call (16 MiB) */
 
 #define SERIES_COLS "id, key, metric, service, labels, type, first_ms, last_ms, last_value"
@@ -96,7 +99,10 @@ static const char metrics_v1_sql[] =
     "  id INTEGER PRIMARY KEY,"
     "  at_ms INTEGER NOT NULL,"
     "  json TEXT NOT NULL);"
-    "CREATE INDEX reviews_at ON reviews (at_ms);";
+    "CREATE INDEX reviews_at ON reviews (at_ms);"
+    "CREATE TABLE mlog ("
+    "  id INTEGER PRIMARY KEY,"
+    "  data BLOB NOT NULL);";
 
 static const struct ak_store_migration metrics_migrations[] = {
     {metrics_v1_sql, NULL},
@@ -553,6 +559,75 @@ int ak_store_mchunk_last(struct ak_store *st, int64_t series_id, int64_t *ret_st
         *ret_data = c.data;
         *ret_len = c.len;
     }
+    ak_store_op_done(st, t0);
+    return r;
+}
+
+/* ---- ingest log -------------------------------------------------------------------------- */
+
+static const char sql_mlog_put[] = "INSERT INTO mlog (data) VALUES (?1)";
+static const char sql_mlog_each[] = "SELECT id, data FROM mlog ORDER BY id";
+static const char sql_mlog_trim[] = "DELETE FROM mlog WHERE id <= ?1";
+
+int ak_store_mlog_put(struct ak_store *st, const uint8_t *data, size_t len, int64_t *ret_id)
+{
+    int64_t t0;
+    sqlite3_stmt *s;
+    int r;
+
+    if (!st || !data || len == 0)
+        return AK_EINVAL;
+    if (len > MLOG_BYTES_MAX)
+        return AK_ETOOBIG;
+    t0 = ak_store_mono_us();
+    r = ak_store_stmt_sql(st, AK_SQL_MLOG_PUT, sql_mlog_put, &s);
+    if (r == AK_OK)
+        r = bind_blob(s, 1, data, len);
+    if (r == AK_OK)
+        r = ak_store_step_done(s);
+    if (r == AK_OK && ret_id)
+        *ret_id = sqlite3_last_insert_rowid(st->db);
+    ak_store_op_done(st, t0);
+    return r;
+}
+
+int ak_store_mlog_each(struct ak_store *st, ak_mlog_fn fn, void *arg)
+{
+    int64_t t0;
+    sqlite3_stmt *s = NULL;
+    int r, rc = SQLITE_DONE;
+
+    if (!st || !fn)
+        return AK_EINVAL;
+    t0 = ak_store_mono_us();
+    r = ak_store_stmt_sql(st, AK_SQL_MLOG_EACH, sql_mlog_each, &s);
+    while (r == AK_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const void *p = sqlite3_column_blob(s, 1);
+        int len = sqlite3_column_bytes(s, 1);
+        r = fn(arg, ak_store_col_i64(s, 0), p, len > 0 ? (size_t)len : 0);
+    }
+    if (r == AK_OK && rc != SQLITE_DONE)
+        r = ak_store_map_rc(rc);
+    if (s)
+        sqlite3_reset(s);
+    ak_store_op_done(st, t0);
+    return r;
+}
+
+int ak_store_mlog_trim(struct ak_store *st, int64_t upto_id)
+{
+    int64_t t0;
+    sqlite3_stmt *s;
+    int r;
+
+    if (!st)
+        return AK_EINVAL;
+    t0 = ak_store_mono_us();
+    r = ak_store_stmt_sql(st, AK_SQL_MLOG_TRIM, sql_mlog_trim, &s);
+    if (r == AK_OK)
+        r = ak_store_bind_i64(s, 1, upto_id);
+    if (r == AK_OK)
+        r = ak_store_step_done(s);
     ak_store_op_done(st, t0);
     return r;
 }

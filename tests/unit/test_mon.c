@@ -19,6 +19,7 @@
 #include "asakai/ak_util.h"
 
 #include "ak_test.h"
+#include "../../src/mon/mon_int.h" /* mon_drop_for_test: a crash between checkpoints */
 
 #define DAY 86400000LL
 #define HOUR 3600000LL
@@ -339,6 +340,161 @@ AK_TEST(restart_recovery_continues_chunk_and_tiers)
     ak_mon_stop(m);
     ak_buf_release(&err);
     ak_cfg_release(&cfg);
+}
+
+static int count_log(void *arg, int64_t id, const uint8_t *data, size_t len)
+{
+    (void)id;
+    (void)data;
+    (void)len;
+    ++*(int *)arg;
+    return 0;
+}
+
+/* Log records in the database and the end of the newest chunk row (what a crash leaves). */
+static int log_records(int64_t id, int64_t *ret_head_end)
+{
+    struct ak_store *db = NULL;
+    struct ak_buf err = AK_BUF_INIT(1024);
+    int n = 0;
+    int64_t start = 0, end = 0;
+    unsigned k = 0;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (ak_store_open_metrics(cfg.data_dir, AK_STORE_READ, &db, &err) < 0 ||
+        ak_store_mlog_each(db, count_log, &n) < 0)
+        n = -1;
+    if (db && ak_store_mchunk_last(db, id, &start, &end, &k, &data, &len) == AK_OK)
+        *ret_head_end = end;
+    free(data);
+    ak_store_close(db);
+    ak_buf_release(&err);
+    return n;
+}
+
+static int import_range(struct ak_mon *m, size_t from, size_t to, int64_t t0)
+{
+    struct ak_buf err = AK_BUF_INIT(1024);
+    struct ak_mon_ingest_stats st;
+    size_t len;
+    char *text = counter_text(from, to, t0, &len);
+    int r = ak_mon_import(m, text, len, AK_EXPO_OPENMETRICS, &st, &err);
+    if (r < 0 || st.samples != to - from) {
+        printf("# import %zu..%zu: %d %s, %zu samples\n", from, to, r, err.buf, st.samples);
+        r = -1;
+    }
+    free(text);
+    ak_buf_release(&err);
+    return r;
+}
+
+/* The newest point of the raw query over the last minute of samples (t of the newest sample). */
+static int64_t raw_newest(struct ak_mon *m, int64_t to)
+{
+    struct ak_json *j = NULL;
+    int64_t t = -1;
+    if (ak_mon_query(m, "jobs_total{job=\"api\"}", to - 60000, to + 1, "raw", &j, NULL) == 0) {
+        const struct ak_json *pts = ak_json_get(j, "points");
+        if (ak_json_len(pts))
+            t = ak_json_int(ak_json_at(ak_json_at(pts, ak_json_len(pts) - 1), 0));
+    }
+    ak_json_free(j);
+    return t;
+}
+
+AK_TEST(crash_between_checkpoints_loses_nothing)
+{
+    struct ak_buf err = AK_BUF_INIT(4096);
+    struct ak_mon *m = NULL;
+    struct ak_store *db = NULL;
+    struct ak_mseries ms = {0};
+    struct ak_json *j = NULL;
+    static struct ref ref;
+    size_t total = 9000, cut = 5050;
+    int64_t t0 = NOW - 2 * DAY + 7 * 60000 + 30000, head_end = 0, id;
+#define TS(i) (t0 + (int64_t)(i) * 15000)
+
+    AK_ASSERT_OK(setup(NULL));
+    AK_ASSERT_OK(ak_mon_start(&cfg, &m, &err));
+    AK_ASSERT_OK(import_range(m, 0, cut, t0));
+    /* accepted, and visible at once: raw reads see the open chunk, the series its last time */
+    AK_ASSERT_EQ_INT(raw_newest(m, TS(cut - 1)), TS(cut - 1));
+    AK_ASSERT_OK(ak_mon_series(m, "api", "jobs_total", &j, &err));
+    const struct ak_json *sj = ak_json_at(ak_json_get(j, "series"), 0);
+    AK_ASSERT_EQ_INT(ak_json_int(ak_json_get(sj, "last")), TS(cut - 1));
+    ak_json_free(j);
+    AK_ASSERT_OK(ak_store_open_metrics(cfg.data_dir, AK_STORE_READ, &db, &err));
+    AK_ASSERT_OK(ak_store_mseries_get(db, "jobs_total{job=\"api\"}", &ms));
+    id = ms.id;
+    AK_ASSERT_EQ_INT(ms.last_ms, 0); /* the row is widened by checkpoints */
+    ak_mseries_release(&ms);
+    ak_store_close(db);
+    db = NULL;
+    /* crash 1: no checkpoint yet, the open chunk is only in the log */
+    mon_drop_for_test(m);
+    m = NULL;
+    AK_ASSERT_EQ_INT(log_records(id, &head_end), 1);
+    AK_ASSERT(head_end > t0 && head_end < TS(cut - 1)); /* the last full chunk */
+
+    /* life 2: recovery replays the log (and empties it by a checkpoint). A batch up to 2 samples
+     * before an hour (sample 5250 starts one: t0 is 52.5 min before an hour) spans more than
+     * MON_CKPT_MS of samples: a checkpoint. Then two scrape-sized batches of one sample cross
+     * the hour: the minute and the hour they finish were stored with them, while the chunk
+     * rows end before those buckets began; replay must not store them again from the logged
+     * samples alone. */
+    size_t hb = 5250, end2 = hb + 1;
+    AK_ASSERT((hb - cut) * 15000 > MON_CKPT_MS);
+    AK_ASSERT_OK(ak_mon_start(&cfg, &m, &err));
+    AK_ASSERT_EQ_INT(log_records(id, &head_end), 0);
+    AK_ASSERT_EQ_INT(head_end, TS(cut - 1));
+    AK_ASSERT_OK(import_range(m, cut, hb - 1, t0));
+    for (size_t i = hb - 1; i < end2; i++)
+        AK_ASSERT_OK(import_range(m, i, i + 1, t0));
+    AK_ASSERT_EQ_INT(raw_newest(m, TS(end2 - 1)), TS(end2 - 1));
+    mon_drop_for_test(m); /* crash 2: two batches after the last checkpoint */
+    m = NULL;
+    AK_ASSERT_EQ_INT(log_records(id, &head_end), 2);
+    AK_ASSERT_EQ_INT(head_end, TS(hb - 2));
+
+    /* life 3: the rest, then a normal stop */
+    AK_ASSERT_OK(ak_mon_start(&cfg, &m, &err));
+    AK_ASSERT_EQ_INT(raw_newest(m, TS(end2 - 1)), TS(end2 - 1));
+    AK_ASSERT_OK(import_range(m, end2, total, t0));
+    ak_mon_stop(m);
+    m = NULL;
+    AK_ASSERT_EQ_INT(log_records(id, &head_end), 0);
+    AK_ASSERT_EQ_INT(head_end, TS(total - 1));
+
+    memset(&ref, 0, sizeof(ref));
+    struct ak_tsdb_tiers tr;
+    ak_tsdb_tiers_init(&tr, ref_cb, &ref);
+    for (size_t i = 0; i < total; i++)
+        AK_ASSERT_OK(ak_tsdb_tiers_add(&tr, TS(i), wave(i)));
+    AK_ASSERT_OK(ak_store_open_metrics(cfg.data_dir, AK_STORE_READ, &db, &err));
+    AK_ASSERT_OK(ak_store_mseries_get(db, "jobs_total{job=\"api\"}", &ms));
+    AK_ASSERT_EQ_INT(ms.first_ms, t0);
+    AK_ASSERT_EQ_INT(ms.last_ms, TS(total - 1));
+    AK_ASSERT_EQ_INT(compare_tier(db, ms.id, 0, &ref), 0);
+    AK_ASSERT_EQ_INT(compare_tier(db, ms.id, 1, &ref), 0);
+    struct ak_mstats mst;
+    AK_ASSERT_OK(ak_store_mstats(db, &mst));
+    AK_ASSERT_EQ_INT(mst.raw_samples, total); /* every sample once, in (total + 119) / 120 */
+    AK_ASSERT_EQ_INT(mst.chunks, (total + 119) / 120);
+    ak_mseries_release(&ms);
+    ak_store_close(db);
+
+    /* every sample comes back in order */
+    AK_ASSERT_OK(ak_mon_start(&cfg, &m, &err));
+    AK_ASSERT_OK(ak_mon_query(m, "jobs_total{job=\"api\"}", t0, TS(total), "raw", &j, &err));
+    const struct ak_json *pts = ak_json_get(j, "points");
+    AK_ASSERT_EQ_INT(ak_json_len(pts), total);
+    for (size_t i = 0; i < total; i++)
+        AK_ASSERT_EQ_INT(ak_json_int(ak_json_at(ak_json_at(pts, i), 0)), TS(i));
+    ak_json_free(j);
+    ak_mon_stop(m);
+    ak_buf_release(&err);
+    ak_cfg_release(&cfg);
+#undef TS
 }
 
 AK_TEST(reimport_is_idempotent_and_history_goes_first)
@@ -733,6 +889,7 @@ AK_TEST(recovery_skips_damaged_chunk)
 
 AK_TEST_MAIN(AK_T(import_review_query_coverage_stats),
              AK_T(restart_recovery_continues_chunk_and_tiers),
+             AK_T(crash_between_checkpoints_loses_nothing),
              AK_T(reimport_is_idempotent_and_history_goes_first), AK_T(drops_and_errors),
              AK_T(max_series_drops_new_series), AK_T(collect_now_feeds_dashboard),
              AK_T(threads_report_down_target_and_source),

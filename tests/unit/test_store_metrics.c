@@ -1171,6 +1171,91 @@ AK_TEST(deploys_filter_by_service_and_time)
     ak_store_close(st);
 }
 
+struct mlog_seen {
+    int64_t id[8];
+    char data[8][32];
+    size_t n;
+    int stop_at; /* stop (return 7) at this record, -1 never */
+};
+
+static int mlog_cb(void *arg, int64_t id, const uint8_t *data, size_t len)
+{
+    struct mlog_seen *v = arg;
+    if (v->n >= 8 || len >= sizeof(v->data[0]))
+        return AK_EINTERNAL;
+    v->id[v->n] = id;
+    memcpy(v->data[v->n], data, len);
+    v->data[v->n][len] = 0;
+    return (int)v->n++ == v->stop_at ? 7 : 0;
+}
+
+AK_TEST(mlog_appends_reads_in_order_trims)
+{
+    struct ak_store *st = open_m(AK_TMPDIR(), AK_STORE_WRITE);
+    struct ak_store *rd = NULL, *db = NULL;
+    struct ak_buf err = AK_BUF_INIT(512);
+    struct mlog_seen v = {.stop_at = -1};
+    int64_t a = 0, b = 0, c = 0;
+    uint8_t big = 0;
+
+    AK_ASSERT(st != NULL);
+    AK_ASSERT_OK(ak_store_mlog_each(st, mlog_cb, &v));
+    AK_ASSERT_EQ_INT(v.n, 0);
+    AK_ASSERT_OK(ak_store_begin(st));
+    AK_ASSERT_OK(ak_store_mlog_put(st, (const uint8_t *)"first", 5, &a));
+    AK_ASSERT_OK(ak_store_mlog_put(st, (const uint8_t *)"second", 6, &b));
+    AK_ASSERT_OK(ak_store_commit(st));
+    AK_ASSERT_OK(ak_store_mlog_put(st, (const uint8_t *)"third", 5, &c)); /* own transaction */
+    AK_ASSERT(a > 0 && b > a && c > b);
+    AK_ASSERT_EQ_INT(ak_store_mlog_put(st, (const uint8_t *)"x", 0, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_store_mlog_put(st, NULL, 3, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_store_mlog_put(st, &big, (size_t)64 * 1024 * 1024 + 1, NULL),
+                     AK_ETOOBIG);
+    /* a rolled-back record is not there */
+    AK_ASSERT_OK(ak_store_begin(st));
+    AK_ASSERT_OK(ak_store_mlog_put(st, (const uint8_t *)"gone", 4, NULL));
+    AK_ASSERT_OK(ak_store_rollback(st));
+
+    /* another connection reads them, oldest first */
+    rd = open_m(AK_TMPDIR(), AK_STORE_READ);
+    AK_ASSERT(rd != NULL);
+    AK_ASSERT_OK(ak_store_mlog_each(rd, mlog_cb, &v));
+    AK_ASSERT_EQ_INT(v.n, 3);
+    AK_ASSERT_EQ_INT(v.id[0], a);
+    AK_ASSERT_STR(v.data[0], "first");
+    AK_ASSERT_STR(v.data[1], "second");
+    AK_ASSERT_EQ_INT(v.id[2], c);
+    AK_ASSERT_STR(v.data[2], "third");
+    /* a non-zero return of fn stops the walk and is returned */
+    memset(&v, 0, sizeof(v));
+    v.stop_at = 1;
+    AK_ASSERT_EQ_INT(ak_store_mlog_each(rd, mlog_cb, &v), 7);
+    AK_ASSERT_EQ_INT(v.n, 2);
+
+    /* trim deletes up to and including the id */
+    AK_ASSERT_OK(ak_store_mlog_trim(st, b));
+    memset(&v, 0, sizeof(v));
+    v.stop_at = -1;
+    AK_ASSERT_OK(ak_store_mlog_each(rd, mlog_cb, &v));
+    AK_ASSERT_EQ_INT(v.n, 1);
+    AK_ASSERT_STR(v.data[0], "third");
+    AK_ASSERT_OK(ak_store_mlog_trim(st, c));
+    memset(&v, 0, sizeof(v));
+    v.stop_at = -1;
+    AK_ASSERT_OK(ak_store_mlog_each(rd, mlog_cb, &v));
+    AK_ASSERT_EQ_INT(v.n, 0);
+    AK_ASSERT_EQ_INT(ak_store_mlog_each(rd, NULL, &v), AK_EINVAL);
+
+    /* only on a metrics database */
+    AK_ASSERT_OK(ak_store_open(AK_TMPDIR(), AK_STORE_WRITE, &db, &err));
+    AK_ASSERT_EQ_INT(ak_store_mlog_put(db, (const uint8_t *)"x", 1, NULL), AK_EINVAL);
+    AK_ASSERT_EQ_INT(ak_store_mlog_trim(db, 1), AK_EINVAL);
+    ak_store_close(db);
+    ak_store_close(rd);
+    ak_store_close(st);
+    ak_buf_release(&err);
+}
+
 AK_TEST(reviews_keep_the_newest_60)
 {
     struct ak_store *st = open_m(AK_TMPDIR(), AK_STORE_WRITE);
@@ -1211,4 +1296,5 @@ AK_TEST_MAIN(AK_T(open_creates_reopens_and_reads), AK_T(wrong_file_refused_both_
              AK_T(retention_and_range_reads_seek_per_series),
              AK_T(mstats_measures_bytes_per_sample),
              AK_T(minute_points_bytes_per_point),
-             AK_T(deploys_filter_by_service_and_time), AK_T(reviews_keep_the_newest_60))
+             AK_T(deploys_filter_by_service_and_time), AK_T(reviews_keep_the_newest_60),
+             AK_T(mlog_appends_reads_in_order_trims))

@@ -120,7 +120,7 @@ const struct ak_store_kind ak__store_metrics_kind = {
     /* 4 KiB pages (~7 full chunks of a typical mix; any chunk fits whole in an mchunks row);
      * incremental auto-vacuum so that retention can give pages back to the file system without
      * a full VACUUM */
-    .create = "PRAGMA page_size = 4096; PRAGMA auto_vacuum = INCREMENTAL",
+    .create = "PRAGMA page_size = 8192; PRAGMA auto_vacuum = INCREMENTAL",
     .metrics = true,
 };
 
@@ -614,6 +614,8 @@ int ak_store_mlog_each(struct ak_store *st, ak_mlog_fn fn, void *arg)
     return r;
 }
 
+static int vacuum_some(struct ak_store *st);
+
 int ak_store_mlog_trim(struct ak_store *st, int64_t upto_id)
 {
     int64_t t0;
@@ -628,6 +630,10 @@ int ak_store_mlog_trim(struct ak_store *st, int64_t upto_id)
         r = ak_store_bind_i64(s, 1, upto_id);
     if (r == AK_OK)
         r = ak_store_step_done(s);
+    /* the trimmed records' pages go back to the file system: without this the file keeps the
+     * log's high-water mark as free pages */
+    if (r == AK_OK)
+        r = vacuum_some(st);
     ak_store_op_done(st, t0);
     return r;
 }

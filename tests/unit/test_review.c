@@ -923,10 +923,46 @@ AK_TEST(format_value)
     AK_ASSERT_STR(ak_review_kind_name(AK_REVIEW_GAP), "gap");
 }
 
+/* A process leaking 3 %/day of its own size on a big host: 0.1 % of MemTotal per day and two
+ * years from it. The limit must not hide the leak: the gate passes on its own level. A series
+ * growing 0.5 %/day of its own level stays under the gate either way. */
+AK_TEST(leak_far_from_a_big_limit)
+{
+    static double x[NH], y[NH];
+    struct ak_review_series s[2];
+    struct ak_review_opts o = opts_default();
+    struct ak_review_result res;
+
+    linear(x, NH, 1e9, 30e6 / 24);
+    linear(y, NH, 1e9, 5e6 / 24);
+    series_init(&s[0], x, NH, 5, "api");
+    s[0].metric = "process_resident_memory_bytes";
+    s[0].key = "process_resident_memory_bytes{instance=\"api-1\",job=\"api\"}";
+    s[0].instance = "api-1";
+    s[0].unit = "bytes";
+    s[0].limit = 24e9;
+    s[0].limit_name = "MemTotal";
+    series_init(&s[1], y, NH, 6, "api");
+    s[1].unit = "bytes";
+    s[1].limit = 24e9;
+    s[1].limit_name = "MemTotal";
+    AK_ASSERT_OK(ak_review_run(s, 2, &o, &res, NULL));
+    AK_ASSERT_EQ_INT(res.n_findings, 1);
+    AK_ASSERT_EQ_INT(res.findings[0].kind, AK_REVIEW_GROWTH);
+    AK_ASSERT_STR(res.findings[0].series, s[0].key);
+    /* % of its own median level (1.2e9 at mid-window), not of MemTotal */
+    AK_ASSERT_NEAR(res.findings[0].pct_per_day, 100 * 30e6 / (1e9 + 30e6 / 24 * 167.5), 0.01);
+    AK_ASSERT_CONTAINS(res.findings[0].text,
+                       "process_resident_memory_bytes of api on api-1 grows 2.5 %/day");
+    AK_ASSERT_NEAR(res.findings[0].limit, 24e9, 1);
+    ak_review_result_release(&res);
+}
+
 AK_TEST_MAIN(AK_T(synthetic_growth_rates), AK_T(synthetic_shift_rates),
              AK_T(synthetic_trend_is_no_level_shift), AK_T(days_to_limit_memory_sentence),
              AK_T(days_to_limit_disk_sentence), AK_T(growth_sentence_and_gate),
              AK_T(short_window_wording), AK_T(ranking), AK_T(bh_interplay),
              AK_T(warmup_masking), AK_T(deploy_shift_sentence), AK_T(pettitt_shift_without_deploy),
              AK_T(gaps), AK_T(option_errors), AK_T(skipped_series), AK_T(determinism),
-             AK_T(threads_same_result), AK_T(format_value))
+             AK_T(threads_same_result), AK_T(format_value),
+             AK_T(leak_far_from_a_big_limit))

@@ -68,13 +68,27 @@ static int get_and_print(struct ak_cli *cli, const char *cmd, const char *path, 
 static int only_output(int argc, char **argv, const char *cmd, const char *what, enum ak_out *out)
 {
     *out = ak_cli_default_output();
-    if (argc == 3 && strcmp(argv[1], "-o") == 0)
+    if (argc == 3 && (strcmp(argv[1], "-o") == 0 || strcmp(argv[1], "--output") == 0))
         return ak_cli_parse_output(argv[2], out);
     if (argc == 2 && ak_startswith(argv[1], "-o") && argv[1][2])
         return ak_cli_parse_output(argv[1] + 2, out);
+    if (argc == 2 && ak_startswith(argv[1], "--output="))
+        return ak_cli_parse_output(argv[1] + 9, out);
     if (argc != 1)
         return ak_cli_usage(cmd, what);
     return AK_EXIT_OK;
+}
+
+/* The width of a column: the longest string member k of the objects in arr, within [min, max]. */
+static int col_width(const struct ak_json *arr, const char *k, int min, int max)
+{
+    size_t w = (size_t)min;
+    for (size_t i = 0; i < ak_json_len(arr); i++) {
+        const char *v = ak_json_get_str(ak_json_at(arr, i), k);
+        if (v && strlen(v) > w)
+            w = strlen(v);
+    }
+    return w > (size_t)max ? max : (int)w;
 }
 
 /* ---- review ---------------------------------------------------------------------------- */
@@ -95,12 +109,14 @@ static void review_table(const struct ak_json *j)
         printf("no findings: nothing grows, nothing nears a limit, no shift after a deploy\n");
         return;
     }
-    printf("%-14s %-12s %s\n", "KIND", "SERVICE", "FINDING");
+    /* columns as wide as their longest value (capped), the series under the sentence */
+    int wk = col_width(fs, "kind", 4, 16), ws = col_width(fs, "service", 7, 24);
+    printf("%-*s %-*s %s\n", wk, "KIND", ws, "SERVICE", "FINDING");
     for (size_t i = 0; i < ak_json_len(fs); i++) {
         const struct ak_json *f = ak_json_at(fs, i);
-        printf("%-14s %-12s %s\n", ak_cli_str_or(f, "kind", "?"), ak_cli_str_or(f, "service", "-"),
-               ak_cli_str_or(f, "text", ""));
-        printf("%-27s %s\n", "", ak_cli_str_or(f, "series", ""));
+        printf("%-*s %-*s %s\n", wk, ak_cli_str_or(f, "kind", "?"), ws,
+               ak_cli_str_or(f, "service", "-"), ak_cli_str_or(f, "text", ""));
+        printf("%-*s %s\n", wk + ws + 1, "", ak_cli_str_or(f, "series", ""));
     }
 }
 
@@ -152,22 +168,25 @@ static void coverage_table(const struct ak_json *j)
     const struct ak_json *sigs = ak_json_get(j, "signals"), *svcs = ak_json_get(j, "services");
     const struct ak_json *missing = ak_json_get(j, "missing");
 
-    printf("%-16s %-10s", "SERVICE", "TYPE");
+    int wn = col_width(svcs, "name", 7, 32), wt = col_width(svcs, "type", 4, 16);
+    printf("%-*s %-*s", wn, "SERVICE", wt, "TYPE");
     for (size_t i = 0; i < ak_json_len(sigs); i++)
         printf(" %-10s", ak_json_str(ak_json_at(sigs, i)));
     printf("\n");
     for (size_t i = 0; i < ak_json_len(svcs); i++) {
         const struct ak_json *s = ak_json_at(svcs, i), *cells = ak_json_get(s, "cells");
-        printf("%-16s %-10s", ak_cli_str_or(s, "name", "?"), ak_cli_str_or(s, "type", "?"));
+        printf("%-*s %-*s", wn, ak_cli_str_or(s, "name", "?"), wt, ak_cli_str_or(s, "type", "?"));
         for (size_t k = 0; k < ak_json_len(sigs); k++) {
             const struct ak_json *cell = ak_json_get(cells, ak_json_str(ak_json_at(sigs, k)));
-            char v[16];
+            int wc = (int)strlen(ak_json_str(ak_json_at(sigs, k)) ?
+                                 ak_json_str(ak_json_at(sigs, k)) : "");
+            char v[24];
             if (!cell)
                 snprintf(v, sizeof(v), ".");
             else
                 snprintf(v, sizeof(v), "%s%s", ak_cli_str_or(cell, "state", "?"),
                          ak_json_bool(ak_json_get(cell, "required")) ? "*" : "");
-            printf(" %-10s", v);
+            printf(" %-*s", wc > 10 ? wc : 10, v);
         }
         printf("\n");
     }

@@ -22,11 +22,17 @@
 #define CHART_L 70  /* left margin: y labels */
 #define CHART_B 28  /* bottom margin: x labels */
 #define CHART_T 22  /* top margin: deploy labels */
+/* what one page shows at most (10,000 services must not make a 100 MB page) */
+#define MAX_SERVICE_ROWS 200
+#define MAX_FINDINGS 20     /* per service */
+#define MAX_GAPS 100
+#define MAX_TITLE 300       /* bytes of a series key shown in a tooltip */
 
 const char ak__http_mon_css[] =
     ".svcs{display:flex;flex-direction:column;gap:.8em}"
     ".svc{border:1px solid #ddd;border-radius:6px;padding:.6em .8em}"
-    ".svc h3{margin:0 0 .4em;font-size:1.05em}.svc h3 small{font-weight:normal}"
+    ".svc h3{margin:0 0 .4em;font-size:1.05em;overflow-wrap:anywhere}"
+    ".svc h3 small{font-weight:normal}"
     ".sigs{display:flex;flex-wrap:wrap;gap:.5em}"
     ".sig{display:block;border:1px solid #eee;border-radius:4px;padding:.2em .4em;"
     "text-decoration:none;color:#222;min-width:140px}"
@@ -45,7 +51,7 @@ const char ak__http_mon_css[] =
     ".chart .band{fill:#93c5fd;opacity:.45}.chart .mean{fill:none;stroke:#1d4ed8;"
     "stroke-width:1.5}.chart .axis{stroke:#999}.chart .grid{stroke:#eee}"
     ".chart text{font-size:11px;fill:#444}.chart .deploy{stroke:#b00020;stroke-dasharray:4 3}"
-    ".chart .dl{fill:#b00020}";
+    ".chart .dl{fill:#b00020}.chart .dot{fill:#1d4ed8}";
 
 
 /* Percent-encodes s for a query value (RFC 3986 unreserved kept); the result is also safe in an
@@ -61,6 +67,22 @@ static void url_enc(struct ak_buf *b, const char *s)
         else
             ak_buf_addf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
     }
+}
+
+/* s escaped, cut to at most max bytes (at a character boundary) with "…" when longer. */
+static void add_html_cut(struct ak_buf *b, const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n <= max) {
+        ak_buf_add_html(b, s);
+        return;
+    }
+    while (max && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--; /* not inside a UTF-8 sequence */
+    char *cut = ak_xstrndup(s, max);
+    ak_buf_add_html(b, cut);
+    ak_buf_add(b, "&hellip;");
+    free(cut);
 }
 
 static void chart_link(struct ak_buf *b, const char *series)
@@ -87,8 +109,14 @@ static void fmt_value(double v, const char *unit, char *buf, size_t n)
     } else if (ak_streq(unit, "seconds")) {
         if (a < 1 && a > 0)
             snprintf(buf, n, "%.3g ms", v * 1000);
-        else
+        else if (a < 120)
             snprintf(buf, n, "%.3g s", v);
+        else if (a < 7200)
+            snprintf(buf, n, "%.3g min", v / 60);
+        else if (a < 2 * 86400)
+            snprintf(buf, n, "%.3g h", v / 3600);
+        else
+            snprintf(buf, n, "%.3g d", v / 86400);
     } else if (ak_streq(unit, "ratio")) {
         snprintf(buf, n, "%.3g %%", v * 100);
     } else if (ak_streq(unit, "percent")) {
@@ -135,12 +163,33 @@ static int64_t time_of(const struct ak_json *j)
     return 0;
 }
 
-/* A sparkline over [t0, t0 + 7 d): points [[t, v], ...] scaled to [lo, hi]; a null value breaks
- * the line. */
-static void sparkline(struct ak_buf *b, const struct ak_json *pts, double lo, double hi,
-                      int64_t t0)
+/* The finite values of points [[t, v], ...] at or after t0: their range and how many. */
+static size_t spark_range(const struct ak_json *pts, int64_t t0, double *lo, double *hi)
 {
-    bool pen = false;
+    size_t n = 0;
+    *lo = *hi = 0;
+    for (size_t i = 0; i < ak_json_len(pts); i++) {
+        const struct ak_json *p = ak_json_at(pts, i);
+        double v;
+        if (!num(ak_json_at(p, 1), &v) || time_of(ak_json_at(p, 0)) < t0)
+            continue;
+        if (!n || v < *lo)
+            *lo = v;
+        if (!n || v > *hi)
+            *hi = v;
+        n++;
+    }
+    return n;
+}
+
+/* A sparkline over [t0, t0 + 7 d) of points [[t, v], ...], scaled to their own range (a flat
+ * line in the middle when all are equal); a null or non-finite value breaks the line, and a
+ * point alone between breaks is drawn as a short dash. */
+static void sparkline(struct ak_buf *b, const struct ak_json *pts, int64_t t0)
+{
+    size_t run = 0;
+    double lo, hi;
+    spark_range(pts, t0, &lo, &hi);
     double span = hi > lo ? hi - lo : 1;
 
     ak_buf_addf(b, "<svg width=%d height=%d viewBox=\"0 0 %d %d\" role=img><path d=\"", SPARK_W,
@@ -150,23 +199,68 @@ static void sparkline(struct ak_buf *b, const struct ak_json *pts, double lo, do
         double v;
         int64_t t = time_of(ak_json_at(p, 0));
         if (!num(ak_json_at(p, 1), &v) || t < t0) {
-            pen = false;
+            if (run == 1)
+                ak_buf_add(b, "h2 ");
+            run = 0;
             continue;
         }
         double x = (double)(t - t0) * (SPARK_W - 2) / (double)(7 * DAY_MS) + 1;
         double y = hi > lo ? (SPARK_H - 2) - (v - lo) * (SPARK_H - 4) / span : SPARK_H / 2.0;
-        ak_buf_addf(b, "%c%.1f %.1f ", pen ? 'L' : 'M', x > SPARK_W ? SPARK_W : x, y);
-        pen = true;
+        ak_buf_addf(b, "%c%.1f %.1f ", run ? 'L' : 'M', x > SPARK_W - 2 ? SPARK_W - 2 : x, y);
+        run++;
     }
+    if (run == 1)
+        ak_buf_add(b, "h2 ");
     ak_buf_add(b, "\"/></svg>");
 }
 
-static void signal_cell(struct ak_buf *b, const struct ak_json *s, int64_t t0)
+/* The newest finite value of points (column 1), NaN when none. */
+static double last_point(const struct ak_json *pts)
+{
+    for (size_t i = ak_json_len(pts); i-- > 0;) {
+        double v;
+        if (num(ak_json_at(ak_json_at(pts, i), 1), &v))
+            return v;
+    }
+    return NAN;
+}
+
+/* The value a signal's cell shows. A counter's stored last value is its running total (a CPU
+ * counter reads "16.6k"): with hourly points the engine gives the newest rate instead; without
+ * (a new series) the rate comes from the raw samples of the last 2 hours, or nothing ("—")
+ * until there are two samples. */
+static double cell_value(struct ak_mon *mon, const struct ak_json *s, const char *series,
+                         int64_t now)
+{
+    const struct ak_json *pts = ak_json_get(s, "points");
+    struct ak_json *q = NULL;
+    struct ak_buf err = AK_BUF_INIT(256);
+    double last = NAN, lo = 0, hi = 0;
+    bool counter = ak_streq(unit_of(ak_json_get_str(s, "metric"), NULL), "/s");
+
+    if (spark_range(pts, 0, &lo, &hi)) {
+        if (!num(ak_json_get(s, "last"), &last))
+            last = last_point(pts);
+        goto out;
+    }
+    if (ak_mon_query(mon, series, now - 2 * 3600000LL, now + 1, "raw", &q, &err) == AK_OK)
+        counter = ak_streq(ak_json_get_str(q, "type"), "counter");
+    if (counter)
+        last = last_point(ak_json_get(q, "points")); /* NaN without a query */
+    else if (!num(ak_json_get(s, "last"), &last))
+        last = NAN;
+out:
+    ak_json_free(q);
+    ak_buf_release(&err);
+    return last;
+}
+
+static void signal_cell(struct ak_buf *b, struct ak_mon *mon, const struct ak_json *s,
+                        int64_t t0, int64_t now)
 {
     const char *state = ak_json_get_str(s, "state"), *unit = ak_json_get_str(s, "unit");
     const char *series = ak_json_get_str(s, "series"), *metric = ak_json_get_str(s, "metric");
     const struct ak_json *pts = ak_json_get(s, "points");
-    double lo = 0, hi = 0, last;
     char v[48];
 
     if (!series || !*series) {
@@ -182,7 +276,7 @@ static void signal_cell(struct ak_buf *b, const struct ak_json *s, int64_t t0)
     ak_buf_add(b, "\" href=\"");
     chart_link(b, series);
     ak_buf_add(b, "\" title=\"");
-    ak_buf_add_html(b, series);
+    add_html_cut(b, series, MAX_TITLE);
     ak_buf_add(b, "\"><div class=n>");
     ak_buf_add_html(b, ak_json_get_str(s, "signal"));
     if (state && !ak_streq(state, "present")) {
@@ -191,15 +285,14 @@ static void signal_cell(struct ak_buf *b, const struct ak_json *s, int64_t t0)
         ak_buf_add(b, ")</small>");
     }
     ak_buf_add(b, "</div>");
-    if (!num(ak_json_get(s, "min"), &lo) || !num(ak_json_get(s, "max"), &hi))
-        lo = hi = 0;
-    sparkline(b, pts, lo, hi, t0);
-    if ((!unit || !*unit) && metric && ak_json_len(pts))
+    sparkline(b, pts, t0);
+    if ((!unit || !*unit) && metric)
         unit = unit_of(metric, NULL); /* counters are drawn as per-second rates */
-    if (num(ak_json_get(s, "last"), &last))
+    double last = cell_value(mon, s, series, now);
+    if (isfinite(last))
         fmt_value(last, unit, v, sizeof(v));
     else
-        snprintf(v, sizeof(v), "–");
+        snprintf(v, sizeof(v), "\xe2\x80\x94"); /* "—": a counter before its second sample */
     ak_buf_add(b, "<div class=v>");
     ak_buf_add_html(b, v);
     ak_buf_add(b, "</div></a>");
@@ -210,7 +303,7 @@ static void findings_list(struct ak_buf *b, const struct ak_json *fs)
     if (!ak_json_len(fs))
         return;
     ak_buf_add(b, "<ul class=findings>");
-    for (size_t i = 0; i < ak_json_len(fs); i++) {
+    for (size_t i = 0; i < ak_json_len(fs) && i < MAX_FINDINGS; i++) {
         const struct ak_json *f = ak_json_at(fs, i);
         const char *kind = ak_json_get_str(f, "kind"), *series = ak_json_get_str(f, "series");
         ak_buf_add(b, "<li>");
@@ -229,6 +322,9 @@ static void findings_list(struct ak_buf *b, const struct ak_json *fs)
             ak_buf_add(b, "</a>");
         ak_buf_add(b, "</li>");
     }
+    if (ak_json_len(fs) > MAX_FINDINGS)
+        ak_buf_addf(b, "<li class=muted>%zu more (<a href=\"/api/v1/review/latest\">JSON</a>)"
+                       "</li>", ak_json_len(fs) - MAX_FINDINGS);
     ak_buf_add(b, "</ul>");
 }
 
@@ -253,8 +349,23 @@ static struct ak_json *findings_of(const struct ak_json *review, const char *ser
 }
 
 /* review_now: a review run for this page (no daily review stored yet), else NULL. */
-static void service_row(struct ak_buf *b, const struct ak_json *svc, int64_t t0,
-                        const struct ak_json *review_now)
+/* " ~11 days to a limit" for the nearest limit of a service. */
+static void days_badge(struct ak_buf *b, double days)
+{
+    ak_buf_add(b, " <span class=dtl>");
+    if (days <= 0)
+        ak_buf_add(b, "at a limit now");
+    else if (days < 1)
+        ak_buf_add(b, "&lt; 1 day to a limit");
+    else if (days >= 1000)
+        ak_buf_add(b, "&gt; 999 days to a limit");
+    else
+        ak_buf_addf(b, "~%.0f day%s to a limit", days, days < 1.5 ? "" : "s");
+    ak_buf_add(b, "</span>");
+}
+
+static void service_row(struct ak_buf *b, struct ak_mon *mon, const struct ak_json *svc,
+                        int64_t t0, int64_t now, const struct ak_json *review_now)
 {
     const struct ak_json *up = ak_json_get(svc, "up"), *sigs = ak_json_get(svc, "signals");
     struct ak_json *own = NULL;
@@ -276,11 +387,10 @@ static void service_row(struct ak_buf *b, const struct ak_json *svc, int64_t t0,
         ak_buf_add(b, ak_json_bool(up) ? "<small class=up>&#9679; up</small>"
                                        : "<small class=down>&#9679; DOWN</small>");
     if (has_days)
-        ak_buf_addf(b, " <span class=dtl>~%.0f day%s to a limit</span>", days,
-                    days >= 0.5 && days < 1.5 ? "" : "s");
+        days_badge(b, days);
     ak_buf_add(b, "</h3><div class=sigs>");
     for (size_t i = 0; i < ak_json_len(sigs); i++)
-        signal_cell(b, ak_json_at(sigs, i), t0);
+        signal_cell(b, mon, ak_json_at(sigs, i), t0, now);
     if (!ak_json_len(sigs))
         ak_buf_add(b, "<span class=muted>no signals defined for this type</span>");
     ak_buf_add(b, "</div>");
@@ -327,18 +437,23 @@ void ak__http_dashboard_mon(struct ak_http_req *rq, int64_t now_ms)
     }
     ak_buf_add(b, " &middot; <a href=\"/api/v1/monitoring/dashboard\">JSON</a></p>"
                   "<div class=svcs>\n");
-    for (size_t i = 0; i < ak_json_len(svcs); i++)
-        service_row(b, ak_json_at(svcs, i), at - 7 * DAY_MS, now_review);
+    for (size_t i = 0; i < ak_json_len(svcs) && i < MAX_SERVICE_ROWS; i++)
+        service_row(b, rq->mon, ak_json_at(svcs, i), at - 7 * DAY_MS, at, now_review);
+    if (ak_json_len(svcs) > MAX_SERVICE_ROWS)
+        ak_buf_addf(b, "<p class=muted>%zu more services not shown (<a href=\"/api/v1/monitoring/"
+                       "dashboard\">JSON</a>)</p>", ak_json_len(svcs) - MAX_SERVICE_ROWS);
     if (!ak_json_len(svcs))
         ak_buf_add(b, "<p class=muted>No services yet: declare them under <code>services:</code> "
                       "in the config.</p>");
     ak_buf_add(b, "</div><h2>Coverage gaps</h2><ul class=gaps>");
     gaps = ak_json_get(d, "gaps");
-    for (size_t i = 0; i < ak_json_len(gaps); i++) {
+    for (size_t i = 0; i < ak_json_len(gaps) && i < MAX_GAPS; i++) {
         ak_buf_add(b, "<li class=blind>");
         ak_buf_add_html(b, ak_json_str(ak_json_at(gaps, i)));
         ak_buf_add(b, "</li>");
     }
+    if (ak_json_len(gaps) > MAX_GAPS)
+        ak_buf_addf(b, "<li class=muted>%zu more</li>", ak_json_len(gaps) - MAX_GAPS);
     if (!ak_json_len(gaps))
         ak_buf_add(b, "<li class=muted>every required signal of every service is present</li>");
     ak_buf_add(b, "</ul> <p><a href=\"/api/v1/monitoring/coverage\">coverage JSON</a></p>\n");
@@ -394,22 +509,34 @@ static void band(struct ak_buf *b, const struct ak_json *pts, const struct frame
     }
 }
 
-static void mean_line(struct ak_buf *b, const struct ak_json *pts, const struct frame *f)
+/* The mean as a line broken at null points; a point alone between breaks gets a dot. Returns
+ * how many points were drawn. */
+static size_t mean_line(struct ak_buf *b, const struct ak_json *pts, const struct frame *f)
 {
-    bool pen = false;
+    struct ak_buf dots = AK_BUF_INIT(AK_BUF_NOMAX);
+    size_t run = 0, drawn = 0;
+    double px = 0, py = 0;
+
     ak_buf_add(b, "<path class=mean d=\"");
-    for (size_t i = 0; i < ak_json_len(pts); i++) {
+    for (size_t i = 0; i <= ak_json_len(pts); i++) {
         const struct ak_json *p = ak_json_at(pts, i);
         double v;
-        if (!num(ak_json_at(p, 1), &v)) {
-            pen = false;
+        if (i == ak_json_len(pts) || !num(ak_json_at(p, 1), &v)) {
+            if (run == 1)
+                ak_buf_addf(&dots, "<circle class=dot cx=%.1f cy=%.1f r=2 />", px, py);
+            run = 0;
             continue;
         }
-        ak_buf_addf(b, "%c%.1f %.1f ", pen ? 'L' : 'M', fx(f, time_of(ak_json_at(p, 0))),
-                    fy(f, v));
-        pen = true;
+        px = fx(f, time_of(ak_json_at(p, 0)));
+        py = fy(f, v);
+        ak_buf_addf(b, "%c%.1f %.1f ", run ? 'L' : 'M', px, py);
+        run++;
+        drawn++;
     }
     ak_buf_add(b, "\"/>");
+    ak_buf_addn(b, dots.buf, dots.len);
+    ak_buf_release(&dots);
+    return drawn;
 }
 
 static void axes(struct ak_buf *b, const struct frame *f, const char *unit)
@@ -447,17 +574,21 @@ static void deploy_marks(struct ak_buf *b, const struct ak_json *deps, const str
     for (size_t i = 0; i < ak_json_len(deps); i++) {
         const struct ak_json *d = ak_json_at(deps, i);
         int64_t at = time_of(ak_json_get(d, "at"));
-        const char *ver = ak_json_get_str(d, "version");
+        const char *ver = ak_json_get_str(d, "version"), *note = ak_json_get_str(d, "note");
         if (at < f->t0 || at > f->t1)
-            continue;
+            continue; /* the range only: a marker outside would be drawn over the margins */
         double x = fx(f, at);
         ak_buf_addf(b, "<g class=deploy-marker><line class=deploy x1=%.1f x2=%.1f y1=%d y2=%d>"
                        "<title>deploy ",
                     x, x, CHART_T - 4, CHART_H - CHART_B);
-        ak_buf_add_html(b, ver ? ver : "");
+        add_html_cut(b, ver, MAX_TITLE);
+        if (note && *note) {
+            ak_buf_add(b, ": ");
+            add_html_cut(b, note, MAX_TITLE);
+        }
         ak_buf_add(b, "</title></line>");
         ak_buf_addf(b, "<text class=dl x=%.1f y=%d text-anchor=middle>", x, CHART_T - 8);
-        ak_buf_add_html(b, ver && *ver ? ver : "deploy");
+        add_html_cut(b, ver && *ver ? ver : "deploy", 24);
         ak_buf_add(b, "</text></g>");
     }
 }
@@ -542,9 +673,10 @@ void ak__http_chart(struct ak_http_req *rq, const char *tail)
     ak_buf_add_html(b, type);
     if (ak_streq(unit, "/s"))
         ak_buf_add(b, " (per-second rate)");
-    ak_buf_addf(b, " &middot; %s resolution, %zu points &middot; ranges: ",
-                ak_json_get_str(q, "resolution") ? ak_json_get_str(q, "resolution") : "auto",
-                ak_json_len(pts));
+    ak_buf_add(b, " &middot; ");
+    ak_buf_add_html(b, ak_json_get_str(q, "resolution") ? ak_json_get_str(q, "resolution")
+                                                        : "auto");
+    ak_buf_addf(b, " resolution, %zu points &middot; ranges: ", ak_json_len(pts));
     static const char *const ranges[] = {"1d", "7d", "14d", "30d"};
     for (size_t i = 0; i < AK_ARRAY_SIZE(ranges); i++) {
         ak_buf_add(b, "<a href=\"");
@@ -556,9 +688,9 @@ void ak__http_chart(struct ak_http_req *rq, const char *tail)
                 CHART_W, CHART_H);
     axes(b, &f, ak_streq(unit, "/s") ? NULL : unit);
     band(b, pts, &f);
-    mean_line(b, pts, &f);
+    size_t drawn = mean_line(b, pts, &f);
     deploy_marks(b, ak_json_get(q, "deploys"), &f);
-    if (!ak_json_len(pts))
+    if (!drawn)
         ak_buf_addf(b, "<text x=%d y=%d text-anchor=middle>no data in this range</text>",
                     CHART_W / 2, CHART_H / 2);
     ak_buf_add(b, "</svg></div><p><small>band: min&ndash;max per step; line: mean; dashed red "

@@ -14,6 +14,13 @@
 #include "http_int.h"
 #include "../core/ak_banned.h"
 
+#define DAY_MS 86400000LL
+#define REVIEW_WINDOW_MAX_MS (400 * DAY_MS)
+#define DEPLOY_NAME_MAX 200           /* service, version, by */
+#define DEPLOY_NOTE_MAX 2000
+#define DEPLOY_PAST_MS (3653 * DAY_MS) /* markers for backfilled history */
+#define DEPLOY_FUTURE_MS DAY_MS        /* clock skew, not a plan */
+
 /* false after answering 503: the daemon runs without the engine (tests, a failed start). */
 static bool have_mon(struct ak_http_req *rq)
 {
@@ -88,8 +95,10 @@ void ak__http_review_get(struct ak_http_req *rq, const char *tail)
 
     if (!have_mon(rq))
         goto out;
-    if (w && (ak_parse_duration_ms(w, &req.window_ms) < 0 || req.window_ms <= 0)) {
-        ak__http_error(rq, 400, "window '%s' is not a duration such as 14d or 36h", w);
+    if (w && (ak_parse_duration_ms(w, &req.window_ms) < 0 || req.window_ms <= 0 ||
+              req.window_ms > REVIEW_WINDOW_MAX_MS)) {
+        ak__http_error(rq, 400, "window '%s' is not a duration from 1s to 400d such as 14d or "
+                                "36h", w);
         goto out;
     }
     if (!resolution_arg(rq, res, AK_ARRAY_SIZE(res), &req.resolution))
@@ -137,43 +146,79 @@ void ak__http_mon_coverage(struct ak_http_req *rq, const char *tail)
     ak_buf_release(&err);
 }
 
-/* "at": RFC 3339 text or ms; absent or null = now (0). false after answering 400. */
-static bool deploy_at(struct ak_http_req *rq, const struct ak_json *v, int64_t *ret)
+/* "at": RFC 3339 text or ms, within DEPLOY_PAST_MS before and DEPLOY_FUTURE_MS after now;
+ * absent or null = now. false after answering 400. */
+static bool deploy_at(struct ak_http_req *rq, const struct ak_json *v, int64_t now,
+                      int64_t *ret)
 {
-    *ret = 0;
-    if (!v || ak_json_is_null(v))
-        return true;
-    if (ak_json_is_int(v) && ak_json_int(v) > 0) {
-        *ret = ak_json_int(v);
+    int64_t at = 0;
+
+    if (!v || ak_json_is_null(v)) {
+        *ret = now;
         return true;
     }
-    if (ak_json_is_str(v) && ak_time_parse(ak_json_str(v), ret) == AK_OK)
+    if (!(ak_json_is_int(v) && (at = ak_json_int(v)) > 0) &&
+        !(ak_json_is_str(v) && ak_time_parse(ak_json_str(v), &at) == AK_OK)) {
+        ak__http_error(rq, 400, "at must be an RFC 3339 time (2026-11-26T01:00:00Z) or ms since "
+                                "the epoch");
+        return false;
+    }
+    if (at < now - DEPLOY_PAST_MS || at > now + DEPLOY_FUTURE_MS) {
+        /* a time in seconds reads as January 1970: say so rather than store it */
+        ak__http_error(rq, 400, "at %lld is not within 10 years before and 1 day after now "
+                                "(ms since the epoch%s)", (long long)at,
+                       at > 0 && at < 100000000000LL ? ": this looks like seconds" : "");
+        return false;
+    }
+    *ret = at;
+    return true;
+}
+
+/* Optional string member k of b up to max bytes; false after answering 400. */
+static bool deploy_str(struct ak_http_req *rq, const struct ak_json *b, const char *k,
+                       size_t max, const char **ret)
+{
+    const struct ak_json *v = ak_json_get(b, k);
+
+    *ret = NULL;
+    if (!v || ak_json_is_null(v))
         return true;
-    ak__http_error(rq, 400, "at must be an RFC 3339 time (2026-11-26T01:00:00Z) or ms since "
-                            "the epoch");
-    return false;
+    if (!ak_json_is_str(v)) {
+        ak__http_error(rq, 400, "%s must be a string", k);
+        return false;
+    }
+    if (strlen(ak_json_str(v)) > max) {
+        ak__http_error(rq, 400, "%s is longer than %zu bytes", k, max);
+        return false;
+    }
+    *ret = ak_json_str(v);
+    return true;
 }
 
 void ak__http_deploys_post(struct ak_http_req *rq, const char *tail)
 {
     struct ak_buf err = AK_BUF_INIT(1024);
     struct ak_json *b = NULL;
-    int64_t at, id = 0;
+    const char *service = NULL, *version = NULL, *by = NULL, *note = NULL;
+    int64_t at = 0, id = 0;
     (void)tail;
 
     if (!have_mon(rq) || !(b = ak__http_body_object(rq)))
         goto out;
-    const char *service = ak_json_get_str(b, "service");
+    if (!deploy_str(rq, b, "service", DEPLOY_NAME_MAX, &service))
+        goto out;
     if (!service || !*service) {
         ak__http_error(rq, 400, "service is required");
         goto out;
     }
-    if (!deploy_at(rq, ak_json_get(b, "at"), &at))
+    if (!deploy_str(rq, b, "version", DEPLOY_NAME_MAX, &version) ||
+        !deploy_str(rq, b, "by", DEPLOY_NAME_MAX, &by) ||
+        !deploy_str(rq, b, "note", DEPLOY_NOTE_MAX, &note))
         goto out;
-    if (at == 0)
-        at = ak_now_wall_ms(); /* answered as stored */
-    int r = ak_mon_deploy_mark(rq->mon, service, ak_json_get_str(b, "version"), at,
-                               ak_json_get_str(b, "by"), ak_json_get_str(b, "note"), &id, &err);
+    /* "at" absent = now, answered as stored */
+    if (!deploy_at(rq, ak_json_get(b, "at"), ak_now_wall_ms(), &at))
+        goto out;
+    int r = ak_mon_deploy_mark(rq->mon, service, version, at, by, note, &id, &err);
     if (r < 0) {
         ak__http_error(rq, ak_err_http_status(r), "%s", err.len ? err.buf : ak_strerror(r));
         goto out;

@@ -140,6 +140,22 @@ static bool loopback_host(const char *host)
     return false;
 }
 
+/* No Origin, or the page of this very host (a browser's same-origin request). */
+static bool same_origin(struct ak_http_req *rq)
+{
+    const char *host = ak__http_header(rq, "Host");
+    const char *origin = ak__http_header(rq, "Origin");
+    return !origin ||
+           (host && strncmp(origin, "http://", 7) == 0 && strcmp(origin + 7, host) == 0);
+}
+
+/* The Content-Types the metrics import takes. */
+static bool exposition_type(const char *ct)
+{
+    return ct && (strncasecmp(ct, "text/plain", 10) == 0 ||
+                  strncasecmp(ct, "application/openmetrics-text", 28) == 0);
+}
+
 /* The API answers its own clients only: a web page the operator happens to open must not be
  * able to silence notifications or import records through the browser (a cross-site POST can
  * only send form or text bodies, and carries a foreign Origin), nor read answers by rebinding a
@@ -147,7 +163,6 @@ static bool loopback_host(const char *host)
 static bool api_request_ok(struct ak_http_req *rq)
 {
     const char *host = ak__http_header(rq, "Host");
-    const char *origin = ak__http_header(rq, "Origin");
     const char *ct = ak__http_header(rq, "Content-Type");
 
     if (!rq->cfg->api_token && (!host || !loopback_host(host))) {
@@ -156,15 +171,14 @@ static bool api_request_ok(struct ak_http_req *rq)
                        host ? host : "");
         return false;
     }
-    if (origin && (!host || strncmp(origin, "http://", 7) != 0 || strcmp(origin + 7, host) != 0)) {
+    if (!same_origin(rq)) {
         ak__http_error(rq, 403, "cross-origin requests are refused");
         return false;
     }
     if (strcmp(rq->method, "POST") == 0 && strcmp(rq->path, AK__HTTP_METRICS_IMPORT) == 0) {
         /* an exposition: a browser that sends text/plain cross-site also sends Origin (refused
          * above), and without an API token only loopback clients get here */
-        if (!ct || (strncasecmp(ct, "text/plain", 10) != 0 &&
-                    strncasecmp(ct, "application/openmetrics-text", 28) != 0)) {
+        if (!exposition_type(ct)) {
             ak__http_error(rq, 415, "send the exposition as Content-Type: "
                                     "application/openmetrics-text or text/plain; version=0.0.4");
             return false;
@@ -242,13 +256,15 @@ static enum MHD_Result respond(struct ak_http_req *rq)
 }
 
 /* The body cap of a request: server.max_body, except for the metrics import, which takes up to
- * 64 MiB from a client that passes the API's checks (so that nobody else can make the server
- * hold that much before it refuses them). */
+ * 64 MiB from a client that passes the API's checks (token, loopback Host without one, no
+ * foreign Origin, an exposition Content-Type), so that nobody else — a web page posting to
+ * 127.0.0.1 included — can make the server hold that much before it refuses them. */
 static size_t body_cap(struct ak_http_req *rq)
 {
     const char *host = ak__http_header(rq, "Host");
     if (strcmp(rq->method, "POST") == 0 && strcmp(rq->path, AK__HTTP_METRICS_IMPORT) == 0 &&
-        token_ok(rq) && (rq->cfg->api_token || (host && loopback_host(host))))
+        token_ok(rq) && (rq->cfg->api_token || (host && loopback_host(host))) &&
+        same_origin(rq) && exposition_type(ak__http_header(rq, "Content-Type")))
         return AK__HTTP_METRICS_IMPORT_MAX;
     return (size_t)rq->cfg->max_body;
 }

@@ -447,3 +447,197 @@ def test_import_cap_and_token():
         check(r.rc == 0 and "(0 new)" in r.out, "the CLI sends the token (%r)" % r)
         r = run_cli(["review", "-o", "json"], server=d.url)
         check_eq(r.rc, 1, "the API refuses the CLI without the token (%r)" % r)
+
+
+# ---- review of the web surface: escaping, parameters, caps, counters, CLI ----------------------
+
+XSS_LABEL = '<img src=x onerror=alert(1)>"\''
+XSS_VERSION = '<script>alert(2)</script>"v1'
+
+
+def _prom_label(v):
+    return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _cell_value(html, signal):
+    """The value shown in the first dashboard cell of a signal."""
+    import re
+    m = re.search(r'<div class=n>%s(?: <small>[^<]*</small>)?</div><svg.*?</svg><div class=v>'
+                  r'(.*?)</div>' % signal, html)
+    check(m, "a %s cell on the dashboard" % signal)
+    return m.group(1)
+
+
+def test_web_escaping_parameters_and_counters():
+    token = "webrev-token-0123456789"
+    cfg = mon_config([{"name": "web", "type": "http"}]).replace(
+        "server:\n", "server:\n  api_token: %s\n  max_body_bytes: 64KiB\n" % token)
+    auth = {"Authorization": "Bearer " + token}
+    om = dict(auth, **{"Content-Type": "text/plain; version=0.0.4"})
+    with Daemon(config_text=cfg, name="webrev") as d:
+        now_ms = int(time.time() * 1000)
+        # a label value and a deploy version that try to inject markup
+        text = ("# TYPE process_resident_memory_bytes gauge\n"
+                'process_resident_memory_bytes{instance="%s",job="web"} %d %d\n'
+                "# TYPE process_cpu_seconds_total counter\n"
+                'process_cpu_seconds_total{instance="a",job="web"} 16600 %d\n'
+                % (_prom_label(XSS_LABEL), 300 * 2 ** 20, now_ms - 600000, now_ms - 600000))
+        r = d.post("/api/v1/metrics/import", text.encode(), headers=om)
+        check_eq(r.status, 200, "import (%s)" % r.text[:300])
+        r = d.post("/api/v1/deploys", json.dumps({"service": "web", "version": XSS_VERSION,
+                                                  "note": "<b>n</b>"}), headers=auth)
+        check_eq(r.status, 201, "deploy with markup in its version (%s)" % r.text[:200])
+
+        r = d.get("/", headers=auth)
+        check_eq(r.status, 200, "GET /")
+        html = r.text
+        check("<img src=x" not in html and "onerror=alert(1)>" not in html,
+              "label value not injected into /")
+        check("&lt;img src=x onerror=alert(1)&gt;\\&quot;&#39;&quot;" in html,
+              "label value escaped in the tooltip: %s" % html[html.find("title="):][:300])
+        # one point: a visible dash, not a lone moveto
+        import re
+        m = re.search(r'<div class=n>memory[^\n]*?<path d="([^"]*)"', html)
+        check(m and m.group(1).strip().endswith("h2"), "a one-point sparkline is drawn: %r" %
+              (m and m.group(1)))
+        check("/chart?series=process_resident_memory_bytes%7Binstance%3D%22%3Cimg%20src%3Dx" in html,
+              "chart link percent-encoded")
+        # a counter with one sample: no rate yet, and never the raw total ("16.6k")
+        v = _cell_value(html, "cpu")
+        check("16.6k" not in v and "16600" not in v, "cpu cell shows no raw counter: %r" % v)
+        check_eq(v, "\u2014", "cpu cell before the second sample")
+        text = ("# TYPE process_cpu_seconds_total counter\n"
+                'process_cpu_seconds_total{instance="a",job="web"} 16630 %d\n' % (now_ms - 300000))
+        check_eq(d.post("/api/v1/metrics/import", text.encode(), headers=om).status, 200,
+                 "second counter sample")
+        v = _cell_value(d.get("/", headers=auth).text, "cpu")
+        check("16.6k" not in v and "/s" in v, "cpu cell shows a rate: %r" % v)
+
+        key = [s for s in d.get("/api/v1/metrics/series?match=process_resident*",
+                                headers=auth).json()["series"]][0]["key"]
+        r = d.get("/chart?" + urllib.parse.urlencode({"series": key}), headers=auth)
+        check_eq(r.status, 200, "GET /chart")
+        check("<script>" not in r.text and "&lt;script&gt;alert(2)&lt;/script&gt;" in r.text,
+              "deploy version escaped in the chart: %r" % r.text[r.text.find("deploy-marker"):][:400])
+        check("<img src=x" not in r.text and "<b>n</b>" not in r.text, "key and note escaped")
+        check("class=deploy-marker" in r.text, "the deploy is drawn")
+
+        # parameters: 400 with a sentence naming the parameter
+        enc = urllib.parse.quote(key)
+        for path, name in (("/api/v1/review?window=bogus", "window"),
+                           ("/api/v1/review?window=", "window"),
+                           ("/api/v1/review?window=99999999d", "window"),
+                           ("/api/v1/review?resolution=week", "resolution"),
+                           ("/api/v1/metrics/query?series=%s&from=soon" % enc, "from"),
+                           ("/api/v1/metrics/query?series=%s&to=later" % enc, "to"),
+                           ("/api/v1/metrics/query?series=%s&resolution=day" % enc, "resolution"),
+                           ("/api/v1/deploys?since=never", "since"),
+                           ("/chart?series=%s&range=0s" % enc, "range")):
+            r = d.get(path, headers=auth)
+            check_eq(r.status, 400, "GET %s (%s)" % (path, r.text[:200]))
+            check(name in r.json().get("error", ""), "the error names %s: %r" % (name, r.text))
+        for body, name in (({"version": "v1"}, "service"),
+                           ({"service": "web", "at": int(time.time())}, "seconds"),
+                           ({"service": "web", "at": now_ms + 30 * DAY * 1000}, "at"),
+                           ({"service": "web", "at": "1999-01-01T00:00:00Z"}, "at"),
+                           ({"service": "web", "at": "soon"}, "at"),
+                           ({"service": "web", "version": "v" * 201}, "version"),
+                           ({"service": "web", "version": 5}, "version"),
+                           ({"service": "web", "note": "n" * 2001}, "note"),
+                           ({"service": "web", "by": ["x"]}, "by")):
+            r = d.post("/api/v1/deploys", json.dumps(body), headers=auth)
+            check_eq(r.status, 400, "POST /api/v1/deploys %.80r (%s)" % (body, r.text[:200]))
+            check(name in r.json().get("error", ""), "the error names %s: %r" % (name, r.text))
+
+        # every monitoring route and page asks for the token
+        for path in ("/", "/chart?series=" + enc, "/api/v1/review", "/api/v1/review/latest",
+                     "/api/v1/monitoring/coverage", "/api/v1/deploys",
+                     "/api/v1/metrics/series", "/api/v1/metrics/query?series=" + enc,
+                     "/api/v1/monitoring/targets", "/api/v1/metrics/stats",
+                     "/api/v1/monitoring/dashboard"):
+            check_eq(d.get(path).status, 401, "GET %s without the token" % path)
+        for path in ("/api/v1/deploys", "/api/v1/metrics/import"):
+            check_eq(d.post(path, "{}").status, 401, "POST %s without the token" % path)
+
+        # the 64 MiB cap is not granted to a cross-origin page, even with the token (a browser
+        # sends the token it has no access to only by mistake; the body is never read)
+        big = b"# TYPE q gauge\n" + b"".join(b"q %d %d\n" % (i, now_ms - 10 ** 9 + i)
+                                               for i in range(8000))
+        check(len(big) > 64 * 1024, "a body over max_body")
+        try:
+            r = d.post("/api/v1/metrics/import", big,
+                       headers=dict(om, Origin="http://evil.example"))
+            check(r.status == 413, "a cross-origin import answered %d, not 413" % r.status)
+        except OSError:
+            pass  # refused before the body was sent
+        check("request too large" in d.log_text(), "refused as too large before the body")
+
+
+def test_cli_monitoring_exit_codes_help_and_stdin_batches():
+    # the daemon cannot be reached: 1; usage: 2; --help: 0
+    r = run_cli(["coverage", "-o", "json"], server="http://127.0.0.1:1")
+    check_eq(r.rc, 1, "coverage without a daemon (%r)" % r)
+    r = run_cli(["coverage", "extra"], server="http://127.0.0.1:1")
+    check_eq(r.rc, 2, "coverage with an argument (%r)" % r)
+    r = run_cli(["coverage", "-o", "yaml"], server="http://127.0.0.1:1")
+    check_eq(r.rc, 2, "coverage -o yaml (%r)" % r)
+    for cmd in (["review"], ["coverage"], ["deploy", "mark"], ["deploy", "list"],
+                ["metrics", "import"], ["metrics", "series"], ["metrics", "query"],
+                ["metrics", "targets"], ["metrics", "stats"]):
+        r = run_cli(cmd + ["--help"])
+        check(r.rc == 0 and "usage: asakai %s" % cmd[0] in r.out, "%s --help (%r)" % (cmd, r))
+
+    services = [{"name": "web", "type": "http"}, {"name": "a-service-with-a-long-name",
+                                                  "type": "http"}]
+    with Daemon(config_text=mon_config(services), name="webcli") as d:
+        # many small families, a summary and a counter, through stdin in 4 KiB batches: no batch
+        # may hold one family twice (the daemon refuses a second TYPE line)
+        now = int(time.time()) * 1000
+        out, n = [], 0
+        for f in range(12):
+            out.append("# TYPE fam%02d_total counter" % f)
+            for inst in ("a", "b"):
+                for k in range(60):
+                    out.append('fam%02d_total{instance="%s",job="web"} %d %d' %
+                               (f, inst, k * 3, now - (60 - k) * 60000))
+                    n += 1
+        out.append("# TYPE rpc_seconds summary")
+        for k in range(60):
+            t = now - (60 - k) * 60000
+            out += ['rpc_seconds{quantile="0.5",job="web"} 0.1 %d' % t,
+                    'rpc_seconds_sum{job="web"} %d %d' % (k, t),
+                    'rpc_seconds_count{job="web"} %d %d' % (k * 10, t)]
+            n += 3
+        text = ("\n".join(out) + "\n").encode()
+        r = run_cli(["metrics", "import", "--batch-bytes", "4k", "-"], server=d.url, stdin=text)
+        check_eq(r.rc, 0, "import from stdin in 4 KiB batches (%r)" % r)
+        check("imported %d samples of 27 series (27 new)" % n in r.out, "totals: %r" % r.out)
+        check("\r[" not in r.err, "no progress bar without a terminal: %r" % r.err[-200:])
+        batches = int(r.out.split(" in ")[1].split(" batch")[0])
+        check(batches > 5, "several batches: %r" % r.out)
+
+        r = run_cli(["coverage", "--output", "json"], server=d.url)
+        check(r.rc == 1 and r.json()["required_missing"] > 0, "coverage --output json (%r)" % r)
+        r = run_cli(["coverage", "-o", "table"], server=d.url)
+        lines = r.out.splitlines()
+        check(r.rc == 1 and lines[0].index("TYPE") == lines[2].index("http"),
+              "coverage table columns aligned with a long service name: %r" % r.out[:400])
+        r = run_cli(["review", "-o", "table"], server=d.url)
+        check_eq(r.rc, 0, "review table (%r)" % r)
+        for cmd in (["review"], ["coverage"], ["deploy", "list"], ["metrics", "series"],
+                    ["metrics", "targets"], ["metrics", "stats"]):
+            r = run_cli(cmd + ["-o", "json"], server=d.url)
+            check(r.rc in (0, 1), "%s -o json (%r)" % (cmd, r))
+            r.json()
+
+
+def test_dashboard_caps_rows():
+    """Many services do not make an endless page: 200 rows, then how many more."""
+    services = [{"name": "s%03d" % i, "type": "http"} for i in range(205)]
+    with Daemon(config_text=mon_config(services, interval="60s"), name="dashcap") as d:
+        r = d.get("/")
+        check_eq(r.status, 200, "GET / with 205 services")
+        check_eq(r.text.count("<div class=svc>"), 200, "service rows shown")
+        n = len(d.get_json("/api/v1/monitoring/dashboard")["services"])  # with the host
+        check("%d more services not shown" % (n - 200) in r.text, "the rest counted")
+        check("more</li>" in r.text, "coverage gaps capped too")

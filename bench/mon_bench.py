@@ -13,8 +13,10 @@ Not a test: nothing passes or fails on time; it prints numbers and ratios.
       openmetrics on the same samples, CPU time (user+sys) of that process.
   (3) bytes per raw sample on disk for the data of (2): asakai's chunk table and metrics.db,
       Prometheus's block chunks/ and whole block.
-Sizes (env): BENCH_MON_SERIES (10000), BENCH_MON_POINTS (720), BENCH_MON_INGEST_SERIES (10000),
-BENCH_MON_SCRAPES (100); BENCH_MON_QUICK=1 divides the series counts by 10.
+Sizes (env): BENCH_MON_SERIES (10000), BENCH_MON_POINTS (720), BENCH_MON_INGEST_SERIES (2000),
+BENCH_MON_SCRAPES (500: 2 h 5 min at 15 s, so that chunks fill and the first hour of minute points
+is packed, as on a daemon that has been running; a shorter run measures only open chunks and
+loose points); BENCH_MON_QUICK=1 divides the series counts by 10.
 Prometheus/promtool come from PROMETHEUS_BIN / PROMTOOL_BIN (default /usr/bin/...).
 """
 import json
@@ -198,14 +200,16 @@ def bench_review(build, work):
     finally:
         prom.stop()
     ratio = r["wall_s"] / res["predict_linear"] if res["predict_linear"] > 0 else float("nan")
-    print("review: asakai %.3f s (MK+Sen+BH+shift+gaps) vs prometheus predict_linear %.3f s, "
-          "deriv %.3f s: ratio %.2f (asakai / predict_linear; %d series, results checked)" %
-          (r["wall_s"], res["predict_linear"], res["deriv"], ratio, n))
+    cratio = r["cpu_s"] / res["predict_linear"] if res["predict_linear"] > 0 else float("nan")
+    print("review: asakai %.3f s wall, %.3f s CPU (MK+Sen+BH+shift+gaps) vs prometheus "
+          "predict_linear %.3f s, deriv %.3f s: ratio %.2f wall, %.2f CPU (asakai / "
+          "predict_linear; %d series, results checked)" %
+          (r["wall_s"], r["cpu_s"], res["predict_linear"], res["deriv"], ratio, cratio, n))
 
 
 def bench_ingest(build, work):
-    n = env_int("BENCH_MON_INGEST_SERIES", 10000)
-    k = env_int("BENCH_MON_SCRAPES", 100)
+    n = env_int("BENCH_MON_INGEST_SERIES", 2000)
+    k = env_int("BENCH_MON_SCRAPES", 500)
     om = os.path.join(work, "ingest.om")
     data = os.path.join(work, "ak-data")
     os.makedirs(data)

@@ -49,7 +49,7 @@ fi
 
 echo "== integration tests (real daemon, ASan+UBSan)"
 if [ -f tests/integration/run.py ]; then
-    ASAKAI_BIN="$ROOT/$ASAN/asakai" /usr/bin/python3 tests/integration/run.py \
+    ASAKAI_BIN="$ROOT/$ASAN/asakai" /usr/bin/python3 tests/integration/run.py -j 3 \
         > "$LOG/integration.tap" 2>&1
     grep -A12 '^not ok' "$LOG/integration.tap" | head -80
     grep -E '^# [0-9]+/[0-9]+ passed' "$LOG/integration.tap" || true

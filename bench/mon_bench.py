@@ -13,6 +13,11 @@ Not a test: nothing passes or fails on time; it prints numbers and ratios.
       openmetrics on the same samples, CPU time (user+sys) of that process.
   (3) bytes per raw sample on disk for the data of (2): asakai's chunk table and metrics.db,
       Prometheus's block chunks/ and whole block.
+  (4) the same on real data: BENCH_MON_NODE_SCRAPES (480) scrapes of this machine's
+      prometheus-node-exporter, stamped 15 s apart (two hours: full chunks and a packed hour of
+      minute points, as on a daemon that has been running; the current hour's minute points are
+      loose rows), as one OpenMetrics file that `asakai metrics import` (into a daemon started
+      here) and promtool both store.
 Sizes (env): BENCH_MON_SERIES (10000), BENCH_MON_POINTS (720), BENCH_MON_INGEST_SERIES (2000),
 BENCH_MON_SCRAPES (500: 2 h 5 min at 15 s, so that chunks fill and the first hour of minute points
 is packed, as on a daemon that has been running; a shorter run measures only open chunks and
@@ -34,6 +39,7 @@ import urllib.request
 
 PROM = os.environ.get("PROMETHEUS_BIN", "/usr/bin/prometheus")
 PROMTOOL = os.environ.get("PROMTOOL_BIN", "/usr/bin/promtool")
+NODE_EXPORTER = os.environ.get("NODE_EXPORTER_BIN", "/usr/bin/prometheus-node-exporter")
 QUICK = os.environ.get("BENCH_MON_QUICK") == "1"
 # promtool backfills one block duration per pass over the whole file; 744h lets it use its largest
 # compatible block (486h), 80x less CPU than the 2h default on 30 days (both sides at their best).
@@ -249,6 +255,110 @@ def bench_ingest(build, work):
     print("bytes/sample: ratio asakai / prometheus: chunks %.2f, whole %.2f" %
           (a_stat / p_chunks, a_file / p_block))
 
+def wait_http(url, proc, what, timeout=60):
+    end = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError("%s exited %s" % (what, proc.returncode))
+        try:
+            with OPENER.open(url, timeout=2) as r:
+                if r.status == 200:
+                    return r.read()
+        except OSError:
+            pass
+        if time.monotonic() > end:
+            raise RuntimeError("%s not ready after %d s" % (what, timeout))
+        time.sleep(0.1)
+
+
+def node_openmetrics(texts, om, t_end):
+    """node_exporter scrapes -> one OpenMetrics file: every sample name its own "unknown"
+    family (both stores keep raw values whatever the type), each series' points contiguous,
+    stamped 15 s apart ending at t_end."""
+    series = {}
+    for i, text in enumerate(texts):
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            key, _, val = line.rpartition(" ")
+            series.setdefault(key, {})[i] = val
+    n = 0
+    t0 = t_end - 15 * (len(texts) - 1)
+    with open(om, "w") as f:
+        fams = {}
+        for key in series:
+            fams.setdefault(key.split("{", 1)[0], []).append(key)
+        for fam in sorted(fams):
+            f.write("# TYPE %s unknown\n" % fam)
+            for key in sorted(fams[fam]):
+                for i, val in sorted(series[key].items()):
+                    f.write("%s %s %.3f\n" % (key, val, t0 + 15 * i))
+                    n += 1
+        f.write("# EOF\n")
+    return n, len(series)
+
+
+def bench_node(build, work):
+    if not os.access(NODE_EXPORTER, os.X_OK):
+        print("node data: %s is missing: skipped" % NODE_EXPORTER)
+        return
+    k = env_int("BENCH_MON_NODE_SCRAPES", 480)
+    port = free_port()
+    log = open(os.path.join(work, "node_exporter.log"), "wb")
+    ne = subprocess.Popen([NODE_EXPORTER, "--web.listen-address=127.0.0.1:%d" % port],
+                          stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    texts = []
+    try:
+        url = "http://127.0.0.1:%d/metrics" % port
+        wait_http(url, ne, "node_exporter")
+        for _ in range(k):
+            texts.append(wait_http(url, ne, "node_exporter").decode())
+            time.sleep(0.1)
+    finally:
+        ne.kill()
+        ne.wait()
+    om = os.path.join(work, "node.om")
+    n, nser = node_openmetrics(texts, om, int(time.time()) - 60)
+    tsdb = os.path.join(work, "node-tsdb")
+    promtool_blocks(om, tsdb)
+    blk = blocks(tsdb)
+    p_samples = sum(s for _, s in blk)
+    p_chunks = sum(dir_bytes(os.path.join(b, "chunks")) for b, _ in blk) / p_samples
+    p_block = sum(dir_bytes(b) for b, _ in blk) / p_samples
+
+    data = os.path.join(work, "node-ak")
+    os.makedirs(data)
+    cfg = os.path.join(work, "node-ak.yaml")
+    with open(cfg, "w") as f:
+        f.write("monitoring:\n  host_collector: false\n")
+    aport = free_port()
+    server = "http://127.0.0.1:%d" % aport
+    alog = open(os.path.join(work, "node-ak.log"), "wb")
+    bin_ = os.path.join(build, "asakai")
+    ak = subprocess.Popen([bin_, "serve", "--config", cfg, "--listen", "127.0.0.1:%d" % aport,
+                           "--data", data], stdin=subprocess.DEVNULL, stdout=alog, stderr=alog)
+    try:
+        wait_http(server + "/readyz", ak, "asakai")
+        p = subprocess.run([bin_, "--server", server, "metrics", "import", om],
+                           capture_output=True, text=True, timeout=600)
+        if p.returncode != 0:
+            raise RuntimeError("metrics import failed: %s" % (p.stderr or p.stdout)[-500:])
+        p = subprocess.run([bin_, "--server", server, "metrics", "stats", "-o", "json"],
+                           capture_output=True, text=True, timeout=120)
+        st = json.loads(p.stdout)
+    finally:
+        ak.terminate()
+        ak.wait()
+    raw = st["raw_samples"]
+    a_file = sum(os.path.getsize(os.path.join(data, f)) for f in os.listdir(data)
+                 if f.startswith("metrics.db")) / raw
+    print("node data: %d samples of %d series (%d scrapes of this machine's node_exporter, "
+          "15 s apart)" % (n, nser, k))
+    print("node data: asakai chunk table %.2f B/sample (chunk blobs alone %.2f), whole "
+          "metrics.db %.2f; prometheus chunks/ %.2f, whole block %.2f: ratio chunks %.2f, whole "
+          "%.2f" % (st["bytes_per_sample"], st["chunk_bytes"] / raw, a_file, p_chunks, p_block,
+                    st["bytes_per_sample"] / p_chunks, a_file / p_block))
+
 
 def main():
     build = sys.argv[1] if len(sys.argv) > 1 else "build"
@@ -260,7 +370,8 @@ def main():
     rc = 0
     try:
         for name, fn, prog in (("review", bench_review, "review_bench"),
-                               ("ingest", bench_ingest, "mon_bench")):
+                               ("ingest", bench_ingest, "mon_bench"),
+                               ("node data", bench_node, "mon_bench")):
             if not os.access(os.path.join(build, "bench", prog), os.X_OK):
                 print("%s: bench/%s was not built (module missing from this build)" %
                       (name, prog))

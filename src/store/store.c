@@ -888,6 +888,7 @@ void ak_store_close(struct ak_store *st)
     for (size_t i = 0; i < AK_SQL__MAX; i++)
         sqlite3_finalize(st->stmt[i]);
     sqlite3_close_v2(st->db);
+    free(st->periods);
     free(st->path);
     free(st);
 }

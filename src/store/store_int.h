@@ -175,6 +175,11 @@ struct ak_store {
     bool metrics;            /* metrics.db: only AK_SQL_M* (and the transaction) statements */
     const struct ak_store_kind *kind;
     sqlite3_stmt *stmt[AK_SQL__MAX];
+    /* metrics.db: per (series, tier) the block period last written loose with nothing older
+     * loose and no block of its own (store_metrics.c), so that the next point of the same
+     * period is one INSERT; NULL until used */
+    struct ak__mperiod *periods;
+    size_t periods_cap;
 };
 
 /* Microseconds of the monotonic clock. */

@@ -1197,6 +1197,69 @@ static int loose_put(struct ak_store *st, int64_t series_id, int tier,
 
 /* A point of a packed period goes into its block (unless full); any other is loose, and the
  * first put of a new period packs the loose points of the periods before it. */
+/* The period cache: a live series writes one point per minute into the current hour. Once a
+ * put found that hour without a block and without older loose points, every further point of
+ * the same hour needs only its INSERT. The cache is a hint: it is dropped by retention and may
+ * be wrong after a rolled-back transaction, and being wrong only means an older period is packed
+ * one period later (points are never lost: they stay loose and readable). */
+struct ak__mperiod {
+    int64_t series_id;  /* 0 = empty slot */
+    int64_t block;
+    int tier;
+};
+
+#define PERIODS_MAX (1u << 20) /* entries: beyond it the cache stops growing (slower, correct) */
+
+static struct ak__mperiod *period_slot(struct ak_store *st, int64_t series_id, int tier,
+                                       bool insert)
+{
+    if (!st->periods_cap) {
+        if (!insert)
+            return NULL;
+        st->periods_cap = 1024;
+        st->periods = ak_xcalloc(st->periods_cap, sizeof(*st->periods));
+    }
+    uint64_t h = ((uint64_t)series_id * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)tier;
+    size_t mask = st->periods_cap - 1, i = (size_t)(h >> 20) & mask, used = 0;
+    for (;; i = (i + 1) & mask, used++) {
+        struct ak__mperiod *e = &st->periods[i];
+        if (e->series_id == series_id && e->tier == tier)
+            return e;
+        if (!e->series_id)
+            return insert && used < st->periods_cap / 2 ? e : NULL;
+        if (used > st->periods_cap / 2)
+            return NULL;
+    }
+}
+
+static void period_remember(struct ak_store *st, int64_t series_id, int tier, int64_t block)
+{
+    struct ak__mperiod *e = period_slot(st, series_id, tier, true);
+
+    if (!e && st->periods_cap < PERIODS_MAX) { /* grow: re-insert everything */
+        struct ak__mperiod *old = st->periods;
+        size_t cap = st->periods_cap;
+        st->periods_cap = cap * 2;
+        st->periods = ak_xcalloc(st->periods_cap, sizeof(*st->periods));
+        for (size_t i = 0; i < cap; i++)
+            if (old[i].series_id) {
+                struct ak__mperiod *n = period_slot(st, old[i].series_id, old[i].tier, true);
+                if (n)
+                    *n = old[i];
+            }
+        free(old);
+        e = period_slot(st, series_id, tier, true);
+    }
+    if (e)
+        *e = (struct ak__mperiod){series_id, block, tier};
+}
+
+static void periods_forget(struct ak_store *st)
+{
+    if (st->periods)
+        memset(st->periods, 0, st->periods_cap * sizeof(*st->periods));
+}
+
 static int mpoint_put_rows(struct ak_store *st, int64_t series_id, int tier,
                            const struct ak_mpoint *p)
 {
@@ -1207,6 +1270,9 @@ static int mpoint_put_rows(struct ak_store *st, int64_t series_id, int tier,
     int r;
 
     if (p->start_ms < 0)
+        return loose_put(st, series_id, tier, p);
+    const struct ak__mperiod *e = period_slot(st, series_id, tier, false);
+    if (e && e->block == block)
         return loose_put(st, series_id, tier, p);
     r = block_get(st, series_id, tier, block, v, &n);
     if (r == AK_OK && points_merge(v, &n, p)) {
@@ -1223,6 +1289,8 @@ static int mpoint_put_rows(struct ak_store *st, int64_t series_id, int tier,
         r = has_older(st, series_id, tier, block, &older);
     if (r == AK_OK && older)
         r = pack_before(st, series_id, tier, block);
+    if (r == AK_OK)
+        period_remember(st, series_id, tier, block);
     return r;
 }
 
@@ -1524,6 +1592,7 @@ int ak_store_mretain(struct ak_store *st, int64_t raw_before_ms, int64_t minute_
     if (!st)
         return AK_EINVAL;
     t0 = ak_store_mono_us();
+    periods_forget(st); /* blocks are rewritten below */
     if (raw_before_ms > 0)
         r = delete_batches(st, AK_SQL_MRETAIN_CHUNKS, sql_mretain_chunks, raw_before_ms, -1,
                            &deleted);

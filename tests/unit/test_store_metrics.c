@@ -611,6 +611,55 @@ AK_TEST(points_pack_by_hour_and_read_across)
     free(path);
 }
 
+/* The per-connection period cache: two series interleaved, a transaction that crossed into the
+ * next hour (and packed the previous one) rolled back, then the hour written again and the next
+ * ones: every point stays readable exactly once, and older hours end up packed. */
+AK_TEST(points_period_cache_survives_rollback_and_interleaving)
+{
+    char *path = path_in(AK_TMPDIR(), "metrics.db");
+    struct ak_store *st = open_m(AK_TMPDIR(), AK_STORE_WRITE);
+    struct ak_mpoint *v = NULL, p;
+    size_t n = 0;
+    int64_t id[2];
+
+    AK_ASSERT(st != NULL);
+    id[0] = put_series(st, "a", "a", "svc");
+    id[1] = put_series(st, "b", "b", "svc");
+    AK_ASSERT_OK(ak_store_begin(st));
+    for (int i = 0; i < 60; i++)
+        for (int k = 0; k < 2; k++) {
+            p = mkpoint(T0 + i * MIN_MS, 100.0 * k + i);
+            AK_ASSERT_OK(ak_store_mpoint_put(st, id[k], 0, &p));
+        }
+    AK_ASSERT_OK(ak_store_commit(st));
+    AK_ASSERT_OK(ak_store_begin(st)); /* the next hour packs the first, then is undone */
+    p = mkpoint(T0 + 60 * MIN_MS, 60);
+    AK_ASSERT_OK(ak_store_mpoint_put(st, id[0], 0, &p));
+    AK_ASSERT_EQ_INT(pragma_i64(path, "SELECT count(*) FROM pblocks"), 0); /* not committed */
+    AK_ASSERT_OK(ak_store_rollback(st));
+    AK_ASSERT_OK(ak_store_begin(st));
+    for (int i = 60; i < 180; i++)
+        for (int k = 0; k < 2; k++) {
+            p = mkpoint(T0 + i * MIN_MS, 100.0 * k + i);
+            AK_ASSERT_OK(ak_store_mpoint_put(st, id[k], 0, &p));
+        }
+    AK_ASSERT_OK(ak_store_commit(st));
+    for (int k = 0; k < 2; k++) {
+        AK_ASSERT_OK(ak_store_mpoint_range(st, id[k], 0, 0, INT64_MAX, &v, &n));
+        AK_ASSERT_EQ_INT(n, 180);
+        for (size_t i = 0; i < n; i++) {
+            AK_ASSERT_EQ_INT(v[i].start_ms, T0 + (int64_t)i * MIN_MS);
+            AK_ASSERT(v[i].first == 100.0 * k + (double)i);
+        }
+        free(v);
+    }
+    /* hours 0 and 1 of both series are packed, hour 2 is loose */
+    AK_ASSERT_EQ_INT(pragma_i64(path, "SELECT count(*) FROM pblocks"), 4);
+    AK_ASSERT_EQ_INT(pragma_i64(path, "SELECT count(*) FROM points"), 120);
+    ak_store_close(st);
+    free(path);
+}
+
 /* Re-writing history (an idempotent re-import, or a correction) replaces the point inside its
  * packed block, or inserts it there, and every double comes back bit for bit. */
 AK_TEST(points_replace_inside_block_bit_exact)
@@ -1290,6 +1339,7 @@ AK_TEST_MAIN(AK_T(open_creates_reopens_and_reads), AK_T(wrong_file_refused_both_
              AK_T(chunk_moves_from_head_to_final),
              AK_T(points_put_replace_range_last_per_tier),
              AK_T(points_pack_by_hour_and_read_across),
+             AK_T(points_period_cache_survives_rollback_and_interleaving),
              AK_T(points_replace_inside_block_bit_exact), AK_T(retention_cuts_through_a_block),
              AK_T(retention_deletes_by_tier_and_counts),
              AK_T(retention_batches_and_gives_pages_back),

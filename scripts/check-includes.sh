@@ -36,7 +36,7 @@ allowed() {
     maint) echo "core json cfg route store events maint" ;;
     notify) echo "core json metrics tz cfg route crypto httpc store events maint notify" ;;
     intake) echo "core json metrics cfg crypto httpc store events maint notify intake" ;;
-    http) echo "core json metrics tz cfg route crypto store maint notify intake poll sts runbook mon report http" ;;
+    http) echo "core json metrics tz cfg route expo crypto store maint notify intake poll sts runbook mon report http" ;;
     poll) echo "core json metrics cfg crypto httpc aws store events maint poll" ;;
     jwt) echo "core json crypto jwt" ;;
     review) echo "core stats review" ;;

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "asakai/ak_err.h"
+#include "asakai/ak_expo.h"
 #include "asakai/ak_json.h"
 #include "asakai/ak_mon.h"
 #include "asakai/ak_time.h"
@@ -254,17 +255,6 @@ out:
     ak_buf_release(&err);
 }
 
-/* enum ak_expo_format by value (http may not include ak_expo.h): 0 auto, 1 text 0.0.4,
- * 2 OpenMetrics; the same mapping as ak_expo_format_from_content_type. */
-static int expo_format(const char *ct)
-{
-    if (ct && strncasecmp(ct, "application/openmetrics-text", 28) == 0)
-        return 2;
-    if (ct && strncasecmp(ct, "text/plain", 10) == 0)
-        return 1;
-    return 0;
-}
-
 void ak__http_metrics_import(struct ak_http_req *rq, const char *tail)
 {
     struct ak_buf err = AK_BUF_INIT(1024);
@@ -274,7 +264,7 @@ void ak__http_metrics_import(struct ak_http_req *rq, const char *tail)
     if (!have_mon(rq))
         goto out;
     int r = ak_mon_import(rq->mon, rq->body.buf, rq->body.len,
-                          expo_format(ak__http_header(rq, "Content-Type")), &st, &err);
+                          (int)ak_expo_format_from_content_type(ak__http_header(rq, "Content-Type")), &st, &err);
     if (r < 0) {
         ak__http_error(rq, ak_err_http_status(r), "%s", err.len ? err.buf : ak_strerror(r));
         goto out;

@@ -16,6 +16,7 @@
 #include "asakai/ak_cfg.h"
 #include "asakai/ak_crypto.h"
 #include "asakai/ak_err.h"
+#include "asakai/ak_expo.h"
 #include "asakai/ak_json.h"
 #include "asakai/ak_log.h"
 #include "asakai/ak_metrics.h"
@@ -152,8 +153,7 @@ static bool same_origin(struct ak_http_req *rq)
 /* The Content-Types the metrics import takes. */
 static bool exposition_type(const char *ct)
 {
-    return ct && (strncasecmp(ct, "text/plain", 10) == 0 ||
-                  strncasecmp(ct, "application/openmetrics-text", 28) == 0);
+    return ak_expo_format_from_content_type(ct) != AK_EXPO_AUTO;
 }
 
 /* The API answers its own clients only: a web page the operator happens to open must not be

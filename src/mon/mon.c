@@ -189,6 +189,19 @@ int ak_mon_deploy_mark(struct ak_mon *m, const char *service, const char *versio
     return AK_OK;
 }
 
+struct ak_json *mon_deploy_json(const struct ak_deploy *d)
+{
+    struct ak_json *x = ak_json_new_obj();
+
+    ak_json_set_int(x, "id", d->id);
+    ak_json_set_str(x, "service", d->service);
+    ak_json_set_str(x, "version", d->version);
+    ak_json_set_int(x, "at", d->at_ms);
+    ak_json_set_str(x, "by", d->by);
+    ak_json_set_str(x, "note", d->note);
+    return x;
+}
+
 int ak_mon_deploy_list(struct ak_mon *m, const char *service, int64_t from_ms, int64_t to_ms,
                        struct ak_json **ret, struct ak_buf *err)
 {
@@ -204,16 +217,8 @@ int ak_mon_deploy_list(struct ak_mon *m, const char *service, int64_t from_ms, i
         goto out;
     }
     struct ak_json *o = ak_json_new_obj(), *arr = ak_json_new_arr();
-    for (size_t i = 0; i < n; i++) {
-        struct ak_json *x = ak_json_new_obj();
-        ak_json_set_int(x, "id", d[i].id);
-        ak_json_set_str(x, "service", d[i].service);
-        ak_json_set_str(x, "version", d[i].version);
-        ak_json_set_int(x, "at", d[i].at_ms);
-        ak_json_set_str(x, "by", d[i].by);
-        ak_json_set_str(x, "note", d[i].note);
-        ak_json_append(arr, x);
-    }
+    for (size_t i = 0; i < n; i++)
+        ak_json_append(arr, mon_deploy_json(&d[i]));
     ak_json_set(o, "deploys", arr);
     *ret = o;
 out:

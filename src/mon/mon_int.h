@@ -223,6 +223,8 @@ int mon_daily_review(struct ak_mon *m, int64_t now, struct ak_buf *err);
 
 /* read helpers (read.c) */
 int mon_open_read(struct ak_mon *m, struct ak_store **ret, struct ak_buf *err);
+/* A deploy marker as the API shows it: {id, service, version, at, by, note} (new object). */
+struct ak_json *mon_deploy_json(const struct ak_deploy *d);
 const char *mon_mtype_name(int type);
 bool mon_glob(const char *glob, const char *s);
 /* Per-step values of a series from aggregates: mean for gauges, rate for counters. */

@@ -384,16 +384,8 @@ int ak_mon_query(struct ak_mon *m, const char *key, int64_t from_ms, int64_t to_
     struct ak_json *dep = ak_json_new_arr();
     ak_json_set(o, "deploys", dep);
     if (s.service && *s.service && ak_store_deploy_list(st, s.service, from_ms, to_ms, &d, &nd) == AK_OK)
-        for (size_t i = 0; i < nd; i++) {
-            struct ak_json *x = ak_json_new_obj();
-            ak_json_set_int(x, "id", d[i].id);
-            ak_json_set_str(x, "service", d[i].service);
-            ak_json_set_str(x, "version", d[i].version);
-            ak_json_set_int(x, "at", d[i].at_ms);
-            ak_json_set_str(x, "by", d[i].by);
-            ak_json_set_str(x, "note", d[i].note);
-            ak_json_append(dep, x);
-        }
+        for (size_t i = 0; i < nd; i++)
+            ak_json_append(dep, mon_deploy_json(&d[i]));
     *ret = o;
     o = NULL;
 out:

@@ -48,6 +48,11 @@ int ak_cli_call_json(struct ak_cli *cli, const char *cmd, const char *method, co
                      struct ak_json *body, struct ak_json **ret);
 /* Prints "asakai CMD: WHAT (see 'asakai CMD --help')" and returns AK_EXIT_USAGE. */
 int ak_cli_usage(const char *cmd, const char *what);
+/* Reads path ('-' = stdin) into out, capped by out->max. On failure prints "asakai CMD: ..."
+ * (cannot read, "is over N bytes; split it", error reading) and returns rc_io, or rc_too_big
+ * when the cap was passed. */
+int ak_cli_read_file(const char *cmd, const char *path, struct ak_buf *out, int rc_io,
+                     int rc_too_big);
 /* The string member k of o, or def when absent or empty. */
 const char *ak_cli_str_or(const struct ak_json *o, const char *k, const char *def);
 

@@ -1,4 +1,5 @@
 /* client.c — the CLI's calls to the daemon's HTTP API, and output helpers. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,33 @@ int ak_cli_usage(const char *cmd, const char *what)
 {
     fprintf(stderr, "asakai %s: %s (see 'asakai %s --help')\n", cmd, what, cmd);
     return AK_EXIT_USAGE;
+}
+
+int ak_cli_read_file(const char *cmd, const char *path, struct ak_buf *out, int rc_io,
+                     int rc_too_big)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char chunk[65536];
+    size_t n;
+    int rc = AK_EXIT_OK;
+
+    if (!f) {
+        fprintf(stderr, "asakai %s: cannot read %s: %s\n", cmd, path, strerror(errno));
+        return rc_io;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if (ak_buf_addn(out, chunk, n) < 0) {
+            fprintf(stderr, "asakai %s: %s is over %zu bytes; split it\n", cmd, path, out->max);
+            rc = rc_too_big;
+            break;
+        }
+    if (rc == AK_EXIT_OK && ferror(f)) {
+        fprintf(stderr, "asakai %s: error reading %s\n", cmd, path);
+        rc = rc_io;
+    }
+    if (f != stdin)
+        fclose(f);
+    return rc;
 }
 
 const char *ak_cli_str_or(const struct ak_json *o, const char *k, const char *def)

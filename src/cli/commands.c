@@ -83,34 +83,6 @@ int ak_cmd_config(int argc, char **argv, struct ak_cli *cli)
 
 /* ---- events --------------------------------------------------------------------------- */
 
-static int read_input(const char *path, struct ak_buf *out)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    int rc = AK_EXIT_OK;
-
-    if (!f) {
-        fprintf(stderr, "asakai events import: cannot read %s: %s\n", path, strerror(errno));
-        return AK_EXIT_FAIL;
-    }
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (ak_buf_addn(out, chunk, n) < 0) {
-            fprintf(stderr, "asakai events import: %s is over %u bytes; split it\n", path,
-                    IMPORT_FILE_MAX);
-            rc = AK_EXIT_FAIL;
-            break;
-        }
-    }
-    if (ferror(f)) {
-        fprintf(stderr, "asakai events import: error reading %s\n", path);
-        rc = AK_EXIT_FAIL;
-    }
-    if (f != stdin)
-        fclose(f);
-    return rc;
-}
-
 static void print_import_table(const struct ak_json *rep)
 {
     const struct ak_json *docs = ak_json_get(rep, "documents");
@@ -157,7 +129,8 @@ static int events_import(int argc, char **argv, struct ak_cli *cli)
         struct ak_buf body = AK_BUF_INIT(IMPORT_FILE_MAX);
         struct ak_json *rep = NULL;
         long status = 0;
-        if (read_input(argv[i], &body) != AK_EXIT_OK) {
+        if (ak_cli_read_file("events import", argv[i], &body, AK_EXIT_FAIL, AK_EXIT_FAIL) !=
+            AK_EXIT_OK) {
             rc = AK_EXIT_FAIL;
             ak_buf_release(&body);
             continue;

@@ -219,33 +219,6 @@ static void model_release(struct model *m)
     ak_buf_release(&m->key);
 }
 
-static int read_all(const char *path, struct ak_buf *out)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    int rc = AK_EXIT_OK;
-
-    if (!f) {
-        fprintf(stderr, "asakai metrics import: cannot read %s: %s\n", path, strerror(errno));
-        return AK_EXIT_FAIL;
-    }
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (ak_buf_addn(out, chunk, n) < 0) {
-            fprintf(stderr, "asakai metrics import: %s is over %u MiB; split it\n", path,
-                    AK_EXPO_MAX_TEXT >> 20);
-            rc = AK_EXIT_USAGE;
-            break;
-        }
-    if (rc == AK_EXIT_OK && ferror(f)) {
-        fprintf(stderr, "asakai metrics import: error reading %s\n", path);
-        rc = AK_EXIT_FAIL;
-    }
-    if (f != stdin)
-        fclose(f);
-    return rc;
-}
-
 /* "line 12: reason." -> "FILE:12: reason." */
 static void print_error(const char *file, const char *err)
 {
@@ -267,7 +240,7 @@ static void print_error(const char *file, const char *err)
 static int load(struct model *m, const char *path)
 {
     struct ak_buf text = AK_BUF_INIT(AK_EXPO_MAX_TEXT), err = AK_BUF_INIT(1024);
-    int rc = read_all(path, &text);
+    int rc = ak_cli_read_file("metrics import", path, &text, AK_EXIT_FAIL, AK_EXIT_USAGE);
 
     if (rc != AK_EXIT_OK)
         goto out;

@@ -19,42 +19,13 @@
 #define AUDIT_FILE_MAX (64u * 1024 * 1024) /* terraform plans of big stacks */
 #define SMALL_FILE_MAX (1024u * 1024)
 
-/* Reads path ('-' = stdin) into out, capped by out->max. Prints why and returns AK_EXIT_USAGE
- * (the file is an argument) on failure. */
-static int read_input(const char *path, struct ak_buf *out)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    int rc = AK_EXIT_OK;
-
-    if (!f) {
-        fprintf(stderr, "asakai " CMD ": cannot read %s: %s\n", path, strerror(errno));
-        return AK_EXIT_USAGE;
-    }
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (ak_buf_addn(out, chunk, n) < 0) {
-            fprintf(stderr, "asakai " CMD ": %s is over %zu bytes\n", path, out->max);
-            rc = AK_EXIT_USAGE;
-            break;
-        }
-    }
-    if (rc == AK_EXIT_OK && ferror(f)) {
-        fprintf(stderr, "asakai " CMD ": error reading %s\n", path);
-        rc = AK_EXIT_USAGE;
-    }
-    if (f != stdin)
-        fclose(f);
-    return rc;
-}
-
 /* "@file" or "-" read the value from a file / stdin; anything else is the value itself. */
 static int arg_value(const char *arg, struct ak_buf *out)
 {
     if (strcmp(arg, "-") == 0)
-        return read_input("-", out);
+        return ak_cli_read_file(CMD, "-", out, AK_EXIT_USAGE, AK_EXIT_USAGE);
     if (arg[0] == '@')
-        return read_input(arg + 1, out);
+        return ak_cli_read_file(CMD, arg + 1, out, AK_EXIT_USAGE, AK_EXIT_USAGE);
     if (ak_buf_add(out, arg) < 0) {
         fprintf(stderr, "asakai " CMD ": argument over %zu bytes\n", out->max);
         return AK_EXIT_USAGE;
@@ -225,7 +196,7 @@ static int oidc_audit(int argc, char **argv)
         return ak_cli_usage(CMD, "audit needs at least one FILE");
     for (int i = optind; i < argc && rc == AK_EXIT_OK; i++) {
         struct ak_buf in = AK_BUF_INIT(AUDIT_FILE_MAX), err = AK_BUF_INIT(1024);
-        rc = read_input(argv[i], &in);
+        rc = ak_cli_read_file(CMD, argv[i], &in, AK_EXIT_USAGE, AK_EXIT_USAGE);
         if (rc == AK_EXIT_OK && ak_iam_audit(in.buf, in.len, argv[i], &found, &err) < 0) {
             fprintf(stderr, "asakai " CMD ": %s: %s\n", argv[i], err.buf);
             rc = AK_EXIT_USAGE;
@@ -459,7 +430,7 @@ static int oidc_simulate(int argc, char **argv)
     rc = sim_parse_args(argc, argv, &o);
     if (rc != AK_EXIT_OK)
         return rc;
-    rc = read_input(o.policy_file, &pin);
+    rc = ak_cli_read_file(CMD, o.policy_file, &pin, AK_EXIT_USAGE, AK_EXIT_USAGE);
     if (rc != AK_EXIT_OK)
         goto out;
     rc = AK_EXIT_USAGE;

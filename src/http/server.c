@@ -416,7 +416,11 @@ int ak_http_start(const struct ak_cfg *cfg, struct ak_intake *in, struct ak_poll
     struct sockaddr_storage ss;
     struct ak_http *h;
     int r = parse_listen(cfg->listen, &ss, err);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+    /* poll(), not epoll: libmicrohttpd 0.9.75 removes the listening socket from each epoll
+     * worker in MHD_quiesce_daemon while the worker may remove it too, and the loser of that
+     * race aborts the process ("Failed to remove listen FD from epoll set", seen once on a
+     * SIGTERM right after start); with poll() quiescing only sets a flag */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
                      MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 
     if (r < 0)
